@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const __u8 v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+bool addr_is_v4_mapped(const __u8 a[16])
+{
+	return memcmp(a, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0;
+}
+
+static bool is_zero(const __u8 a[16])
+{
+	static const __u8 zero[16];
+
+	return memcmp(a, zero, 16) == 0;
+}
+
+static void unmap(__u8 a[16])
+{
+	memmove(a, a + 12, 4);
+	memset(a + 4, 0, 12);
+}
+
+void addr_unmap_endpoints(struct tw_endpoints *ep)
+{
+	bool l_ok, r_ok;
+
+	if (ep->family != AF_INET6)
+		return;
+	l_ok = addr_is_v4_mapped(ep->laddr) || is_zero(ep->laddr);
+	r_ok = addr_is_v4_mapped(ep->raddr) || is_zero(ep->raddr);
+	/* Both zero is an unbound IPv6 socket, not an IPv4 one. */
+	if (!l_ok || !r_ok || (is_zero(ep->laddr) && is_zero(ep->raddr)))
+		return;
+	unmap(ep->laddr);
+	unmap(ep->raddr);
+	ep->family = AF_INET;
+}
+
+void addr_format(char out[ADDR_IP_STRLEN], __u16 family, const __u8 a[16])
+{
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, a, out, ADDR_IP_STRLEN))
+		snprintf(out, ADDR_IP_STRLEN, "?");
+}
+
+void addr_format_port(char out[ADDR_STRLEN], __u16 family, const __u8 a[16], __u16 port)
+{
+	char ip[ADDR_IP_STRLEN];
+
+	addr_format(ip, family, a);
+	if (family == AF_INET6)
+		snprintf(out, ADDR_STRLEN, "[%s]:%u", ip, port);
+	else
+		snprintf(out, ADDR_STRLEN, "%s:%u", ip, port);
+}
+
+const char *addr_family_name(__u16 family)
+{
+	return family == AF_INET6 ? "ipv6" : "ipv4";
+}

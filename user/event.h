@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Records as they come off the ring buffer, checked and normalised. */
+#ifndef TCPWAVE_EVENT_H
+#define TCPWAVE_EVENT_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "tcpwave.h"
+
+/*
+ * Copy the ring buffer record at data into *out, after checking its size
+ * and type; v4-mapped endpoints become IPv4. 0, or -EINVAL for a record
+ * that is not a well-formed state event.
+ */
+int event_decode_state(const void *data, size_t size, struct tw_state_event *out);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * JSON and terminal-safe text. Names come from processes (any user can call
+ * itself anything), so every byte is escaped before it reaches a log pipeline
+ * or an operator's terminal.
+ */
+#ifndef TCPWAVE_JSON_H
+#define TCPWAVE_JSON_H
+
+#include <stddef.h>
+#include "strbuf.h"
+
+/*
+ * Append a JSON string literal for the first n bytes of s (stopping early at
+ * a NUL). Quotes, backslashes and control bytes are escaped; bytes that are
+ * not valid UTF-8 become U+FFFD, so the record stays valid JSON.
+ */
+void json_add_string(struct strbuf *sb, const char *s, size_t n);
+/* Append `"key":` (key is a trusted literal). */
+void json_add_key(struct strbuf *sb, const char *key);
+
+/*
+ * Append text for a terminal: printable ASCII as is, valid UTF-8 as is,
+ * control bytes, DEL and invalid bytes as \xNN, and the backslash as \\.
+ */
+void text_add_safe(struct strbuf *sb, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Getting the BPF side running: privilege and BTF checks, open, load,
+ * attach (tp_btf, or the classic tracepoint where the kernel cannot), the
+ * ring buffer, and the kernel's counters.
+ */
+#ifndef TCPWAVE_LOADER_H
+#define TCPWAVE_LOADER_H
+
+#include <stdint.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+#include "options.h"
+#include "tcpwave.h"
+
+struct tcpwave_bpf;
+
+struct tracer {
+	struct tcpwave_bpf *skel;
+	struct ring_buffer *rb;
+	enum attach_mode mode; /* ATTACH_BTF or ATTACH_CLASSIC once open */
+	int ncpus;
+};
+
+/*
+ * Everything up to a running tracer; records go to on_record(ctx, ...).
+ * Prints its own message (tcpwave: ...) on failure and returns a negative
+ * errno.
+ */
+int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn on_record,
+		void *ctx);
+/* Wait up to timeout_ms for records, then hand over all that wait. */
+int tracer_poll(struct tracer *t, int timeout_ms);
+/* Sum of the kernel's per-CPU counters (enum tw_counter). */
+int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX]);
+void tracer_close(struct tracer *t);
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command-line options: parsed and range-checked, nothing else. */
+#ifndef TCPWAVE_OPTIONS_H
+#define TCPWAVE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum attach_mode {
+	ATTACH_AUTO, /* tp_btf, falling back to the classic tracepoint */
+	ATTACH_BTF,
+	ATTACH_CLASSIC,
+};
+
+struct options {
+	bool events; /* one line per transition instead of per connection */
+	bool json;
+	bool verbose;
+	uint64_t duration_ns; /* 0: until interrupted */
+	uint32_t ringbuf_kb;
+	enum attach_mode attach;
+};
+
+enum options_result {
+	OPTIONS_RUN = 0, /* go on and trace */
+	OPTIONS_DONE = 1, /* --help or --version was printed: exit 0 */
+	OPTIONS_USAGE = 2, /* bad command line, message printed: exit 2 */
+};
+
+/* Defaults, then argv. Messages go to err, help and version to out. */
+enum options_result options_parse(struct options *o, int argc, char **argv, FILE *out, FILE *err);
+
+/*
+ * Parse an unsigned decimal in [min, max]. Rejects signs, trailing text,
+ * overflow and empty strings. 0 or -EINVAL / -ERANGE.
+ */
+int options_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Seconds as a decimal ("2", "0.25"), > 0 and at most a year, into ns. */
+int options_parse_seconds(const char *s, uint64_t *ns);
+
+#endif

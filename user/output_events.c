@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "output_events.h"
+
+#include <inttypes.h>
+#include "addr.h"
+#include "json.h"
+#include "tcp_state.h"
+#include "timefmt.h"
+
+enum { COL_TIME = 16, COL_PID = 8, COL_COMM = 17, COL_ADDR = 24, COL_TRANSITION = 27 };
+
+static void pad_field(struct strbuf *sb, size_t start, size_t width)
+{
+	strbuf_pad(sb, start, width - 1);
+	strbuf_addc(sb, ' ');
+}
+
+void output_events_text_header(struct strbuf *sb)
+{
+	strbuf_addf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%s\n", COL_TIME, "TIME", COL_PID, "PID", COL_COMM,
+		    "COMM", COL_ADDR, "LOCAL", COL_ADDR, "REMOTE", COL_TRANSITION, "TRANSITION",
+		    "MS");
+}
+
+void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
+		       int64_t real_minus_mono_ns)
+{
+	char local[ADDR_STRLEN], remote[ADDR_STRLEN];
+	size_t start;
+
+	addr_format_port(local, e->ep.family, e->ep.laddr, e->ep.lport);
+	addr_format_port(remote, e->ep.family, e->ep.raddr, e->ep.rport);
+
+	start = sb->len;
+	timefmt_clock(sb, (int64_t)e->ts_ns + real_minus_mono_ns);
+	pad_field(sb, start, COL_TIME);
+	start = sb->len;
+	if (e->flags & TW_EV_OWNER_KNOWN)
+		strbuf_addf(sb, "%u", e->owner.tgid);
+	else
+		strbuf_addc(sb, '-');
+	pad_field(sb, start, COL_PID);
+	start = sb->len;
+	if (e->flags & TW_EV_OWNER_KNOWN)
+		text_add_safe(sb, e->owner.comm, sizeof(e->owner.comm));
+	else
+		strbuf_addc(sb, '-');
+	pad_field(sb, start, COL_COMM);
+	start = sb->len;
+	strbuf_adds(sb, local);
+	pad_field(sb, start, COL_ADDR);
+	start = sb->len;
+	strbuf_adds(sb, remote);
+	pad_field(sb, start, COL_ADDR);
+	start = sb->len;
+	strbuf_addf(sb, "%s -> %s", tcp_state_name(e->old_state), tcp_state_name(e->new_state));
+	pad_field(sb, start, COL_TRANSITION);
+	if (e->flags & TW_EV_DUR_KNOWN)
+		strbuf_addf(sb, "%.3f\n", (double)e->dur_ns / 1e6);
+	else
+		strbuf_adds(sb, "-\n");
+}
+
+static void json_add_u64_or_null(struct strbuf *sb, const char *key, int known, uint64_t v)
+{
+	json_add_key(sb, key);
+	if (known)
+		strbuf_addf(sb, "%" PRIu64 ",", v);
+	else
+		strbuf_adds(sb, "null,");
+}
+
+void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
+		       int64_t real_minus_mono_ns)
+{
+	int owner_known = !!(e->flags & TW_EV_OWNER_KNOWN);
+	char laddr[ADDR_IP_STRLEN], raddr[ADDR_IP_STRLEN];
+
+	addr_format(laddr, e->ep.family, e->ep.laddr);
+	addr_format(raddr, e->ep.family, e->ep.raddr);
+	strbuf_adds(sb, "{\"type\":\"state\",\"ts\":\"");
+	timefmt_rfc3339(sb, (int64_t)e->ts_ns + real_minus_mono_ns);
+	strbuf_addf(sb,
+		    "\",\"mono_ns\":%" PRIu64 ",\"sock\":%" PRIu64 ",\"family\":\"%s\","
+		    "\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u,"
+		    "\"old\":\"%s\",\"new\":\"%s\",",
+		    (uint64_t)e->ts_ns, (uint64_t)e->cookie, addr_family_name(e->ep.family), laddr,
+		    e->ep.lport, raddr, e->ep.rport, tcp_state_name(e->old_state),
+		    tcp_state_name(e->new_state));
+	json_add_u64_or_null(sb, "dur_ns", e->flags & TW_EV_DUR_KNOWN, e->dur_ns);
+	json_add_u64_or_null(sb, "pid", owner_known, e->owner.tgid);
+	json_add_u64_or_null(sb, "tid", owner_known, e->owner.pid);
+	json_add_key(sb, "comm");
+	if (owner_known)
+		json_add_string(sb, e->owner.comm, sizeof(e->owner.comm));
+	else
+		strbuf_adds(sb, "null");
+	strbuf_addf(sb, ",\"process_ctx\":%s,\"netns\":%u,\"cgroup_id\":%" PRIu64 "}\n",
+		    (e->flags & TW_EV_PROCESS_CTX) ? "true" : "false", e->netns,
+		    (uint64_t)e->cgroup_id);
+}
+
+void output_lost_json(struct strbuf *sb, int64_t unix_ns, uint64_t count, uint64_t total)
+{
+	strbuf_adds(sb, "{\"type\":\"lost\",\"ts\":\"");
+	timefmt_rfc3339(sb, unix_ns);
+	strbuf_addf(sb, "\",\"count\":%" PRIu64 ",\"total\":%" PRIu64 "}\n", count, total);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* `--events`: one line per state transition, as text or as JSON. */
+#ifndef TCPWAVE_OUTPUT_EVENTS_H
+#define TCPWAVE_OUTPUT_EVENTS_H
+
+#include <stdint.h>
+#include <linux/types.h>
+#include "strbuf.h"
+#include "tcpwave.h"
+
+/* Column titles for the text lines. */
+void output_events_text_header(struct strbuf *sb);
+/* real_minus_mono_ns turns the kernel's monotonic time into wall-clock time. */
+void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
+		       int64_t real_minus_mono_ns);
+void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
+		       int64_t real_minus_mono_ns);
+/* {"type":"lost",...}: `count` records lost since the last report, `total` in all. */
+void output_lost_json(struct strbuf *sb, int64_t unix_ns, uint64_t count, uint64_t total);
+
+#endif
