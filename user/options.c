@@ -48,6 +48,7 @@ enum {
 	OPT_ATTACH,
 };
 
+static const char short_options[] = ":jd:vhV";
 static const struct option long_options[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "json", no_argument, NULL, 'j' },
@@ -92,8 +93,12 @@ int options_parse_seconds(const char *s, uint64_t *ns)
 		return -EINVAL;
 	if (errno == ERANGE || v <= 0 || v > SECONDS_MAX)
 		return -ERANGE;
-	*ns = (uint64_t)(v * 1e9);
-	return *ns ? 0 : -ERANGE;
+	/* Round, not truncate: 1.005 is 1.00499999999999989... as a double. */
+	v = v * 1e9 + 0.5;
+	if (v < 1)
+		return -ERANGE;
+	*ns = (uint64_t)v;
+	return 0;
 }
 
 static enum options_result bad_value(FILE *err, const char *opt, const char *value,
@@ -112,9 +117,10 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	o->ringbuf_kb = RINGBUF_KB_DEFAULT;
 	o->attach = ATTACH_AUTO;
 
-	optind = 1;
+	/* 0 resets getopt fully: a cluster a previous call stopped in ("-hj") is dropped. */
+	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jd:vhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_EVENTS:
 			o->events = true;
@@ -157,8 +163,13 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 			fprintf(err, "tcpwave: %s: needs a value\n", argv[optind - 1]);
 			return OPTIONS_USAGE;
 		default:
-			fprintf(err, "tcpwave: %s: unknown option; see 'tcpwave --help'\n",
-				argv[optind - 1]);
+			/* In "-xj", optind has not moved past the unknown x yet. */
+			if (optopt > 0 && optopt < 128 && !strchr(short_options, optopt))
+				fprintf(err, "tcpwave: -%c: unknown option; see 'tcpwave --help'\n",
+					optopt);
+			else
+				fprintf(err, "tcpwave: %s: unknown option; see 'tcpwave --help'\n",
+					argv[optind - 1]);
 			return OPTIONS_USAGE;
 		}
 	}

@@ -1,0 +1,211 @@
+"""End-to-end test harness: the real tcpwave binary, real BPF, real sockets.
+
+Tests are plain functions registered with @test; each gets fresh peers and a
+fresh tracer. A test fails by raising AssertionError with a message that says
+what was expected and what came.
+"""
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TCPWAVE = os.path.join(ROOT, "tcpwave")
+PEER = os.path.join(ROOT, "tests", "e2e", "peer.py")
+
+# Generous upper bounds: only reached when something is broken.
+READY_TIMEOUT_S = 30
+REPLY_TIMEOUT_S = 30
+EXIT_TIMEOUT_S = 30
+
+TESTS = []
+
+
+class Skip(Exception):
+    """The test cannot run here; the message says why."""
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def check(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+def check_eq(got, want, what):
+    if got != want:
+        raise AssertionError("%s: expected %r, got %r" % (what, want, got))
+
+
+def _readline(stream, timeout, what):
+    ready, _, _ = select.select([stream], [], [], timeout)
+    if not ready:
+        raise AssertionError("no %s within %d s" % (what, timeout))
+    return stream.readline()
+
+
+class Peer:
+    """A socket-holding child process (tests/e2e/peer.py) with a known pid."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, PEER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, bufsize=1)
+        self.pid = self.proc.pid
+
+    def do(self, *words):
+        """Run one command; returns the reply's value, raises on 'err'."""
+        reply = self.try_do(*words)
+        if not reply.startswith("ok"):
+            raise AssertionError("peer %d: %s: %s" % (self.pid, " ".join(map(str, words)), reply))
+        return reply[3:]
+
+    def try_do(self, *words):
+        self.proc.stdin.write(" ".join(str(w) for w in words) + "\n")
+        self.proc.stdin.flush()
+        line = _readline(self.proc.stdout, REPLY_TIMEOUT_S, "reply to %r" % (words,))
+        if not line:
+            raise AssertionError("peer %d exited during %r" % (self.pid, words))
+        return line.strip()
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("exit\n")
+                self.proc.stdin.flush()
+            except BrokenPipeError:
+                pass
+            try:
+                self.proc.wait(EXIT_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Tracer:
+    """tcpwave running with the given options, started and stopped by the test."""
+
+    def __init__(self, *args):
+        self.args = [TCPWAVE] + list(args)
+        self.proc = None
+        self.stdout = ""
+        self.stderr = ""
+        self.returncode = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        # Attached once it says so on stderr; what it said before is kept.
+        seen = []
+        while True:
+            line = _readline(self.proc.stderr, READY_TIMEOUT_S, "ready line from tcpwave")
+            if not line:
+                self.proc.wait()
+                raise AssertionError("tcpwave exited %s before tracing: %s"
+                                     % (self.proc.returncode, "".join(seen)))
+            seen.append(line)
+            if "Ctrl-C to stop" in line:
+                break
+        self.stderr = "".join(seen)
+        return self
+
+    def stop(self, sig=signal.SIGINT):
+        """Signal tcpwave, wait for it, and keep its output."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=EXIT_TIMEOUT_S)
+        self.stdout += out
+        self.stderr += err
+        self.returncode = self.proc.returncode
+        return self
+
+    def records(self):
+        """Every stdout line parsed as JSON; a line that is not JSON fails the test."""
+        result = []
+        for line in self.stdout.splitlines():
+            try:
+                result.append(json.loads(line))
+            except ValueError:
+                raise AssertionError("tcpwave printed a line that is not JSON: %r" % line)
+        return result
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def transitions(records, port):
+    """State records of the sockets with `port` at either end, in order."""
+    return [r for r in records if r.get("type") == "state" and port in (r["lport"], r["rport"])]
+
+
+def socket_events(records, lport, rport=None):
+    """Every state record of the socket seen with local port lport (and remote
+    port rport), joined by its cookie: connect()'s first transition comes
+    before the kernel picks the local port, so it shows port 0."""
+    cookies = {r["sock"] for r in records if r.get("type") == "state" and r["lport"] == lport
+               and rport in (None, r["rport"])}
+    check(len(cookies) == 1, "one socket with local port %d (remote %r): cookies %r"
+          % (lport, rport, cookies))
+    return [r for r in records if r.get("type") == "state" and r["sock"] in cookies]
+
+
+def sequence(records):
+    return [(r["old"], r["new"]) for r in records]
+
+
+def run_all(selected=None):
+    """Run the registered tests; returns (passed, failed, skipped)."""
+    passed = failed = skipped = 0
+    must_run = os.environ.get("CI", "").lower() == "true"
+    reason = privilege_problem()
+    for fn in TESTS:
+        if selected and not any(s in fn.__name__ for s in selected):
+            continue
+        if reason:
+            if must_run:
+                print("FAIL %s: %s (CI=true: end-to-end tests must run)" % (fn.__name__, reason))
+                failed += 1
+            else:
+                print("skip %s: %s" % (fn.__name__, reason))
+                skipped += 1
+            continue
+        started = time.monotonic()
+        try:
+            fn()
+        except Skip as e:
+            if must_run:
+                print("FAIL %s: skipped under CI=true: %s" % (fn.__name__, e))
+                failed += 1
+            else:
+                print("skip %s: %s" % (fn.__name__, e))
+                skipped += 1
+            continue
+        except AssertionError as e:
+            print("FAIL %s: %s" % (fn.__name__, e))
+            failed += 1
+            continue
+        print("ok   %s (%.1f s)" % (fn.__name__, time.monotonic() - started))
+        passed += 1
+    return passed, failed, skipped
+
+
+def privilege_problem():
+    """Why end-to-end tests cannot run here, or None."""
+    if not os.path.exists(TCPWAVE):
+        return "%s is not built" % TCPWAVE
+    if os.geteuid() != 0:
+        return "needs root to load BPF programs (run 'sudo make test')"
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        return "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
+    return None

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""One end of a TCP connection, driven line by line from the test.
+
+Each command on stdin gets exactly one reply line on stdout ("ok ..." or
+"err ..."), after the socket call has returned. The test therefore knows, for
+every step, that the kernel has done it: no sleeps are needed to order the two
+ends. The peer runs as its own process so its pid is known and distinct.
+
+Commands:
+  listen FAMILY             bind a listener on loopback, port 0 -> ok PORT
+  accept                    accept one connection -> ok RPORT
+  connect FAMILY PORT       connect to loopback PORT -> ok LPORT  (err CODE on failure)
+  connect_nowait FAMILY HOST PORT  non-blocking connect -> ok
+  wait_connect SECONDS      wait for a non-blocking connect -> ok | err CODE
+  send N                    send N bytes -> ok
+  recv_eof                  read until the peer's FIN -> ok BYTES
+  shutdown                  shutdown(SHUT_WR) -> ok
+  close                     close the connection -> ok
+  abort                     SO_LINGER 0, then close (sends RST) -> ok
+  close_listener            close the listener -> ok
+  comm NAME                 prctl(PR_SET_NAME) -> ok
+  pid                       -> ok PID
+  exit
+"""
+import ctypes
+import errno
+import select
+import socket
+import struct
+import sys
+
+LOOPBACK = {"ipv4": (socket.AF_INET, "127.0.0.1"), "ipv6": (socket.AF_INET6, "::1")}
+
+
+class Peer:
+    def __init__(self):
+        self.listener = None
+        self.conn = None
+
+    def do_listen(self, family):
+        af, host = LOOPBACK[family]
+        self.listener = socket.socket(af, socket.SOCK_STREAM)
+        self.listener.bind((host, 0))
+        self.listener.listen(128)
+        return self.listener.getsockname()[1]
+
+    def do_accept(self):
+        self.conn, addr = self.listener.accept()
+        return addr[1]
+
+    def do_connect(self, family, port):
+        af, host = LOOPBACK[family]
+        self.conn = socket.socket(af, socket.SOCK_STREAM)
+        err = self.conn.connect_ex((host, int(port)))
+        if err:
+            raise OSError(err, errno.errorcode.get(err, str(err)))
+        return self.conn.getsockname()[1]
+
+    def do_connect_nowait(self, family, host, port):
+        af, _ = LOOPBACK[family]
+        self.conn = socket.socket(af, socket.SOCK_STREAM)
+        self.conn.setblocking(False)
+        self.conn.connect_ex((host, int(port)))
+        return ""
+
+    def do_wait_connect(self, seconds):
+        _, w, _ = select.select([], [self.conn], [], float(seconds))
+        if not w:
+            raise OSError(errno.ETIMEDOUT, "ETIMEDOUT")
+        err = self.conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            raise OSError(err, errno.errorcode.get(err, str(err)))
+        return ""
+
+    def do_send(self, n):
+        self.conn.sendall(b"x" * int(n))
+        return ""
+
+    def do_recv_eof(self):
+        total = 0
+        while True:
+            data = self.conn.recv(65536)
+            if not data:
+                return total
+            total += len(data)
+
+    def do_shutdown(self):
+        self.conn.shutdown(socket.SHUT_WR)
+        return ""
+
+    def do_close(self):
+        self.conn.close()
+        self.conn = None
+        return ""
+
+    def do_abort(self):
+        self.conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        return self.do_close()
+
+    def do_close_listener(self):
+        self.listener.close()
+        self.listener = None
+        return ""
+
+    def do_comm(self, name):
+        libc = ctypes.CDLL(None, use_errno=True)
+        raw = bytes.fromhex(name)
+        libc.prctl(15, ctypes.c_char_p(raw), 0, 0, 0)  # PR_SET_NAME
+        return ""
+
+    def do_pid(self):
+        import os
+        return os.getpid()
+
+
+def main():
+    peer = Peer()
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "exit":
+            break
+        try:
+            result = getattr(peer, "do_" + words[0])(*words[1:])
+            reply = ("ok %s" % result).rstrip()
+        except OSError as e:
+            reply = "err %s" % (errno.errorcode.get(e.errno, str(e.errno)))
+        print(reply, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Command lines in, options or a message naming the bad option out. */
+#include "unit.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include "options.h"
+
+static char *out_text, *err_text;
+
+/* Parse a NULL-terminated argv; what went to out and err is kept. */
+static enum options_result parse(struct options *o, char **argv)
+{
+	enum options_result rc;
+	size_t out_len, err_len;
+	FILE *out, *err;
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	free(out_text);
+	free(err_text);
+	out = open_memstream(&out_text, &out_len);
+	err = open_memstream(&err_text, &err_len);
+	if (!out || !err) {
+		perror("open_memstream");
+		exit(1);
+	}
+	rc = options_parse(o, argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	return rc;
+}
+
+#define PARSE(o, ...) parse(o, (char *[]){ "tcpwave", __VA_ARGS__, NULL })
+
+TEST(test_options_defaults)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, NULL), OPTIONS_RUN);
+	CHECK_INT(o.events, 0);
+	CHECK_INT(o.json, 0);
+	CHECK_INT(o.verbose, 0);
+	CHECK_INT(o.duration_ns, 0);
+	CHECK_INT(o.ringbuf_kb, 8192);
+	CHECK_INT(o.attach, ATTACH_AUTO);
+	CHECK_STR(out_text, "");
+	CHECK_STR(err_text, "");
+}
+
+TEST(test_options_flags)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--events", "-j", "-v"), OPTIONS_RUN);
+	CHECK_INT(o.events, 1);
+	CHECK_INT(o.json, 1);
+	CHECK_INT(o.verbose, 1);
+	CHECK_INT(PARSE(&o, "--json", "--verbose"), OPTIONS_RUN);
+	CHECK_INT(o.events, 0);
+	CHECK_INT(o.json, 1);
+	CHECK_INT(o.verbose, 1);
+}
+
+TEST(test_options_short_flags_combine)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-jvd", "3"), OPTIONS_RUN);
+	CHECK_INT(o.json, 1);
+	CHECK_INT(o.verbose, 1);
+	CHECK_INT(o.duration_ns, 3000000000);
+}
+
+TEST(test_options_duration_in_seconds)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-d", "2"), OPTIONS_RUN);
+	CHECK_INT(o.duration_ns, 2000000000);
+	CHECK_INT(PARSE(&o, "-d", "0.25"), OPTIONS_RUN);
+	CHECK_INT(o.duration_ns, 250000000);
+	CHECK_INT(PARSE(&o, "--duration=1.5"), OPTIONS_RUN);
+	CHECK_INT(o.duration_ns, 1500000000);
+	CHECK_INT(PARSE(&o, "--duration", "10"), OPTIONS_RUN);
+	CHECK_INT(o.duration_ns, 10000000000);
+}
+
+TEST(test_options_ringbuf_kb_powers_of_two)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--ringbuf-kb", "4"), OPTIONS_RUN);
+	CHECK_INT(o.ringbuf_kb, 4);
+	CHECK_INT(PARSE(&o, "--ringbuf-kb=1048576"), OPTIONS_RUN);
+	CHECK_INT(o.ringbuf_kb, 1048576);
+}
+
+TEST(test_options_attach_modes)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--attach", "btf"), OPTIONS_RUN);
+	CHECK_INT(o.attach, ATTACH_BTF);
+	CHECK_INT(PARSE(&o, "--attach", "classic"), OPTIONS_RUN);
+	CHECK_INT(o.attach, ATTACH_CLASSIC);
+	CHECK_INT(PARSE(&o, "--attach", "btf", "--attach=auto"), OPTIONS_RUN);
+	CHECK_INT(o.attach, ATTACH_AUTO);
+}
+
+#define BAD_DURATION(v)                                                                            \
+	"tcpwave: --duration: invalid value '" v "': expected seconds, more than 0 and at most a " \
+	"year\n"
+
+TEST(test_options_rejects_bad_durations)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-d", "0"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_DURATION("0"));
+	CHECK_INT(PARSE(&o, "-d", "-1"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_DURATION("-1"));
+	CHECK_INT(PARSE(&o, "-d", "abc"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_DURATION("abc"));
+	CHECK_INT(PARSE(&o, "-d", "1x"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_DURATION("1x"));
+	CHECK_INT(PARSE(&o, "--duration="), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_DURATION(""));
+	CHECK_INT(PARSE(&o, "-d", "31622401"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_DURATION("31622401"));
+}
+
+#define BAD_RINGBUF(v)                                                                             \
+	"tcpwave: --ringbuf-kb: invalid value '" v "': expected a power of two from 4 to 1048576\n"
+
+TEST(test_options_rejects_bad_ringbuf_sizes)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--ringbuf-kb", "3"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_RINGBUF("3"));
+	CHECK_INT(PARSE(&o, "--ringbuf-kb", "0"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_RINGBUF("0"));
+	CHECK_INT(PARSE(&o, "--ringbuf-kb", "2"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_RINGBUF("2"));
+	CHECK_INT(PARSE(&o, "--ringbuf-kb", "2097152"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_RINGBUF("2097152"));
+	CHECK_INT(PARSE(&o, "--ringbuf-kb", "99999999999999999999"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_RINGBUF("99999999999999999999"));
+	CHECK_INT(PARSE(&o, "--ringbuf-kb", "8k"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_RINGBUF("8k"));
+}
+
+TEST(test_options_rejects_unknown_attach_mode)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--attach", "bogus"), OPTIONS_USAGE);
+	CHECK_STR(err_text,
+		  "tcpwave: --attach: invalid value 'bogus': expected auto, btf or classic\n");
+}
+
+TEST(test_options_rejects_unknown_long_option)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--nope"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --nope: unknown option; see 'tcpwave --help'\n");
+}
+
+TEST(test_options_rejects_unknown_short_option)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-x"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: -x: unknown option; see 'tcpwave --help'\n");
+}
+
+TEST(test_options_names_unknown_short_option_inside_a_cluster)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-j", "-xv"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: -x: unknown option; see 'tcpwave --help'\n");
+}
+
+TEST(test_options_rejects_missing_values)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-d"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: -d: needs a value\n");
+	CHECK_INT(PARSE(&o, "-j", "--duration"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --duration: needs a value\n");
+	CHECK_INT(PARSE(&o, "--attach"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --attach: needs a value\n");
+}
+
+TEST(test_options_rejects_stray_argument)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-j", "extra"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: extra: unexpected argument; see 'tcpwave --help'\n");
+	CHECK_INT(PARSE(&o, "extra", "-j"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: extra: unexpected argument; see 'tcpwave --help'\n");
+}
+
+TEST(test_options_help_is_done)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-h"), OPTIONS_DONE);
+	CHECK(strncmp(out_text, "Usage: tcpwave [OPTIONS]\n", 25) == 0);
+	CHECK_STR(err_text, "");
+	CHECK_INT(PARSE(&o, "--help", "--nope"), OPTIONS_DONE);
+	CHECK(strncmp(out_text, "Usage: tcpwave [OPTIONS]\n", 25) == 0);
+}
+
+TEST(test_options_version_is_done)
+{
+	struct options o;
+	size_t len;
+
+	CHECK_INT(PARSE(&o, "-V"), OPTIONS_DONE);
+	/* the version itself comes from git describe at build time */
+	len = strlen(out_text);
+	CHECK(strncmp(out_text, "tcpwave ", 8) == 0);
+	CHECK(len > 9 && strchr(out_text, '\n') == out_text + len - 1);
+	CHECK_STR(err_text, "");
+	CHECK_INT(PARSE(&o, "--version"), OPTIONS_DONE);
+	CHECK(strncmp(out_text, "tcpwave ", 8) == 0);
+}
+
+TEST(test_options_parse_again_starts_fresh)
+{
+	struct options o;
+
+	/* -h returns in the middle of "-hj"; the next parse must not see the j */
+	CHECK_INT(PARSE(&o, "-hj"), OPTIONS_DONE);
+	CHECK_INT(PARSE(&o, NULL), OPTIONS_RUN);
+	CHECK_INT(o.json, 0);
+	CHECK_INT(PARSE(&o, "-d", "2"), OPTIONS_RUN);
+	CHECK_INT(PARSE(&o, NULL), OPTIONS_RUN);
+	CHECK_INT(o.duration_ns, 0);
+}
+
+TEST(test_options_parse_u64_accepts_range)
+{
+	uint64_t v = 0;
+
+	CHECK_INT(options_parse_u64("5", 0, 10, &v), 0);
+	CHECK_INT(v, 5);
+	CHECK_INT(options_parse_u64("0", 0, 10, &v), 0);
+	CHECK_INT(v, 0);
+	CHECK_INT(options_parse_u64("007", 0, 10, &v), 0);
+	CHECK_INT(v, 7);
+	CHECK_INT(options_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+	CHECK(v == UINT64_MAX);
+}
+
+TEST(test_options_parse_u64_rejects_malformed)
+{
+	uint64_t v = 42;
+
+	CHECK_INT(options_parse_u64("+5", 0, 10, &v), -EINVAL);
+	CHECK_INT(options_parse_u64("-5", 0, 10, &v), -EINVAL);
+	CHECK_INT(options_parse_u64(" 5", 0, 10, &v), -EINVAL);
+	CHECK_INT(options_parse_u64("5 ", 0, 10, &v), -EINVAL);
+	CHECK_INT(options_parse_u64("", 0, 10, &v), -EINVAL);
+	CHECK_INT(options_parse_u64(NULL, 0, 10, &v), -EINVAL);
+	CHECK_INT(options_parse_u64("0x5", 0, 10, &v), -EINVAL);
+	CHECK_INT(v, 42);
+}
+
+TEST(test_options_parse_u64_rejects_out_of_range)
+{
+	uint64_t v = 42;
+
+	CHECK_INT(options_parse_u64("18446744073709551616", 0, UINT64_MAX, &v), -ERANGE);
+	CHECK_INT(options_parse_u64("99999999999999999999", 0, UINT64_MAX, &v), -ERANGE);
+	CHECK_INT(options_parse_u64("11", 0, 10, &v), -ERANGE);
+	CHECK_INT(options_parse_u64("3", 4, 10, &v), -ERANGE);
+	CHECK_INT(v, 42);
+}
+
+TEST(test_options_parse_seconds_to_ns)
+{
+	uint64_t ns = 0;
+
+	CHECK_INT(options_parse_seconds("2", &ns), 0);
+	CHECK_INT(ns, 2000000000);
+	CHECK_INT(options_parse_seconds("0.25", &ns), 0);
+	CHECK_INT(ns, 250000000);
+	CHECK_INT(options_parse_seconds(".5", &ns), 0);
+	CHECK_INT(ns, 500000000);
+	CHECK_INT(options_parse_seconds("0.000000001", &ns), 0);
+	CHECK_INT(ns, 1);
+	CHECK_INT(options_parse_seconds("31622400", &ns), 0);
+	CHECK_INT(ns, 31622400000000000);
+}
+
+TEST(test_options_parse_seconds_rounds_to_nearest_ns)
+{
+	uint64_t ns = 0;
+
+	/* 1.005 is 1.00499999999999989... as a double */
+	CHECK_INT(options_parse_seconds("1.005", &ns), 0);
+	CHECK_INT(ns, 1005000000);
+	CHECK_INT(options_parse_seconds("0.000000003", &ns), 0);
+	CHECK_INT(ns, 3);
+}
+
+TEST(test_options_parse_seconds_rejects_malformed)
+{
+	uint64_t ns = 42;
+
+	CHECK_INT(options_parse_seconds("+5", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("-1", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds(" 5", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds(NULL, &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("1x", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds(".", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("inf", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("nan", &ns), -EINVAL);
+	CHECK_INT(ns, 42);
+}
+
+TEST(test_options_parse_seconds_rejects_out_of_range)
+{
+	uint64_t ns = 42;
+
+	CHECK_INT(options_parse_seconds("0", &ns), -ERANGE);
+	CHECK_INT(options_parse_seconds("0.0", &ns), -ERANGE);
+	CHECK_INT(options_parse_seconds("31622401", &ns), -ERANGE);
+	CHECK_INT(options_parse_seconds("18446744073709551616", &ns), -ERANGE);
+	/* a tenth of a nanosecond rounds to nothing */
+	CHECK_INT(options_parse_seconds("0.0000000001", &ns), -ERANGE);
+	CHECK_INT(ns, 42);
+}
