@@ -157,9 +157,21 @@ static __always_inline void carry_endpoints(struct tw_endpoints *now, struct tw_
 	kept->family = now->family;
 }
 
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+
+/*
+ * Whoever works on the socket in process context owns it, except that a
+ * kernel thread (the MPTCP worker closing subflows, say) does not take a
+ * socket from a process: it becomes the owner only of sockets nobody else has.
+ */
 static __always_inline void take_current_as_owner(struct sock_info *si)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u64 id;
+
+	if (si->owner_known && (BPF_CORE_READ(task, flags) & PF_KTHREAD))
+		return;
+	id = bpf_get_current_pid_tgid();
 
 	si->owner.pid = (__u32)id;
 	si->owner.tgid = id >> 32;

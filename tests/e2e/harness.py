@@ -6,10 +6,12 @@ what was expected and what came.
 """
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -88,47 +90,90 @@ class Peer:
                 self.proc.wait()
 
 
+def wait_until_tracing(proc):
+    """Wait until tcpwave (started with stderr=PIPE) says it is attached;
+    returns what it said on stderr until then."""
+    seen = []
+    while True:
+        line = _readline(proc.stderr, READY_TIMEOUT_S, "ready line from tcpwave")
+        if not line:
+            proc.wait()
+            raise AssertionError("tcpwave exited %s before tracing: %s"
+                                 % (proc.returncode, "".join(seen)))
+        seen.append(line)
+        if "Ctrl-C to stop" in line:
+            return "".join(seen)
+
+
 class Tracer:
-    """tcpwave running with the given options, started and stopped by the test."""
+    """tcpwave running with the given options, started and stopped by the test.
+
+    A thread reads its stdout as it comes, so tcpwave never blocks on a full
+    pipe and a test can wait for a line with a timeout."""
 
     def __init__(self, *args):
         self.args = [TCPWAVE] + list(args)
         self.proc = None
-        self.stdout = ""
+        self.lines = queue.Queue()
+        self.stdout_lines = []
         self.stderr = ""
         self.returncode = None
+        self._reader = None
 
     def start(self):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
-        # Attached once it says so on stderr; what it said before is kept.
-        seen = []
-        while True:
-            line = _readline(self.proc.stderr, READY_TIMEOUT_S, "ready line from tcpwave")
-            if not line:
-                self.proc.wait()
-                raise AssertionError("tcpwave exited %s before tracing: %s"
-                                     % (self.proc.returncode, "".join(seen)))
-            seen.append(line)
-            if "Ctrl-C to stop" in line:
-                break
-        self.stderr = "".join(seen)
+        self._reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self._reader.start()
+        self.stderr = wait_until_tracing(self.proc)
         return self
+
+    def _read_stdout(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def next_line(self, timeout=REPLY_TIMEOUT_S):
+        """The next stdout line as it arrives; fails the test after timeout."""
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no output line from tcpwave within %d s" % timeout)
+        if line is None:
+            raise AssertionError("tcpwave's output ended")
+        self.stdout_lines.append(line)
+        return line
+
+    def next_record(self, timeout=REPLY_TIMEOUT_S):
+        return json.loads(self.next_line(timeout))
 
     def stop(self, sig=signal.SIGINT):
         """Signal tcpwave, wait for it, and keep its output."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        out, err = self.proc.communicate(timeout=EXIT_TIMEOUT_S)
-        self.stdout += out
-        self.stderr += err
-        self.returncode = self.proc.returncode
+        try:
+            self.stderr += self.proc.stderr.read()
+            self.returncode = self.proc.wait(EXIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError("tcpwave did not exit within %d s of signal %d"
+                                 % (EXIT_TIMEOUT_S, sig))
+        self._reader.join(EXIT_TIMEOUT_S)
+        while True:
+            line = self.lines.get_nowait() if not self.lines.empty() else None
+            if line is None:
+                break
+            self.stdout_lines.append(line)
         return self
+
+    @property
+    def stdout(self):
+        return "".join(self.stdout_lines)
 
     def records(self):
         """Every stdout line parsed as JSON; a line that is not JSON fails the test."""
         result = []
-        for line in self.stdout.splitlines():
+        for line in self.stdout_lines:
             try:
                 result.append(json.loads(line))
             except ValueError:
@@ -164,8 +209,17 @@ def sequence(records):
     return [(r["old"], r["new"]) for r in records]
 
 
+# No test needs nearly this long; past it the test has hung and fails.
+TEST_TIMEOUT_S = 180
+
+
+def _on_alarm(signum, frame):
+    raise AssertionError("the test did not finish within %d s" % TEST_TIMEOUT_S)
+
+
 def run_all(selected=None):
     """Run the registered tests; returns (passed, failed, skipped)."""
+    signal.signal(signal.SIGALRM, _on_alarm)
     passed = failed = skipped = 0
     must_run = os.environ.get("CI", "").lower() == "true"
     reason = privilege_problem()
@@ -181,6 +235,7 @@ def run_all(selected=None):
                 skipped += 1
             continue
         started = time.monotonic()
+        signal.alarm(TEST_TIMEOUT_S)
         try:
             fn()
         except Skip as e:
@@ -191,10 +246,13 @@ def run_all(selected=None):
                 print("skip %s: %s" % (fn.__name__, e))
                 skipped += 1
             continue
-        except AssertionError as e:
-            print("FAIL %s: %s" % (fn.__name__, e))
+        except Exception as e:  # any escape is a failure of this test, not of the run
+            what = "" if isinstance(e, AssertionError) else type(e).__name__ + ": "
+            print("FAIL %s: %s%s" % (fn.__name__, what, e))
             failed += 1
             continue
+        finally:
+            signal.alarm(0)
         print("ok   %s (%.1f s)" % (fn.__name__, time.monotonic() - started))
         passed += 1
     return passed, failed, skipped

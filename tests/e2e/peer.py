@@ -7,9 +7,9 @@ every step, that the kernel has done it: no sleeps are needed to order the two
 ends. The peer runs as its own process so its pid is known and distinct.
 
 Commands:
-  listen FAMILY             bind a listener on loopback, port 0 -> ok PORT
+  listen FAMILY [mptcp]     bind a listener on loopback, port 0 -> ok PORT
   accept                    accept one connection -> ok RPORT
-  connect FAMILY PORT       connect to loopback PORT -> ok LPORT  (err CODE on failure)
+  connect FAMILY PORT [mptcp]  connect to loopback PORT -> ok LPORT  (err CODE on failure)
   connect_nowait FAMILY HOST PORT  non-blocking connect -> ok
   wait_connect SECONDS      wait for a non-blocking connect -> ok | err CODE
   send N                    send N bytes -> ok
@@ -30,6 +30,7 @@ import struct
 import sys
 
 LOOPBACK = {"ipv4": (socket.AF_INET, "127.0.0.1"), "ipv6": (socket.AF_INET6, "::1")}
+PROTOCOLS = {"tcp": 0, "mptcp": 262}  # IPPROTO_MPTCP
 
 
 class Peer:
@@ -37,9 +38,9 @@ class Peer:
         self.listener = None
         self.conn = None
 
-    def do_listen(self, family):
+    def do_listen(self, family, proto="tcp"):
         af, host = LOOPBACK[family]
-        self.listener = socket.socket(af, socket.SOCK_STREAM)
+        self.listener = socket.socket(af, socket.SOCK_STREAM, PROTOCOLS[proto])
         self.listener.bind((host, 0))
         self.listener.listen(128)
         return self.listener.getsockname()[1]
@@ -48,9 +49,9 @@ class Peer:
         self.conn, addr = self.listener.accept()
         return addr[1]
 
-    def do_connect(self, family, port):
+    def do_connect(self, family, port, proto="tcp"):
         af, host = LOOPBACK[family]
-        self.conn = socket.socket(af, socket.SOCK_STREAM)
+        self.conn = socket.socket(af, socket.SOCK_STREAM, PROTOCOLS[proto])
         err = self.conn.connect_ex((host, int(port)))
         if err:
             raise OSError(err, errno.errorcode.get(err, str(err)))

@@ -8,6 +8,7 @@ import importlib
 import os
 import sys
 
+sys.stdout.reconfigure(line_buffering=True)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 

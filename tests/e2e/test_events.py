@@ -1,10 +1,13 @@
 """--events: every transition of both ends, with the right owner."""
 import json
+import os
 import re
 import signal
 import subprocess
+import time
 
-from harness import (TCPWAVE, Peer, Tracer, check, check_eq, sequence, socket_events, test)
+from harness import (TCPWAVE, Peer, Tracer, check, check_eq, sequence, socket_events, test,
+                     wait_until_tracing)
 
 CLIENT_CLOSES_FIRST = {
     "client": [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"), ("ESTABLISHED", "FIN_WAIT1"),
@@ -83,6 +86,14 @@ def test_events_client_closes_first_ipv6_sequence_and_owners():
 @test
 def test_events_classic_tracepoint_fallback_gives_same_stream():
     check_client_closes_first("ipv4", "--attach", "classic")
+
+
+@test
+def test_verbose_reports_the_attach_mode():
+    for args, mode in [((), "attached to tp_btf/inet_sock_set_state"),
+                       (("--attach", "classic"), "attached to tracepoint/sock/inet_sock_set_state")]:
+        tracer = Tracer("--events", "-v", *args).start().stop()
+        check(mode in tracer.stderr, "-v with %r says %r: %s" % (args, mode, tracer.stderr[-500:]))
 
 
 @test
@@ -190,26 +201,32 @@ def test_events_lost_records_are_counted_and_reported():
 
 @test
 def test_events_reader_going_away_ends_quietly():
+    # As in `tcpwave --events -j | head -1`: read one line, close the pipe.
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen([TCPWAVE, "--events", "--json"], stdout=write_end,
+                            stderr=subprocess.PIPE, text=True)
+    os.close(write_end)
     server, client = Peer(), Peer()
     try:
-        tracer = Tracer("--events", "--json").start()
-        port = int(server.do("listen", "ipv4"))
-        client.do("connect", "ipv4", port)
-        json.loads(tracer.proc.stdout.readline())
-        tracer.proc.stdout.close()  # as `| head -1` does
+        wait_until_tracing(proc)
+        with os.fdopen(read_end) as reader:
+            port = int(server.do("listen", "ipv4"))
+            json.loads(reader.readline())
         # Each further transition is a write into the closed pipe.
         for _ in range(200):
-            if tracer.proc.poll() is not None:
+            if proc.poll() is not None:
                 break
+            client.do("connect", "ipv4", port)
             server.do("accept")
             client.do("close")
             server.do("close")
-            client.do("connect", "ipv4", port)
-        code = tracer.proc.wait(30)
-        err = tracer.proc.stderr.read()
+        code = proc.wait(30)
+        err = proc.stderr.read()
         check_eq(code, 0, "exit status after EPIPE")
         check("cannot write" not in err and "Broken pipe" not in err, "no error message: %s" % err)
     finally:
+        if proc.poll() is None:
+            proc.kill()
         server.close()
         client.close()
 
@@ -255,3 +272,57 @@ def test_bad_options_exit_2_naming_the_option():
         run = subprocess.run([TCPWAVE] + args, capture_output=True, text=True, timeout=30)
         check_eq(run.returncode, 2, "exit status for %r" % args)
         check(name in run.stderr, "message for %r names %s: %r" % (args, name, run.stderr))
+
+
+@test
+def test_events_mptcp_socket_is_ignored_its_tcp_subflows_are_traced():
+    server, client = Peer(), Peer()
+    try:
+        with Tracer("--events", "--json") as tracer:
+            port = int(server.do("listen", "ipv4", "mptcp"))
+            cport = int(client.do("connect", "ipv4", port, "mptcp"))
+            server.do("accept")
+            client.do("close")
+            server.do("recv_eof")
+            server.do("close")
+            server.do("close_listener")
+            tracer.stop()
+        records = tracer.records()
+        # The MPTCP-level socket reports LISTEN too; only the TCP subflow's may show.
+        listens = [r for r in records if r.get("type") == "state" and r["lport"] == port
+                   and r["new"] == "LISTEN"]
+        check_eq(len(listens), 1, "CLOSE->LISTEN records on the port (the TCP subflow only)")
+        client_events = socket_events(records, cport)
+        # MPTCP shuts a subflow down before closing it: FIN_WAIT2->FIN_WAIT2 may show.
+        moves = [step for step in sequence(client_events) if step[0] != step[1]]
+        check_eq(moves, CLIENT_CLOSES_FIRST["client"], "client subflow")
+        # The MPTCP worker thread closes subflows; it must not take them from the app.
+        check(all(e["pid"] == client.pid for e in client_events),
+              "client subflow owned by the client throughout: %r"
+              % [(e["new"], e["pid"], e["comm"]) for e in client_events])
+    finally:
+        server.close()
+        client.close()
+
+
+@test
+def test_events_idle_host_sees_a_transition_within_100_ms():
+    server, client = Peer(), Peer()
+    try:
+        tracer = Tracer("--events", "--json").start()
+        port = int(server.do("listen", "ipv4"))
+        tracer.next_record()  # CLOSE->LISTEN
+        delays = []
+        for _ in range(5):
+            client.do("connect", "ipv4", port)
+            server.do("accept")
+            client.do("close")
+            server.do("close")
+            for _ in range(10):  # both ends' transitions, read as they arrive
+                record = tracer.next_record()
+                delays.append((time.monotonic_ns() - record["mono_ns"]) / 1e6)
+        tracer.stop()
+        check(max(delays) < 100, "each line within 100 ms of its transition: %r ms" % delays)
+    finally:
+        server.close()
+        client.close()
