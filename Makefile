@@ -26,10 +26,10 @@ INCLUDES := -I$(OUTPUT) -Ibpf -Iuser
 LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
 
-# The pure userspace modules: no BPF, no root; unit tests link them directly.
-CORE_SRCS := user/addr.c user/event.c user/json.c user/options.c user/output_events.c \
-	user/sink.c user/strbuf.c user/tcp_state.c user/timefmt.c
-APP_SRCS := user/main.c user/loader.c
+# Modules that use libbpf or the BPF skeleton; every other user/*.c is pure
+# userspace code (no BPF, no root) that the unit tests link directly.
+APP_SRCS := user/main.c user/loader.c $(wildcard user/*_btf.c)
+CORE_SRCS := $(filter-out $(APP_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)

@@ -26,6 +26,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
+const volatile bool emit_transitions = true; /* --events: every transition */
+const volatile bool emit_connections = false; /* one record per connection */
 
 /*
  * Classic mode has no cookie helper, and the kernel assigns a socket's cookie
@@ -34,23 +36,6 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
  */
 #define SYNTHETIC_ID_BASE (1ull << 48)
 __u64 next_synthetic_id;
-
-/* What we remember about a socket between its transitions. */
-struct sock_info {
-	struct tw_owner owner;
-	struct tw_endpoints ep; /* last known non-zero addresses and ports */
-	__u64 state_start_ns;
-	__u64 cookie;
-	__u8 owner_known;
-	__u8 accept_pending; /* passive socket whose accepting process is not yet known */
-	__u8 pad[6];
-};
-
-/* The accepting process of a new connection, recorded at accept()'s return. */
-struct accept_owner {
-	__u64 cookie; /* guards against the socket's memory being reused meanwhile */
-	struct tw_owner owner;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -68,7 +53,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct sock_info);
+	__type(value, struct tw_sock_state);
 } sock_store SEC(".maps");
 
 /* Classic mode only: the loader disables its creation in tp_btf mode. */
@@ -77,7 +62,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 262144);
 	__type(key, __u64); /* socket address */
-	__type(value, struct sock_info);
+	__type(value, struct tw_sock_state);
 } sock_table SEC(".maps");
 
 /*
@@ -92,7 +77,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 262144);
 	__type(key, __u64);
-	__type(value, struct accept_owner);
+	__type(value, struct tw_accept_owner);
 } accept_owners SEC(".maps");
 
 static __always_inline void count(__u32 which)
@@ -111,152 +96,64 @@ static __always_inline __u64 wakeup_flag(void)
 		       BPF_RB_NO_WAKEUP;
 }
 
-/* One transition as either attach mode sees it. */
-struct transition {
-	__u64 sk;
-	__u64 ts_ns;
-	__u64 cookie;
-	__u64 cgroup_id;
-	__u32 netns;
-	__u8 old_state;
-	__u8 new_state;
-	__u8 process_ctx;
-	struct tw_endpoints ep;
-};
-
-static __always_inline int is_zero16(const __u8 *a)
-{
-	const __u64 *w = (const __u64 *)a;
-
-	return (w[0] | w[1]) == 0;
-}
-
-/*
- * Fill in what the socket no longer (or not yet) shows from what we saw
- * earlier, and remember what it shows now. The local port is 0 at ->CLOSE
- * (inet_put_port() has run) and before the connect() port is chosen.
- */
-static __always_inline void carry_endpoints(struct tw_endpoints *now, struct tw_endpoints *kept)
-{
-	if (now->lport)
-		kept->lport = now->lport;
-	else
-		now->lport = kept->lport;
-	if (now->rport)
-		kept->rport = now->rport;
-	else
-		now->rport = kept->rport;
-	if (!is_zero16(now->laddr))
-		__builtin_memcpy(kept->laddr, now->laddr, 16);
-	else
-		__builtin_memcpy(now->laddr, kept->laddr, 16);
-	if (!is_zero16(now->raddr))
-		__builtin_memcpy(kept->raddr, now->raddr, 16);
-	else
-		__builtin_memcpy(now->raddr, kept->raddr, 16);
-	kept->family = now->family;
-}
-
-#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
-
-/*
- * Whoever works on the socket in process context owns it, except that a
- * kernel thread (the MPTCP worker closing subflows, say) does not take a
- * socket from a process: it becomes the owner only of sockets nobody else has.
- */
-static __always_inline void take_current_as_owner(struct sock_info *si)
-{
-	struct task_struct *task = (void *)bpf_get_current_task();
-	__u64 id;
-
-	if (si->owner_known && (BPF_CORE_READ(task, flags) & PF_KTHREAD))
-		return;
-	id = bpf_get_current_pid_tgid();
-
-	si->owner.pid = (__u32)id;
-	si->owner.tgid = id >> 32;
-	bpf_get_current_comm(si->owner.comm, sizeof(si->owner.comm));
-	si->owner_known = 1;
-}
-
-/* A passive socket learns its owner from accept(); see accept_owners. */
-static __always_inline void claim_accept_owner(struct transition *t, struct sock_info *si)
-{
-	struct accept_owner *ao;
-
-	if (!si->accept_pending)
-		return;
-	ao = bpf_map_lookup_elem(&accept_owners, &t->sk);
-	if (!ao)
-		return;
-	if (!ao->cookie || ao->cookie == t->cookie) {
-		si->owner = ao->owner;
-		si->owner_known = 1;
-		si->accept_pending = 0;
-	}
-	bpf_map_delete_elem(&accept_owners, &t->sk);
-}
-
-/*
- * The work common to both attach modes. si is this socket's state, zeroed
- * when the socket is new to us (fresh says so).
- */
-static __always_inline void on_transition(struct transition *t, struct sock_info *si, int fresh)
-{
-	struct tw_state_event *e;
-
-	if (fresh) {
-		si->cookie = t->cookie ? t->cookie :
-					 SYNTHETIC_ID_BASE + __sync_fetch_and_add(&next_synthetic_id, 1);
-		/* A child cloned from a listener waits for accept() to name its owner. */
-		si->accept_pending = t->old_state == TW_LISTEN && t->new_state == TW_SYN_RECV;
-	}
-	carry_endpoints(&t->ep, &si->ep);
-	claim_accept_owner(t, si);
-	if (t->process_ctx)
-		take_current_as_owner(si);
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (e) {
-		e->type = TW_REC_STATE;
-		e->old_state = t->old_state;
-		e->new_state = t->new_state;
-		e->flags = (t->process_ctx ? TW_EV_PROCESS_CTX : 0) |
-			   (si->owner_known ? TW_EV_OWNER_KNOWN : 0) | (fresh ? 0 : TW_EV_DUR_KNOWN);
-		e->netns = t->netns;
-		e->ts_ns = t->ts_ns;
-		e->cookie = si->cookie;
-		e->dur_ns = fresh ? 0 : t->ts_ns - si->state_start_ns;
-		e->cgroup_id = t->cgroup_id;
-		e->owner = si->owner;
-		e->ep = t->ep;
-		bpf_ringbuf_submit(e, wakeup_flag());
-	} else {
-		count(TW_CNT_LOST);
-	}
-	si->state_start_ns = t->ts_ns;
-
-	if (t->new_state == TW_CLOSE && si->accept_pending)
-		bpf_map_delete_elem(&accept_owners, &t->sk);
-}
+#include "sock_state.bpf.h"
 
 static __always_inline int is_tcp_family(__u16 family)
 {
 	return family == AF_INET || family == AF_INET6;
 }
 
+/* Socket storage, created on a socket's first transition (tp_btf mode). */
+static __always_inline struct tw_sock_state *btf_state(const struct sock *sk, int *fresh)
+{
+	struct tw_sock_state *st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
+
+	if (st || !fresh)
+		return st;
+	st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		count(TW_CNT_SOCK_DROPPED);
+	*fresh = 1;
+	return st;
+}
+
+/* The bounded socket table, entry created on a first transition (classic mode). */
+static __always_inline struct tw_sock_state *classic_state(const void *sk, int *fresh)
+{
+	static const struct tw_sock_state empty;
+	__u64 key = (__u64)sk;
+	struct tw_sock_state *st = bpf_map_lookup_elem(&sock_table, &key);
+
+	if (st || !fresh)
+		return st;
+	if (bpf_map_update_elem(&sock_table, &key, &empty, BPF_NOEXIST)) {
+		count(TW_CNT_SOCK_DROPPED);
+		return NULL;
+	}
+	*fresh = 1;
+	return bpf_map_lookup_elem(&sock_table, &key);
+}
+
+/* Sockets that have socket storage; not timewait or request sockets. */
+static __always_inline int is_full_socket(const struct sock *sk)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+	return state != TW_TIME_WAIT && state != TW_NEW_SYN_RECV;
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct transition t = {};
-	struct sock_info *si;
+	struct tw_sock_state *st;
 	int fresh = 0;
 
 	/* SCTP and the MPTCP socket report here too; TCP subflows stay. */
 	if (sk->sk_protocol != IPPROTO_TCP || !is_tcp_family(sk->__sk_common.skc_family))
 		return 0;
 
-	t.sk = (__u64)sk;
+	t.sk = sk;
 	t.ts_ns = bpf_ktime_get_ns();
 	t.old_state = oldstate;
 	t.new_state = newstate;
@@ -281,32 +178,24 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 		BPF_CORE_READ_INTO(&t.ep.raddr, sk, __sk_common.skc_v6_daddr);
 	}
 
-	si = bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
-	if (!si) {
-		si = bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (!si) {
-			count(TW_CNT_SOCK_DROPPED);
-			return 0;
-		}
-		fresh = 1;
-	}
-	on_transition(&t, si, fresh);
+	st = btf_state(sk, &fresh);
+	if (st)
+		on_transition(&t, st, fresh);
 	return 0;
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	static const struct sock_info empty;
 	struct transition t = {};
 	const struct sock *sk = ctx->skaddr;
-	struct sock_info *si;
+	struct tw_sock_state *st;
 	int fresh = 0;
 
 	if (ctx->protocol != IPPROTO_TCP || !is_tcp_family(ctx->family))
 		return 0;
 
-	t.sk = (__u64)sk;
+	t.sk = sk;
 	t.ts_ns = bpf_ktime_get_ns();
 	t.old_state = ctx->oldstate;
 	t.new_state = ctx->newstate;
@@ -327,20 +216,120 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 		bpf_probe_read_kernel(t.ep.raddr, 16, ctx->daddr_v6);
 	}
 
-	si = bpf_map_lookup_elem(&sock_table, &t.sk);
-	if (!si) {
-		if (bpf_map_update_elem(&sock_table, &t.sk, &empty, BPF_NOEXIST)) {
-			count(TW_CNT_SOCK_DROPPED);
-			return 0;
-		}
-		si = bpf_map_lookup_elem(&sock_table, &t.sk);
-		if (!si)
-			return 0;
-		fresh = 1;
+	st = classic_state(sk, &fresh);
+	if (!st)
+		return 0;
+	on_transition(&t, st, fresh);
+	if (t.new_state == TW_CLOSE) {
+		__u64 key = (__u64)sk;
+
+		bpf_map_delete_elem(&sock_table, &key);
 	}
-	on_transition(&t, si, fresh);
-	if (t.new_state == TW_CLOSE)
-		bpf_map_delete_elem(&sock_table, &t.sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_retransmit_btf, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	struct tw_sock_state *st;
+
+	if (err)
+		return 0; /* nothing left */
+	st = btf_state(sk, NULL);
+	if (st)
+		on_retransmit(st, skb_tcp_flags(skb));
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int on_retransmit_classic(struct trace_event_raw_tcp_retransmit_skb *ctx)
+{
+	struct tw_sock_state *st;
+
+	if (ctx->err)
+		return 0;
+	st = classic_state(ctx->skaddr, NULL);
+	if (st)
+		on_retransmit(st, skb_tcp_flags(ctx->skbaddr));
+	return 0;
+}
+
+/* sk is NULL when the RST answers a segment no socket wanted (a refused SYN). */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(on_send_reset_btf, const struct sock *sk, const struct sk_buff *skb,
+	     const enum sk_rst_reason reason)
+{
+	struct tw_sock_state *st;
+
+	if (!sk || !is_full_socket(sk))
+		return 0;
+	st = btf_state(sk, NULL);
+	if (st)
+		on_reset(sk, st, 1, reason);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int on_send_reset_classic(struct trace_event_raw_tcp_send_reset *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+	struct tw_sock_state *st;
+
+	if (!sk || !is_full_socket(sk))
+		return 0;
+	st = classic_state(sk, NULL);
+	if (st)
+		on_reset(sk, st, 1, ctx->reason);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(on_receive_reset_btf, struct sock *sk)
+{
+	struct tw_sock_state *st = btf_state(sk, NULL);
+
+	if (st)
+		on_reset(sk, st, 0, 0);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int on_receive_reset_classic(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	struct tw_sock_state *st = classic_state(ctx->skaddr, NULL);
+
+	if (st)
+		on_reset(ctx->skaddr, st, 0, 0);
+	return 0;
+}
+
+/*
+ * When tracing ends: every connection still open, as it stands, with its
+ * live counters. Userspace reads the records from the iterator's file.
+ */
+SEC("iter/bpf_sk_storage_map")
+int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct tw_sock_state *st = ctx->value;
+	struct sock *sk = ctx->sk;
+	struct tw_conn c;
+
+	if (!st || !sk || st->emitted || is_listener(&st->conn) || !st->conn.nsteps)
+		return 0;
+	__builtin_memcpy(&c, &st->conn, sizeof(c));
+	c.flags |= TW_CONN_OPEN;
+	if (st->accept_pending) {
+		/* Accepted, but no transition since to claim its owner. */
+		__u64 key = (__u64)sk;
+		struct tw_accept_owner *ao = bpf_map_lookup_elem(&accept_owners, &key);
+
+		if (ao && (!ao->cookie || ao->cookie == c.cookie)) {
+			c.owner = ao->owner;
+			c.flags |= TW_CONN_OWNER_KNOWN;
+		}
+	}
+	note_counters(&c, sk);
+	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
 	return 0;
 }
 
@@ -367,7 +356,7 @@ static __always_inline const struct sock *current_fd_sock(long fd)
 
 static __always_inline int record_accept_owner(long fd)
 {
-	struct accept_owner ao = {};
+	struct tw_accept_owner ao = {};
 	const struct sock *sk;
 	__u64 key, id;
 

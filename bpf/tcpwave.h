@@ -29,6 +29,8 @@ enum tw_tcp_state {
 
 enum tw_record_type {
 	TW_REC_STATE = 1, /* one state transition (struct tw_state_event) */
+	TW_REC_CONN = 2, /* one connection's whole timeline (struct tw_conn) */
+	TW_REC_RESET = 3, /* a reset after the connection record left (struct tw_reset) */
 };
 
 /* Both ends of a socket. IPv4 addresses use the first 4 bytes of the arrays. */
@@ -65,6 +67,101 @@ struct tw_state_event {
 	__u64 cgroup_id; /* cgroup v2 id of the socket */
 	struct tw_owner owner;
 	struct tw_endpoints ep;
+};
+
+/*
+ * One connection, accumulated in the socket's storage and handed over once,
+ * at its final ->CLOSE (or, still open, when tracing ends).
+ *
+ * Its timeline is the list of states entered, each with its offset from
+ * start_ns. Step 0 is the first state known: SYN_SENT for connect()
+ * (first_old_state CLOSE), SYN_RECV for an accepted connection (first_old_state
+ * LISTEN; start_ns is then moved back to when the first SYN-ACK left, see
+ * handshake_us), or, for a connection already open when tracing began, the
+ * state it was in when first seen (at offset 0, its real start unknown).
+ */
+#define TW_STEPS_MAX 8
+
+enum tw_retrans_kind {
+	TW_RETRANS_SYN = 0,
+	TW_RETRANS_SYNACK,
+	TW_RETRANS_FIN,
+	TW_RETRANS_DATA,
+	TW_RETRANS_MAX,
+};
+
+/* tw_conn.flags */
+#define TW_CONN_OWNER_KNOWN (1u << 0)
+#define TW_CONN_TRUNCATED (1u << 1) /* more states than TW_STEPS_MAX: the last replaced */
+#define TW_CONN_OPEN (1u << 2) /* still open when tracing ended */
+#define TW_CONN_PEER_FIN (1u << 3) /* the peer's FIN arrived (SOCK_DONE at close) */
+#define TW_CONN_ORPHAN (1u << 4) /* its application had closed it (SOCK_DEAD at close) */
+#define TW_CONN_RESET_SENT (1u << 5) /* we sent a RST */
+#define TW_CONN_RESET_RECEIVED (1u << 6) /* the peer sent a RST */
+#define TW_CONN_RESET_SENT_FIRST (1u << 7) /* of the two, ours came first */
+#define TW_CONN_HANDSHAKE_KNOWN (1u << 8) /* handshake_us is valid (accepted connections) */
+#define TW_CONN_COUNTERS_KNOWN (1u << 9) /* rx_bytes, tx_bytes, srtt_us, tw_* are valid */
+
+struct tw_conn {
+	__u8 type; /* TW_REC_CONN */
+	__u8 nsteps; /* valid entries in step_ns and step_state */
+	__u8 first_old_state; /* the state before step 0 */
+	__u8 reset_state; /* the state when the first RST was sent or received */
+	__u32 flags; /* TW_CONN_* */
+	__u64 cookie;
+	__u64 start_ns; /* CLOCK_MONOTONIC time of step 0 */
+	__u64 cgroup_id;
+	__u32 netns;
+	__u16 sk_err; /* the socket's error at close: ETIMEDOUT, ECONNREFUSED, ... */
+	__u16 reset_reason; /* the kernel's enum sk_rst_reason for the RST we sent */
+	/*
+	 * Accepted connections: from the first SYN-ACK sent to the final ACK
+	 * received, as the kernel measured it (tcp_synack_rtt_meas() into
+	 * srtt_us, or total_rto_time when the SYN-ACK was retransmitted).
+	 */
+	__u32 handshake_us;
+	__u32 srtt_us; /* smoothed RTT at close */
+	__u64 rx_bytes; /* tcp_sock.bytes_received at close */
+	__u64 tx_bytes; /* tcp_sock.bytes_acked at close */
+	__u32 retrans[TW_RETRANS_MAX];
+	__u32 tw_count; /* TIME_WAIT sockets in the namespace at close */
+	__u32 tw_max; /* net.ipv4.tcp_max_tw_buckets */
+	__u64 step_ns[TW_STEPS_MAX]; /* offset of each step from start_ns */
+	__u8 step_state[TW_STEPS_MAX]; /* the state entered at each step */
+	struct tw_owner owner;
+	struct tw_endpoints ep;
+};
+
+/* A RST on a socket whose connection record already left: the kernel sends
+ * the RST of an abort (SO_LINGER 0, close() with unread data) just after
+ * the socket's ->CLOSE. Userspace joins it to the record by cookie. */
+struct tw_reset {
+	__u8 type; /* TW_REC_RESET */
+	__u8 sent; /* 1: we sent it; 0: the peer did */
+	__u16 reason; /* enum sk_rst_reason, when sent */
+	__u32 pad;
+	__u64 cookie;
+	__u64 ts_ns;
+};
+
+/*
+ * What the kernel side keeps per socket: the connection so far, and what it
+ * needs between transitions. The value of the socket storage map (tp_btf
+ * mode) and of the bounded socket table (classic mode), which userspace
+ * reads at exit in that mode.
+ */
+struct tw_sock_state {
+	struct tw_conn conn; /* owner and endpoints are kept up to date in it */
+	__u64 state_start_ns; /* when the current state began */
+	__u8 accept_pending; /* accepted socket whose accept() is not yet claimed */
+	__u8 emitted; /* the connection record has left at ->CLOSE */
+	__u8 pad[6];
+};
+
+/* The process that accept()ed a socket, until the socket's next transition claims it. */
+struct tw_accept_owner {
+	__u64 cookie; /* guards against the socket's memory being reused meanwhile */
+	struct tw_owner owner;
 };
 
 /* Indexes of the per-CPU counter array "counters". */

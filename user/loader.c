@@ -11,6 +11,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "rst_reason.h"
 #include "tcpwave.skel.h"
 
 #ifndef CAP_PERFMON
@@ -80,26 +82,59 @@ static int ensure_tracefs(void)
 	return -errno;
 }
 
+/* Names the kernel defines per version: the reasons it gives for a RST. */
+static void load_kernel_names(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	if (!btf)
+		return;
+	if (rst_reason_load(btf) && verbose)
+		fprintf(stderr, "tcpwave: this kernel names no RST reasons\n");
+	btf__free(btf);
+}
+
 static const char *mode_name(enum attach_mode mode)
 {
 	return mode == ATTACH_BTF ? "tp_btf/inet_sock_set_state (socket storage)" :
 				    "tracepoint/sock/inet_sock_set_state (classic, bounded table)";
 }
 
+/* The programs of each attach mode; the accept() ones serve both. */
+static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode,
+			struct bpf_program *out[4])
+{
+	bool btf = mode == ATTACH_BTF;
+
+	out[0] = btf ? skel->progs.on_state_btf : skel->progs.on_state_classic;
+	out[1] = btf ? skel->progs.on_retransmit_btf : skel->progs.on_retransmit_classic;
+	out[2] = btf ? skel->progs.on_send_reset_btf : skel->progs.on_send_reset_classic;
+	out[3] = btf ? skel->progs.on_receive_reset_btf : skel->progs.on_receive_reset_classic;
+}
+
 /* Open and load the skeleton for one attach mode. */
 static int load(struct tracer *t, const struct options *o, enum attach_mode mode)
 {
+	struct bpf_program *mine[4], *prog;
 	struct tcpwave_bpf *skel;
 	bool btf = mode == ATTACH_BTF;
-	int err;
+	int err, i;
 
 	skel = tcpwave_bpf__open();
 	if (!skel)
 		return -errno;
 	skel->rodata->wakeup_bytes = (uint64_t)o->ringbuf_kb * 1024 / 8;
+	skel->rodata->emit_transitions = o->events;
+	skel->rodata->emit_connections = !o->events;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
-	bpf_program__set_autoload(skel->progs.on_state_btf, btf);
-	bpf_program__set_autoload(skel->progs.on_state_classic, !btf);
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	programs_of(skel, mode, mine);
+	for (i = 0; i < 4; i++)
+		bpf_program__set_autoload(mine[i], true);
+	bpf_program__set_autoload(skel->progs.on_accept4_exit, true);
+	bpf_program__set_autoload(skel->progs.on_accept_exit, true);
+	bpf_program__set_autoload(skel->progs.dump_open_connections, btf);
 	bpf_map__set_autocreate(skel->maps.sock_store, btf);
 	bpf_map__set_autocreate(skel->maps.sock_table, !btf);
 	err = tcpwave_bpf__load(skel);
@@ -112,44 +147,45 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	return 0;
 }
 
-/* The accept() tracepoints name a passive socket's owner; without them it is learned later. */
-static void attach_accept(struct tracer *t)
+static int attach_one(struct tracer *t, struct bpf_program *prog)
 {
-	struct bpf_program *progs[] = { t->skel->progs.on_accept4_exit,
-					t->skel->progs.on_accept_exit };
-	size_t i;
-
-	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_link *link = bpf_program__attach(progs[i]);
-
-		if (!link) {
-			fprintf(stderr,
-				"tcpwave: warning: cannot attach %s (%s): accepted connections "
-				"get their owner when it first closes or shuts them down\n",
-				bpf_program__section_name(progs[i]), strerror(errno));
-			continue;
-		}
-		/* The skeleton destroys links it holds; keep ours with it. */
-		if (progs[i] == t->skel->progs.on_accept4_exit)
-			t->skel->links.on_accept4_exit = link;
-		else
-			t->skel->links.on_accept_exit = link;
-	}
-}
-
-static int attach(struct tracer *t)
-{
-	struct bpf_program *prog = t->mode == ATTACH_BTF ? t->skel->progs.on_state_btf :
-							   t->skel->progs.on_state_classic;
 	struct bpf_link *link = bpf_program__attach(prog);
 
 	if (!link)
 		return -errno;
-	if (t->mode == ATTACH_BTF)
-		t->skel->links.on_state_btf = link;
-	else
-		t->skel->links.on_state_classic = link;
-	attach_accept(t);
+	t->links[t->nlinks++] = link;
+	return 0;
+}
+
+/*
+ * The state tracepoint is required. Without the others tcpwave still runs:
+ * the accept() tracepoints name a passive socket's owner early, the tcp ones
+ * count retransmits and tell who reset a connection.
+ */
+static int attach(struct tracer *t)
+{
+	struct bpf_program *optional[] = { NULL, NULL, NULL, t->skel->progs.on_accept4_exit,
+					   t->skel->progs.on_accept_exit };
+	struct bpf_program *mine[4];
+	size_t i;
+	int err;
+
+	programs_of(t->skel, t->mode, mine);
+	err = attach_one(t, mine[0]);
+	if (err)
+		return err;
+	for (i = 0; i < 3; i++)
+		optional[i] = mine[i + 1];
+	for (i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
+		err = attach_one(t, optional[i]);
+		if (err)
+			fprintf(stderr,
+				"tcpwave: warning: cannot attach %s (%s); %s\n",
+				bpf_program__section_name(optional[i]), strerror(-err),
+				i >= 3 ? "accepted connections get their owner when they first "
+					 "close or shut down" :
+					 "retransmits or resets go uncounted");
+	}
 	return 0;
 }
 
@@ -168,6 +204,7 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 	err = check_btf();
 	if (err)
 		return err;
+	load_kernel_names();
 	err = ensure_tracefs();
 	if (err && (o->attach == ATTACH_CLASSIC || verbose))
 		fprintf(stderr, "tcpwave: %s: cannot mount tracefs: %s\n", TRACEFS,
@@ -239,8 +276,87 @@ int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 
 void tracer_close(struct tracer *t)
 {
+	size_t i;
+
 	ring_buffer__free(t->rb);
+	for (i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
 	tcpwave_bpf__destroy(t->skel);
-	t->rb = NULL;
-	t->skel = NULL;
+	memset(t, 0, sizeof(*t));
+}
+
+/* tp_btf mode: the iterator writes one struct tw_conn per open connection. */
+static int dump_storage(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
+{
+	union bpf_iter_link_info info = {};
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	char buf[64 * sizeof(struct tw_conn)];
+	size_t have = 0, off;
+	struct bpf_link *link;
+	ssize_t n;
+	int fd, err = 0;
+
+	info.map.map_fd = bpf_map__fd(t->skel->maps.sock_store);
+	opts.link_info = &info;
+	opts.link_info_len = sizeof(info);
+	link = bpf_program__attach_iter(t->skel->progs.dump_open_connections, &opts);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
+		have += (size_t)n;
+		for (off = 0; have - off >= sizeof(struct tw_conn); off += sizeof(struct tw_conn))
+			on_record(ctx, buf + off, sizeof(struct tw_conn));
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	if (n < 0)
+		err = -errno;
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
+}
+
+/* Classic mode: the bounded socket table holds the same state. */
+static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.sock_table);
+	int owners = bpf_map__fd(t->skel->maps.accept_owners);
+	struct tw_accept_owner ao;
+	struct tw_sock_state st;
+	__u64 key, next;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted || !st.conn.nsteps ||
+		    st.conn.step_state[0] == TW_LISTEN)
+			continue;
+		st.conn.flags |= TW_CONN_OPEN;
+		/* Accepted, but no transition since to claim its owner. */
+		if (st.accept_pending && !bpf_map_lookup_elem(owners, &key, &ao) &&
+		    (!ao.cookie || ao.cookie == st.conn.cookie)) {
+			st.conn.owner = ao.owner;
+			st.conn.flags |= TW_CONN_OWNER_KNOWN;
+		}
+		on_record(ctx, &st.conn, sizeof(st.conn));
+	}
+	return 0;
+}
+
+int tracer_dump_open(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
+{
+	int err = t->mode == ATTACH_BTF ? dump_storage(t, on_record, ctx) :
+					  dump_table(t, on_record, ctx);
+
+	if (err)
+		fprintf(stderr, "tcpwave: cannot list the connections still open: %s\n",
+			strerror(-err));
+	return err;
 }

@@ -15,9 +15,13 @@
 
 struct tcpwave_bpf;
 
+#define TRACER_MAX_LINKS 8
+
 struct tracer {
 	struct tcpwave_bpf *skel;
 	struct ring_buffer *rb;
+	struct bpf_link *links[TRACER_MAX_LINKS];
+	size_t nlinks;
 	enum attach_mode mode; /* ATTACH_BTF or ATTACH_CLASSIC once open */
 	int ncpus;
 };
@@ -33,6 +37,11 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 int tracer_poll(struct tracer *t, int timeout_ms);
 /* Sum of the kernel's per-CPU counters (enum tw_counter). */
 int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX]);
+/*
+ * Hand each connection still open to on_record, as a struct tw_conn with
+ * TW_CONN_OPEN set. For the end of tracing.
+ */
+int tracer_dump_open(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx);
 void tracer_close(struct tracer *t);
 
 #endif

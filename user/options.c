@@ -22,8 +22,10 @@ static const char usage_text[] =
 	"Usage: tcpwave [OPTIONS]\n"
 	"Trace every TCP connection on this host: handshake, data phase and close.\n"
 	"\n"
-	"Modes:\n"
-	"      --events          one line per state transition\n"
+	"Output (default: one table line per connection when it closes):\n"
+	"  -t, --timeline        a timeline per connection: each state, how long,\n"
+	"                        and what happened\n"
+	"      --events          one line per state transition instead\n"
 	"  -j, --json            NDJSON instead of text\n"
 	"\n"
 	"Tracing:\n"
@@ -39,6 +41,9 @@ static const char usage_text[] =
 	"Exit status: 0 done, 1 runtime error, 2 bad command line.\n"
 	"\n"
 	"Examples:\n"
+	"  tcpwave                          every connection as it closes\n"
+	"  tcpwave -t                       ... with its whole timeline\n"
+	"  tcpwave -j >> conns.ndjson       ... as JSON, for a log pipeline\n"
 	"  tcpwave --events                 every transition, as it happens\n"
 	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n";
 
@@ -48,10 +53,11 @@ enum {
 	OPT_ATTACH,
 };
 
-static const char short_options[] = ":jd:vhV";
+static const char short_options[] = ":jtd:vhV";
 static const struct option long_options[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "json", no_argument, NULL, 'j' },
+	{ "timeline", no_argument, NULL, 't' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
@@ -128,6 +134,9 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 		case 'j':
 			o->json = true;
 			break;
+		case 't':
+			o->timeline = true;
+			break;
 		case 'd':
 			if (options_parse_seconds(optarg, &o->duration_ns))
 				return bad_value(err, "--duration", optarg,
@@ -172,6 +181,11 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 					argv[optind - 1]);
 			return OPTIONS_USAGE;
 		}
+	}
+	if (o->timeline && (o->json || o->events)) {
+		fprintf(err, "tcpwave: --timeline: cannot be combined with %s\n",
+			o->json ? "--json" : "--events");
+		return OPTIONS_USAGE;
 	}
 	if (optind < argc) {
 		fprintf(err, "tcpwave: %s: unexpected argument; see 'tcpwave --help'\n",

@@ -16,6 +16,7 @@ enum attach_mode {
 struct options {
 	bool events; /* one line per transition instead of per connection */
 	bool json;
+	bool timeline; /* a multi-line picture per connection */
 	bool verbose;
 	uint64_t duration_ns; /* 0: until interrupted */
 	uint32_t ringbuf_kb;

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-socket bookkeeping shared by both attach modes: the connection's
+ * timeline, its owner and addresses, and the facts read from the socket at
+ * the moments they matter. Included once, by tcpwave.bpf.c, after its maps.
+ */
+#ifndef TCPWAVE_SOCK_STATE_BPF_H
+#define TCPWAVE_SOCK_STATE_BPF_H
+
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+
+#define TCPHDR_FIN 0x01
+#define TCPHDR_SYN 0x02
+#define TCPHDR_ACK 0x10
+
+/* One transition as either attach mode sees it. */
+struct transition {
+	const struct sock *sk;
+	__u64 ts_ns;
+	__u64 cookie;
+	__u64 cgroup_id;
+	__u32 netns;
+	__u8 old_state;
+	__u8 new_state;
+	__u8 process_ctx;
+	struct tw_endpoints ep;
+};
+
+static __always_inline int is_zero16(const __u8 *a)
+{
+	const __u64 *w = (const __u64 *)a;
+
+	return (w[0] | w[1]) == 0;
+}
+
+/*
+ * Fill in what the socket no longer (or not yet) shows from what we saw
+ * earlier, and remember what it shows now. The local port is 0 at ->CLOSE
+ * (inet_put_port() has run) and before connect() has chosen it.
+ */
+static __always_inline void carry_endpoints(struct tw_endpoints *now, struct tw_endpoints *kept)
+{
+	if (now->lport)
+		kept->lport = now->lport;
+	else
+		now->lport = kept->lport;
+	if (now->rport)
+		kept->rport = now->rport;
+	else
+		now->rport = kept->rport;
+	if (!is_zero16(now->laddr))
+		__builtin_memcpy(kept->laddr, now->laddr, 16);
+	else
+		__builtin_memcpy(now->laddr, kept->laddr, 16);
+	if (!is_zero16(now->raddr))
+		__builtin_memcpy(kept->raddr, now->raddr, 16);
+	else
+		__builtin_memcpy(now->raddr, kept->raddr, 16);
+	kept->family = now->family;
+}
+
+/*
+ * Whoever works on the socket in process context owns it, except that a
+ * kernel thread (the MPTCP worker closing subflows, say) does not take a
+ * socket from a process: it becomes the owner only of sockets nobody else has.
+ */
+static __always_inline void take_current_as_owner(struct tw_conn *c)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u64 id;
+
+	if ((c->flags & TW_CONN_OWNER_KNOWN) && (BPF_CORE_READ(task, flags) & PF_KTHREAD))
+		return;
+	id = bpf_get_current_pid_tgid();
+	c->owner.pid = (__u32)id;
+	c->owner.tgid = id >> 32;
+	bpf_get_current_comm(c->owner.comm, sizeof(c->owner.comm));
+	c->flags |= TW_CONN_OWNER_KNOWN;
+}
+
+/* A passive socket learns its owner from accept(); see accept_owners. */
+static __always_inline void claim_accept_owner(struct transition *t, struct tw_sock_state *st)
+{
+	__u64 key = (__u64)t->sk;
+	struct tw_accept_owner *ao;
+
+	if (!st->accept_pending)
+		return;
+	ao = bpf_map_lookup_elem(&accept_owners, &key);
+	if (!ao)
+		return;
+	if (!ao->cookie || ao->cookie == st->conn.cookie) {
+		st->conn.owner = ao->owner;
+		st->conn.flags |= TW_CONN_OWNER_KNOWN;
+		st->accept_pending = 0;
+	}
+	bpf_map_delete_elem(&accept_owners, &key);
+}
+
+/* Append the state entered at ts; when full, the last slot keeps the latest. */
+static __always_inline void timeline_add(struct tw_conn *c, __u8 state, __u64 ts)
+{
+	__u32 i = c->nsteps;
+
+	if (i > 0 && c->step_state[(i - 1) & (TW_STEPS_MAX - 1)] == state)
+		return; /* shutdown() then close() reports FIN_WAIT1 -> FIN_WAIT1 */
+	if (i >= TW_STEPS_MAX) {
+		c->flags |= TW_CONN_TRUNCATED;
+		i = TW_STEPS_MAX - 1;
+	} else {
+		c->nsteps = i + 1;
+	}
+	c->step_ns[i & (TW_STEPS_MAX - 1)] = ts - c->start_ns;
+	c->step_state[i & (TW_STEPS_MAX - 1)] = state;
+}
+
+/*
+ * A new connection on this socket: the first one, or connect() again after
+ * the last one closed. The socket's identity and owner carry over.
+ */
+static __always_inline void timeline_begin(struct tw_sock_state *st, struct transition *t)
+{
+	struct tw_conn *c = &st->conn;
+	struct tw_endpoints ep = c->ep;
+	struct tw_owner owner = c->owner;
+	__u32 owner_known = c->flags & TW_CONN_OWNER_KNOWN;
+	__u64 cookie = c->cookie;
+
+	__builtin_memset(c, 0, sizeof(*c));
+	c->type = TW_REC_CONN;
+	c->cookie = cookie;
+	c->ep = ep;
+	c->owner = owner;
+	c->flags = owner_known;
+	c->first_old_state = t->old_state;
+	c->start_ns = t->ts_ns;
+	/* Seen midway (open before tracing began): its state so far, start unknown. */
+	if (t->old_state != TW_CLOSE && t->old_state != TW_LISTEN)
+		timeline_add(c, t->old_state, t->ts_ns);
+	st->emitted = 0;
+	st->accept_pending = t->old_state == TW_LISTEN && t->new_state == TW_SYN_RECV;
+}
+
+static __always_inline int is_listener(const struct tw_conn *c)
+{
+	return c->nsteps > 0 && c->step_state[0] == TW_LISTEN;
+}
+
+/*
+ * An accepted connection's handshake began with the SYN, long before the
+ * kernel created this socket at the final ACK. The kernel measured it:
+ * tcp_synack_rtt_meas() put the time from the first SYN-ACK to the ACK into
+ * srtt_us (when no SYN-ACK was retransmitted), and tcp_create_openreq_child()
+ * put it into total_rto_time (ms) when one was. req->num_retrans became
+ * total_retrans. Move the start back to the first SYN-ACK.
+ */
+static __always_inline void note_passive_handshake(struct tw_conn *c, const struct sock *sk,
+						   __u64 now)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+	__u32 synack_retrans = BPF_CORE_READ(tp, total_retrans);
+	__u64 us = 0;
+
+	c->retrans[TW_RETRANS_SYNACK] = synack_retrans;
+	if (!synack_retrans)
+		us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	else if (bpf_core_field_exists(tp->total_rto_time))
+		us = (__u64)BPF_CORE_READ(tp, total_rto_time) * 1000;
+	if (!us || us * 1000 > now - 1)
+		return;
+	c->handshake_us = us;
+	c->flags |= TW_CONN_HANDSHAKE_KNOWN;
+	c->start_ns = now - us * 1000;
+}
+
+/* Counters the socket takes with it: read at close, or live at exit. */
+static __always_inline void note_counters(struct tw_conn *c, const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+
+	c->rx_bytes = BPF_CORE_READ(tp, bytes_received);
+	c->tx_bytes = BPF_CORE_READ(tp, bytes_acked);
+	c->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	/* tw_refcount starts at 1 for the namespace itself (inet_twsk_alloc()). */
+	c->tw_count = BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1;
+	c->tw_max = BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
+	c->flags |= TW_CONN_COUNTERS_KNOWN;
+}
+
+/*
+ * At ->CLOSE (tcp_set_state() runs before tcp_done() sets sk_shutdown): did
+ * the peer's FIN arrive (tcp_fin() sets SOCK_DONE), had the application
+ * closed the socket (SOCK_DEAD), and which error ended it.
+ */
+static __always_inline void note_close(struct tw_conn *c, const struct sock *sk)
+{
+	__u64 sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+
+	if (sk_flags & (1ull << SOCK_DONE))
+		c->flags |= TW_CONN_PEER_FIN;
+	if (sk_flags & (1ull << SOCK_DEAD))
+		c->flags |= TW_CONN_ORPHAN;
+	c->sk_err = BPF_CORE_READ(sk, sk_err);
+	note_counters(c, sk);
+}
+
+static __always_inline void emit_state_event(struct transition *t, struct tw_sock_state *st,
+					     int fresh)
+{
+	struct tw_state_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(TW_CNT_LOST);
+		return;
+	}
+	e->type = TW_REC_STATE;
+	e->old_state = t->old_state;
+	e->new_state = t->new_state;
+	e->flags = (t->process_ctx ? TW_EV_PROCESS_CTX : 0) |
+		   ((st->conn.flags & TW_CONN_OWNER_KNOWN) ? TW_EV_OWNER_KNOWN : 0) |
+		   (fresh ? 0 : TW_EV_DUR_KNOWN);
+	e->netns = t->netns;
+	e->ts_ns = t->ts_ns;
+	e->cookie = st->conn.cookie;
+	e->dur_ns = fresh ? 0 : t->ts_ns - st->state_start_ns;
+	e->cgroup_id = t->cgroup_id;
+	e->owner = st->conn.owner;
+	e->ep = t->ep;
+	bpf_ringbuf_submit(e, wakeup_flag());
+}
+
+static __always_inline void emit_connection(struct tw_sock_state *st)
+{
+	if (bpf_ringbuf_output(&events, &st->conn, sizeof(st->conn), wakeup_flag()))
+		count(TW_CNT_LOST);
+}
+
+/*
+ * The work common to both attach modes. st is this socket's state, zeroed
+ * when the socket is new to us (fresh says so).
+ */
+static __always_inline void on_transition(struct transition *t, struct tw_sock_state *st,
+					  int fresh)
+{
+	struct tw_conn *c = &st->conn;
+
+	if (fresh) {
+		c->cookie = t->cookie ? t->cookie :
+					SYNTHETIC_ID_BASE + __sync_fetch_and_add(&next_synthetic_id, 1);
+		timeline_begin(st, t);
+	} else if (st->emitted && t->old_state == TW_CLOSE) {
+		timeline_begin(st, t);
+	}
+	if (t->old_state == TW_SYN_RECV && t->new_state == TW_ESTABLISHED &&
+	    c->first_old_state == TW_LISTEN && c->nsteps == 1)
+		note_passive_handshake(c, t->sk, t->ts_ns);
+	timeline_add(c, t->new_state, t->ts_ns);
+	carry_endpoints(&t->ep, &c->ep);
+	c->netns = t->netns;
+	c->cgroup_id = t->cgroup_id;
+	claim_accept_owner(t, st);
+	if (t->process_ctx)
+		take_current_as_owner(c);
+
+	if (emit_transitions)
+		emit_state_event(t, st, fresh);
+	if (t->old_state != t->new_state)
+		st->state_start_ns = t->ts_ns;
+
+	if (t->new_state != TW_CLOSE)
+		return;
+	if (st->accept_pending) {
+		__u64 key = (__u64)t->sk;
+
+		bpf_map_delete_elem(&accept_owners, &key);
+		st->accept_pending = 0;
+	}
+	note_close(c, t->sk);
+	if (emit_connections && !is_listener(c))
+		emit_connection(st);
+	st->emitted = 1;
+}
+
+/* A RST sent or received. After ->CLOSE it travels on its own (struct tw_reset). */
+static __always_inline void on_reset(const struct sock *sk, struct tw_sock_state *st, int sent,
+				     __u16 reason)
+{
+	struct tw_conn *c = &st->conn;
+	struct tw_reset *r;
+
+	if (st->emitted) {
+		if (!emit_connections)
+			return;
+		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		if (!r) {
+			count(TW_CNT_LOST);
+			return;
+		}
+		r->type = TW_REC_RESET;
+		r->sent = sent;
+		r->reason = reason;
+		r->pad = 0;
+		r->cookie = c->cookie;
+		r->ts_ns = bpf_ktime_get_ns();
+		bpf_ringbuf_submit(r, wakeup_flag());
+		return;
+	}
+	if (!(c->flags & (TW_CONN_RESET_SENT | TW_CONN_RESET_RECEIVED))) {
+		c->reset_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		if (sent)
+			c->flags |= TW_CONN_RESET_SENT_FIRST;
+	}
+	if (sent) {
+		c->flags |= TW_CONN_RESET_SENT;
+		c->reset_reason = reason;
+	} else {
+		c->flags |= TW_CONN_RESET_RECEIVED;
+	}
+}
+
+/* A retransmitted segment, classified by what it carried. */
+static __always_inline void on_retransmit(struct tw_sock_state *st, __u16 tcp_flags)
+{
+	__u32 kind;
+
+	if (tcp_flags & TCPHDR_SYN)
+		kind = (tcp_flags & TCPHDR_ACK) ? TW_RETRANS_SYNACK : TW_RETRANS_SYN;
+	else if (tcp_flags & TCPHDR_FIN)
+		kind = TW_RETRANS_FIN;
+	else
+		kind = TW_RETRANS_DATA;
+	st->conn.retrans[kind & (TW_RETRANS_MAX - 1)]++;
+}
+
+/* TCP_SKB_CB(skb)->tcp_flags: the control block lives in skb->cb. */
+static __always_inline __u16 skb_tcp_flags(const struct sk_buff *skb)
+{
+	const struct tcp_skb_cb *tcb = (const void *)skb->cb;
+
+	return BPF_CORE_READ(tcb, tcp_flags);
+}
+
+#endif /* TCPWAVE_SOCK_STATE_BPF_H */

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/* conn_classify(): synthetic timelines for every way a connection opens and closes. */
+#include <errno.h>
+#include "unit.h"
+#include "conn.h"
+
+#define MS 1000000ull
+
+static const struct conn_env env = { .time_wait_ns = 60000 * MS, .fin_timeout_ns = 30000 * MS };
+
+struct step {
+	__u8 state;
+	__u64 t_ns;
+};
+
+/* A finished connection that went through steps, the way the kernel side builds it. */
+static struct tw_conn timeline(__u8 first_old_state, const struct step *steps, int n,
+			       __u32 flags)
+{
+	struct tw_conn c = { .type = TW_REC_CONN, .first_old_state = first_old_state };
+	int i;
+
+	for (i = 0; i < n; i++) {
+		c.step_state[i] = steps[i].state;
+		c.step_ns[i] = steps[i].t_ns;
+	}
+	c.nsteps = n;
+	c.flags = flags | TW_CONN_OWNER_KNOWN | TW_CONN_COUNTERS_KNOWN;
+	c.tw_max = 262144;
+	return c;
+}
+
+#define TIMELINE(first, flags, ...)                                                                \
+	timeline(first, (const struct step[]){ __VA_ARGS__ },                                      \
+		 sizeof((const struct step[]){ __VA_ARGS__ }) / sizeof(struct step), flags)
+
+static struct conn_verdict classify(const struct tw_conn *c)
+{
+	struct conn_verdict v;
+
+	conn_classify(c, &env, &v);
+	return v;
+}
+
+static struct tw_conn active_close_client(void)
+{
+	return TIMELINE(TW_CLOSE, TW_CONN_PEER_FIN | TW_CONN_ORPHAN, { TW_SYN_SENT, 0 },
+			{ TW_ESTABLISHED, 1 * MS }, { TW_FIN_WAIT1, 100 * MS },
+			{ TW_FIN_WAIT2, 101 * MS }, { TW_CLOSE, 150 * MS });
+}
+
+TEST(test_conn_active_close_hands_over_to_time_wait)
+{
+	struct tw_conn c = active_close_client();
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.open, CONN_OPEN_ACTIVE);
+	CHECK_INT(v.close, CONN_CLOSE_ACTIVE);
+	CHECK_INT(v.reset_by, CONN_RESET_NONE);
+	CHECK_INT(v.end, CONN_END_TIME_WAIT);
+	CHECK(v.complete);
+	CHECK(!v.tw_overflow);
+	CHECK_INT(v.handshake_ns, 1 * MS);
+	CHECK_INT(v.lifetime_ns, 150 * MS);
+	CHECK_INT(v.close_start_ns, 100 * MS);
+	CHECK_INT(v.close_ns, 50 * MS);
+	CHECK_INT(v.handover_hold_ns, 60000 * MS);
+	CHECK_INT(v.steps[0], STEP_SYN_SENT);
+	CHECK_INT(v.steps[1], STEP_SYNACK_RECEIVED);
+	CHECK_INT(v.steps[2], STEP_FIN_SENT);
+	CHECK_INT(v.steps[3], STEP_FIN_ACKED);
+	CHECK_INT(v.steps[4], STEP_TIME_WAIT);
+	CHECK_STR(conn_handover_name(v.end), "TIME_WAIT");
+}
+
+TEST(test_conn_passive_close_ends_at_final_ack)
+{
+	struct tw_conn c = TIMELINE(TW_LISTEN, TW_CONN_ORPHAN | TW_CONN_HANDSHAKE_KNOWN,
+				    { TW_SYN_RECV, 0 }, { TW_ESTABLISHED, 500000 },
+				    { TW_CLOSE_WAIT, 100 * MS }, { TW_LAST_ACK, 300 * MS },
+				    { TW_CLOSE, 301 * MS });
+	struct conn_verdict v;
+
+	c.handshake_us = 500;
+	v = classify(&c);
+	CHECK_INT(v.open, CONN_OPEN_PASSIVE);
+	CHECK_INT(v.close, CONN_CLOSE_PASSIVE);
+	CHECK_INT(v.end, CONN_END_CLOSED);
+	CHECK_INT(v.handshake_ns, 500000);
+	CHECK_INT(v.close_ns, 201 * MS);
+	CHECK_INT(v.handover_hold_ns, -1);
+	CHECK_INT(v.steps[0], STEP_SYN_RECEIVED);
+	CHECK_INT(v.steps[1], STEP_ACK_RECEIVED);
+	CHECK_INT(v.steps[2], STEP_PEER_FIN);
+	CHECK_INT(v.steps[3], STEP_LAST_FIN_SENT);
+	CHECK_INT(v.steps[4], STEP_FINAL_ACK);
+	CHECK(conn_handover_name(v.end) == NULL);
+}
+
+TEST(test_conn_fin_wait1_straight_to_time_wait_when_fin_and_ack_arrive_together)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_PEER_FIN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS }, { TW_FIN_WAIT1, 10 * MS },
+				    { TW_CLOSE, 11 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.close, CONN_CLOSE_ACTIVE);
+	CHECK_INT(v.end, CONN_END_TIME_WAIT);
+	CHECK_INT(v.close_ns, 1 * MS);
+	CHECK_INT(v.steps[3], STEP_TIME_WAIT);
+}
+
+TEST(test_conn_simultaneous_close_goes_through_closing_to_time_wait)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_PEER_FIN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS }, { TW_FIN_WAIT1, 10 * MS },
+				    { TW_CLOSING, 210 * MS }, { TW_CLOSE, 420 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.close, CONN_CLOSE_SIMULTANEOUS);
+	CHECK_INT(v.end, CONN_END_TIME_WAIT);
+	CHECK_INT(v.close_ns, 410 * MS);
+	CHECK_INT(v.steps[3], STEP_FINS_CROSSED);
+	CHECK_STR(conn_close_name(v.close), "simultaneous");
+}
+
+/* A RST sent (or received) in each state a connection can be reset in. */
+TEST(test_conn_reset_in_each_state_names_who_reset)
+{
+	static const __u8 states[] = { TW_SYN_RECV, TW_ESTABLISHED, TW_CLOSE_WAIT, TW_FIN_WAIT1,
+				       TW_FIN_WAIT2, TW_LAST_ACK, TW_CLOSING };
+	unsigned i, sent;
+
+	for (i = 0; i < sizeof(states); i++) {
+		for (sent = 0; sent < 2; sent++) {
+			struct tw_conn c = TIMELINE(TW_LISTEN, 0, { TW_SYN_RECV, 0 },
+						    { states[i], 5 * MS }, { TW_CLOSE, 9 * MS });
+			struct conn_verdict v;
+
+			if (states[i] == TW_SYN_RECV)
+				c.nsteps = 2, c.step_state[1] = TW_CLOSE;
+			c.flags |= sent ? TW_CONN_RESET_SENT | TW_CONN_RESET_SENT_FIRST :
+					  TW_CONN_RESET_RECEIVED;
+			c.flags |= TW_CONN_PEER_FIN; /* a RST overrides any hand-over */
+			c.reset_state = states[i];
+			v = classify(&c);
+			CHECK_INT(v.close, CONN_CLOSE_RESET);
+			CHECK_INT(v.reset_by, sent ? CONN_RESET_LOCAL : CONN_RESET_PEER);
+			CHECK_INT(v.end, CONN_END_CLOSED);
+			CHECK_INT(v.steps[c.nsteps - 1], sent ? STEP_RESET_SENT : STEP_RESET_RECEIVED);
+			CHECK_STR(conn_reset_by_name(v.reset_by), sent ? "local" : "peer");
+		}
+	}
+}
+
+TEST(test_conn_both_resets_name_the_first)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_RESET_SENT | TW_CONN_RESET_RECEIVED,
+				    { TW_SYN_SENT, 0 }, { TW_ESTABLISHED, 1 * MS },
+				    { TW_CLOSE, 5 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.reset_by, CONN_RESET_PEER);
+	c.flags |= TW_CONN_RESET_SENT_FIRST;
+	v = classify(&c);
+	CHECK_INT(v.reset_by, CONN_RESET_LOCAL);
+}
+
+TEST(test_conn_refused_connect_is_a_peer_rst_in_syn_sent)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_RESET_RECEIVED, { TW_SYN_SENT, 0 },
+				    { TW_CLOSE, 80000 });
+	struct conn_verdict v;
+
+	c.reset_state = TW_SYN_SENT;
+	c.sk_err = ECONNREFUSED;
+	v = classify(&c);
+	CHECK_INT(v.open, CONN_OPEN_ACTIVE);
+	CHECK_INT(v.close, CONN_CLOSE_REFUSED);
+	CHECK_INT(v.reset_by, CONN_RESET_PEER);
+	CHECK_INT(v.handshake_ns, -1);
+	CHECK_INT(v.close_ns, -1);
+	CHECK_INT(v.lifetime_ns, 80000);
+	CHECK_INT(v.steps[1], STEP_REFUSED);
+	CHECK_STR(conn_close_name(v.close), "refused");
+}
+
+TEST(test_conn_icmp_port_unreachable_is_refused_too)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, 0, { TW_SYN_SENT, 0 }, { TW_CLOSE, 1 * MS });
+	struct conn_verdict v;
+
+	c.sk_err = ECONNREFUSED;
+	v = classify(&c);
+	CHECK_INT(v.close, CONN_CLOSE_REFUSED);
+	CHECK_INT(v.steps[1], STEP_REFUSED);
+}
+
+TEST(test_conn_syn_timeout_is_a_timeout)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, 0, { TW_SYN_SENT, 0 }, { TW_CLOSE, 3000 * MS });
+	struct conn_verdict v;
+
+	c.sk_err = ETIMEDOUT;
+	c.retrans[TW_RETRANS_SYN] = 1;
+	v = classify(&c);
+	CHECK_INT(v.close, CONN_CLOSE_TIMEOUT);
+	CHECK_INT(v.end, CONN_END_CLOSED);
+	CHECK_INT(v.handshake_ns, -1);
+	CHECK_INT(v.steps[1], STEP_TIMEOUT);
+}
+
+TEST(test_conn_application_giving_up_on_connect_is_a_timeout)
+{
+	/* A non-blocking connect() closed by its application: no error, no RST. */
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_ORPHAN, { TW_SYN_SENT, 0 },
+				    { TW_CLOSE, 2000 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.close, CONN_CLOSE_TIMEOUT);
+}
+
+TEST(test_conn_already_open_when_tracing_began)
+{
+	struct tw_conn c = TIMELINE(TW_ESTABLISHED, TW_CONN_PEER_FIN, { TW_ESTABLISHED, 0 },
+				    { TW_FIN_WAIT1, 0 }, { TW_FIN_WAIT2, 2 * MS },
+				    { TW_CLOSE, 7 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.open, CONN_OPEN_UNKNOWN);
+	CHECK_INT(v.close, CONN_CLOSE_ACTIVE);
+	CHECK_INT(v.end, CONN_END_TIME_WAIT);
+	CHECK_INT(v.handshake_ns, -1);
+	CHECK_INT(v.lifetime_ns, -1);
+	CHECK_INT(v.close_ns, 7 * MS);
+	CHECK_INT(v.steps[0], STEP_SEEN);
+	CHECK_STR(conn_open_name(v.open), "unknown");
+}
+
+TEST(test_conn_close_already_under_way_has_no_known_close_time)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE_WAIT, 0, { TW_CLOSE_WAIT, 0 },
+				    { TW_LAST_ACK, 4 * MS }, { TW_CLOSE, 5 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.close, CONN_CLOSE_PASSIVE);
+	CHECK_INT(v.close_start_ns, -1);
+	CHECK_INT(v.close_ns, -1);
+	CHECK_INT(v.steps[2], STEP_FINAL_ACK);
+}
+
+TEST(test_conn_orphan_in_fin_wait2_hands_over_to_the_fin_wait2_substate)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_ORPHAN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS }, { TW_FIN_WAIT1, 10 * MS },
+				    { TW_FIN_WAIT2, 11 * MS }, { TW_CLOSE, 11 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.close, CONN_CLOSE_ACTIVE);
+	CHECK_INT(v.end, CONN_END_FIN_WAIT2);
+	CHECK_INT(v.handover_hold_ns, 30000 * MS);
+	CHECK_INT(v.steps[4], STEP_FIN_WAIT2_HANDOVER);
+	CHECK_STR(conn_handover_name(v.end), "FIN_WAIT2");
+}
+
+TEST(test_conn_full_timewait_table_means_no_time_wait)
+{
+	struct tw_conn c = active_close_client();
+	struct conn_verdict v;
+
+	c.tw_count = c.tw_max = 10;
+	v = classify(&c);
+	CHECK(v.tw_overflow);
+	CHECK_INT(v.end, CONN_END_CLOSED);
+	CHECK_INT(v.handover_hold_ns, -1);
+	c.tw_count = 9;
+	v = classify(&c);
+	CHECK(!v.tw_overflow);
+	CHECK_INT(v.end, CONN_END_TIME_WAIT);
+}
+
+TEST(test_conn_fin_wait1_retries_exhausted_closes_without_time_wait)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_ORPHAN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS }, { TW_FIN_WAIT1, 10 * MS },
+				    { TW_CLOSE, 9000 * MS });
+	struct conn_verdict v;
+
+	c.sk_err = ETIMEDOUT;
+	c.retrans[TW_RETRANS_FIN] = 6;
+	v = classify(&c);
+	CHECK_INT(v.close, CONN_CLOSE_ACTIVE);
+	CHECK_INT(v.end, CONN_END_CLOSED);
+	CHECK_INT(v.steps[3], STEP_TIMEOUT);
+}
+
+TEST(test_conn_late_reset_after_close_makes_it_a_local_reset)
+{
+	/* SO_LINGER 0: ESTABLISHED -> CLOSE, then tcp_send_active_reset(). */
+	struct tw_conn c = TIMELINE(TW_LISTEN, 0, { TW_SYN_RECV, 0 }, { TW_ESTABLISHED, 1 * MS },
+				    { TW_CLOSE, 50 * MS });
+	struct tw_reset r = { .type = TW_REC_RESET, .sent = 1, .reason = 12, .cookie = 7 };
+	struct conn_verdict v;
+
+	conn_apply_late_reset(&c, &r);
+	v = classify(&c);
+	CHECK_INT(v.close, CONN_CLOSE_RESET);
+	CHECK_INT(v.reset_by, CONN_RESET_LOCAL);
+	CHECK_INT(c.reset_state, TW_ESTABLISHED);
+	CHECK_INT(c.reset_reason, 12);
+	CHECK_INT(v.steps[2], STEP_RESET_SENT);
+}
+
+TEST(test_conn_still_open_is_incomplete_with_what_is_known)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_OPEN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 2 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK(!v.complete);
+	CHECK_INT(v.close, CONN_CLOSE_NONE);
+	CHECK(conn_close_name(v.close) == NULL);
+	CHECK_INT(v.end, CONN_END_OPEN);
+	CHECK_INT(v.handshake_ns, 2 * MS);
+	CHECK_INT(v.lifetime_ns, -1);
+	CHECK_INT(v.close_ns, -1);
+
+	/* Closing already: which side began it is known. */
+	c.step_state[2] = TW_CLOSE_WAIT;
+	c.step_ns[2] = 9 * MS;
+	c.nsteps = 3;
+	v = classify(&c);
+	CHECK_INT(v.close, CONN_CLOSE_PASSIVE);
+	CHECK_INT(v.close_start_ns, 9 * MS);
+	CHECK_INT(v.close_ns, -1);
+}
+
+TEST(test_conn_close_without_fin_or_rst_is_unknown)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, 0, { TW_SYN_SENT, 0 }, { TW_ESTABLISHED, 1 * MS },
+				    { TW_CLOSE, 9 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.close, CONN_CLOSE_UNKNOWN);
+	CHECK_INT(v.steps[2], STEP_CLOSED);
+	CHECK_STR(conn_close_name(v.close), "unknown");
+}
+
+TEST(test_conn_names)
+{
+	CHECK_STR(conn_open_name(CONN_OPEN_ACTIVE), "active");
+	CHECK_STR(conn_open_name(CONN_OPEN_PASSIVE), "passive");
+	CHECK_STR(conn_close_name(CONN_CLOSE_ACTIVE), "active");
+	CHECK_STR(conn_close_name(CONN_CLOSE_PASSIVE), "passive");
+	CHECK_STR(conn_close_name(CONN_CLOSE_RESET), "reset");
+	CHECK_STR(conn_close_name(CONN_CLOSE_TIMEOUT), "timeout");
+	CHECK(conn_reset_by_name(CONN_RESET_NONE) == NULL);
+}
+
+TEST(test_conn_payload_bytes_leave_out_syn_and_fin)
+{
+	/* Client: sent 5 bytes; counters include its SYN and FIN and the peer's FIN. */
+	struct tw_conn c = active_close_client();
+	struct conn_verdict v;
+
+	c.tx_bytes = 5 + 1 + 1;
+	c.rx_bytes = 3 + 1;
+	v = classify(&c);
+	CHECK_INT(v.tx_bytes, 5);
+	CHECK_INT(v.rx_bytes, 3);
+
+	/* An accepted socket starts past the SYN; a reset leaves the FIN unacknowledged. */
+	c = TIMELINE(TW_LISTEN, TW_CONN_RESET_SENT, { TW_SYN_RECV, 0 }, { TW_ESTABLISHED, 1 },
+		     { TW_CLOSE, 2 });
+	c.tx_bytes = 9;
+	c.rx_bytes = 4;
+	v = classify(&c);
+	CHECK_INT(v.tx_bytes, 9);
+	CHECK_INT(v.rx_bytes, 4);
+
+	c.flags &= ~TW_CONN_COUNTERS_KNOWN;
+	v = classify(&c);
+	CHECK_INT(v.tx_bytes, -1);
+	CHECK_INT(v.rx_bytes, -1);
+}
