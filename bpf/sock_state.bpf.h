@@ -141,9 +141,16 @@ static __always_inline void timeline_begin(struct tw_sock_state *st, struct tran
 	st->accept_pending = t->old_state == TW_LISTEN && t->new_state == TW_SYN_RECV;
 }
 
-static __always_inline int is_listener(const struct tw_conn *c)
+/*
+ * Listening sockets are not connections: a listener seen from its start
+ * begins with LISTEN, one that was listening before tracing began shows just
+ * LISTEN -> CLOSE, a single step CLOSE.
+ */
+static __always_inline int is_connection(const struct tw_conn *c)
 {
-	return c->nsteps > 0 && c->step_state[0] == TW_LISTEN;
+	if (!c->nsteps || c->step_state[0] == TW_LISTEN)
+		return 0;
+	return c->nsteps > 1 || c->step_state[0] != TW_CLOSE;
 }
 
 /*
@@ -277,7 +284,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		st->accept_pending = 0;
 	}
 	note_close(c, t->sk);
-	if (emit_connections && !is_listener(c))
+	if (emit_connections && is_connection(c))
 		emit_connection(st);
 	st->emitted = 1;
 }
