@@ -1,0 +1,271 @@
+"""Connection records: one per connection, with its whole story, on both ends."""
+import re
+import time
+
+from harness import Peer, Tracer, check, check_eq, test
+
+# How far a duration tcpwave reports may be from the delay the test made.
+TOLERANCE_NS = 30 * 1000 * 1000
+
+
+def conn_records(tracer):
+    return [r for r in tracer.records() if r.get("type") == "conn"]
+
+
+def find_conn(records, lport, rport):
+    """The one connection record with these ports."""
+    found = [r for r in records if r["lport"] == lport and r["rport"] == rport]
+    check(len(found) == 1, "one record for %d -> %d, got %d: %r" % (lport, rport, len(found), found))
+    return found[0]
+
+
+def states(record):
+    return [s["state"] for s in record["states"]]
+
+
+def check_fields(record, what, **want):
+    for key, value in want.items():
+        check_eq(record[key], value, "%s %s" % (what, key))
+
+
+def check_near(got_ns, want_ns, what):
+    check(got_ns is not None and abs(got_ns - want_ns) <= TOLERANCE_NS,
+          "%s: expected %.1f ms (within %d ms), got %s ms"
+          % (what, want_ns / 1e6, TOLERANCE_NS // 1000000,
+             None if got_ns is None else "%.1f" % (got_ns / 1e6)))
+
+
+class Pair:
+    """A listening server and a client, each its own process, connected."""
+
+    def __init__(self, family="ipv4"):
+        self.server, self.client = Peer(), Peer()
+        self.port = int(self.server.do("listen", family))
+        self.cport = int(self.client.do("connect", family, self.port))
+        self.server.do("accept")
+
+    def records(self, records):
+        """(client record, server record)."""
+        return (find_conn(records, self.cport, self.port),
+                find_conn(records, self.port, self.cport))
+
+    def close(self):
+        self.server.close()
+        self.client.close()
+
+
+def run(scenario, *tracer_args, family="ipv4"):
+    """Trace one connection through scenario(pair); returns (pair, client, server)."""
+    tracer = Tracer("--json", *tracer_args).start()
+    pair = Pair(family)
+    try:
+        scenario(pair)
+        tracer.stop()
+        check_eq(tracer.returncode, 0, "tcpwave's exit status")
+        client, server = pair.records(conn_records(tracer))
+        return pair, client, server
+    finally:
+        pair.close()
+        if tracer.returncode is None:
+            tracer.proc.kill()
+
+
+CLIENT_STATES = ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"]
+SERVER_PASSIVE_STATES = ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"]
+HOLD_S = 0.3
+
+
+def client_closes_first(family, *tracer_args):
+    held = {}
+
+    def scenario(p):
+        p.client.do("send", 100)
+        started = time.monotonic_ns()
+        p.client.do("close")
+        p.server.do("recv_eof")
+        time.sleep(HOLD_S)  # the delay under test: the server sits in CLOSE_WAIT
+        p.server.do("close")
+        held["ns"] = time.monotonic_ns() - started
+
+    pair, client, server = run(scenario, *tracer_args, family=family)
+    check_fields(client, "client", open="active", close="active", reset_by=None,
+                 pid=pair.client.pid, family=family, tx_bytes=100, rx_bytes=0, complete=True)
+    check_fields(server, "server", open="passive", close="passive", reset_by=None,
+                 pid=pair.server.pid, family=family, rx_bytes=100, tx_bytes=0, complete=True)
+    check_eq(states(client), CLIENT_STATES, "client states")
+    check_eq(states(server), SERVER_PASSIVE_STATES, "server states")
+    # The client closed before the server's FIN: an orphan, handed to a
+    # timewait socket in the FIN_WAIT2 substate at once. Not TIME_WAIT.
+    check_fields(client, "client", time_wait=False, handover="FIN_WAIT2")
+    check_fields(server, "server", time_wait=False, handover=None)
+    check_near(server["close_ns"], held["ns"], "server close_ns (CLOSE_WAIT held by the test)")
+    cw = server["states"][3]["t_ns"] - server["states"][2]["t_ns"]
+    check_near(cw, HOLD_S * 1e9, "server time in CLOSE_WAIT")
+    for r in (client, server):
+        check(r["handshake_ns"] is not None and 0 < r["handshake_ns"] < 50e6,
+              "handshake on loopback takes microseconds: %r" % r["handshake_ns"])
+        check(r["lifetime_ns"] >= r["close_ns"] > 0, "lifetime covers the close: %r" % r)
+        check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", r["ts"]), "ts: %r" % r["ts"])
+        check_eq(r["retrans"], {"syn": 0, "synack": 0, "fin": 0, "data": 0}, "retransmits")
+    return client, server
+
+
+@test
+def test_conn_client_closes_first_both_ends_ipv4():
+    client_closes_first("ipv4")
+
+
+@test
+def test_conn_client_closes_first_both_ends_ipv6():
+    client_closes_first("ipv6")
+
+
+@test
+def test_conn_classic_fallback_gives_the_same_records():
+    client_closes_first("ipv4", "--attach", "classic")
+
+
+@test
+def test_conn_server_closes_first():
+    def scenario(p):
+        p.server.do("close")
+        p.client.do("recv_eof")
+        p.client.do("close")
+
+    pair, client, server = run(scenario)
+    check_fields(server, "server", open="passive", close="active", pid=pair.server.pid)
+    check_fields(client, "client", open="active", close="passive", pid=pair.client.pid)
+    check_eq(states(server), ["SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"],
+             "server states")
+    check_eq(states(client), ["SYN_SENT", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"],
+             "client states")
+
+
+@test
+def test_conn_shutdown_then_peer_fin_hands_over_to_time_wait():
+    def scenario(p):
+        p.client.do("shutdown")  # FIN, but the socket stays open: no orphan
+        p.server.do("recv_eof")
+        p.server.do("close")
+        p.client.do("recv_eof")  # the server's FIN has arrived
+        p.client.do("close")
+
+    pair, client, server = run(scenario)
+    check_eq(states(client), CLIENT_STATES, "client states")
+    check_fields(client, "client", close="active", time_wait=True, handover="TIME_WAIT",
+                 handover_hold_ns=60 * 10**9, tw_overflow=False)
+    check_fields(server, "server", close="passive", time_wait=False)
+
+
+def check_abort(closer, scenario):
+    pair, client, server = run(scenario)
+    local, remote = (client, server) if closer == "client" else (server, client)
+    check_fields(local, closer, close="reset", reset_by="local", time_wait=False)
+    check_fields(remote, "its peer", close="reset", reset_by="peer", error="ECONNRESET",
+                 reset_reason=None)
+    check(local["reset_reason"] is not None, "the kernel's reason for our RST: %r" % local)
+    check_eq(states(local)[-2:], ["ESTABLISHED", "CLOSE"], "%s's last states" % closer)
+    check_eq(states(remote)[-2:], ["ESTABLISHED", "CLOSE"], "peer's last states")
+    check_eq(local["pid"], (pair.client if closer == "client" else pair.server).pid, "owner")
+
+
+@test
+def test_conn_linger0_from_client_is_a_local_reset_and_a_peer_reset():
+    check_abort("client", lambda p: p.client.do("abort"))
+
+
+@test
+def test_conn_linger0_from_server_is_a_local_reset_and_a_peer_reset():
+    check_abort("server", lambda p: p.server.do("abort"))
+
+
+@test
+def test_conn_refused_connect():
+    server, client = Peer(), Peer()
+    try:
+        with Tracer("--json") as tracer:
+            port = int(server.do("listen", "ipv4"))
+            server.do("close_listener")  # the port is now closed
+            reply = client.try_do("connect", "ipv4", port)
+            tracer.stop()
+        check_eq(reply, "err ECONNREFUSED", "connect()")
+        found = [r for r in conn_records(tracer) if r["rport"] == port]
+        check_eq(len(found), 1, "records for the refused connect")
+        r = found[0]
+        check_fields(r, "refused", open="active", close="refused", reset_by="peer",
+                     error="ECONNREFUSED", pid=client.pid, handshake_ns=None, close_ns=None,
+                     time_wait=False)
+        check_eq(states(r), ["SYN_SENT", "CLOSE"], "states")
+    finally:
+        server.close()
+        client.close()
+
+
+@test
+def test_conn_still_open_at_exit_is_printed_incomplete():
+    tracer = Tracer("--json").start()
+    pair = Pair()
+    try:
+        pair.client.do("send", 10)
+        tracer.stop()
+        client, server = pair.records(conn_records(tracer))
+    finally:
+        pair.close()
+    for r, peer, what in ((client, pair.client, "client"), (server, pair.server, "server")):
+        check_fields(r, what, complete=False, close=None, lifetime_ns=None, close_ns=None,
+                     pid=peer.pid)
+        check_eq(states(r)[-1], "ESTABLISHED", "%s state at exit" % what)
+    check_eq(client["tx_bytes"], 10, "bytes sent so far")
+
+
+@test
+def test_conn_opened_before_tracing_is_open_unknown():
+    pair = Pair()
+    tracer = Tracer("--json").start()
+    try:
+        pair.client.do("close")
+        pair.server.do("recv_eof")
+        pair.server.do("close")
+        tracer.stop()
+        client, server = pair.records(conn_records(tracer))
+    finally:
+        pair.close()
+    check_fields(client, "client", open="unknown", close="active", handshake_ns=None,
+                 lifetime_ns=None, pid=pair.client.pid)
+    check_fields(server, "server", open="unknown", close="passive", handshake_ns=None)
+    check_eq(states(client), ["ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"], "client states")
+    check_eq(states(server), ["ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"], "server states")
+    # The server never transitioned in process context before its close;
+    # its owner is the process that closed it.
+    check_eq(server["pid"], pair.server.pid, "server owner")
+
+
+@test
+def test_conn_table_and_timeline_show_the_same_story():
+    for args in ((), ("--timeline",)):
+        tracer = Tracer(*args).start()
+        pair = Pair()
+        try:
+            pair.client.do("close")
+            pair.server.do("recv_eof")
+            pair.server.do("close")
+            tracer.stop()
+        finally:
+            pair.close()
+        out = tracer.stdout
+        if not args:
+            check(out.splitlines()[0].split() == ["TIME", "PID", "COMM", "LOCAL", "REMOTE", "OPEN",
+                                                  "CLOSE", "HS_MS", "LIFE_MS", "CLOSE_MS"],
+                  "table header: %r" % out.splitlines()[0])
+            line = [l for l in out.splitlines() if " 127.0.0.1:%d " % pair.port in l
+                    and l.split()[3] == "127.0.0.1:%d" % pair.port][0].split()
+            check_eq(line[1:3], [str(pair.server.pid), "python3"], "server owner columns")
+            check_eq(line[5:7], ["passive", "passive"], "open and close columns")
+            check(re.fullmatch(r"\d+\.\d{3}", line[9]), "close ms column: %r" % line)
+        else:
+            block = out.split("127.0.0.1:%d -> 127.0.0.1:%d" % (pair.cport, pair.port))[1]
+            block = block.split("\n\n")[0]
+            for words in ("pid %d (python3)" % pair.client.pid, "open active, close active",
+                          "SYN sent", "FIN sent", "our FIN acknowledged"):
+                check(words in block, "timeline has %r: %s" % (words, block))
+            check("\x1b[" not in out, "no colour when not on a terminal")
