@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "json.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 /*
@@ -79,6 +80,15 @@ void json_add_key(struct strbuf *sb, const char *key)
 	strbuf_addc(sb, '"');
 	strbuf_adds(sb, key);
 	strbuf_adds(sb, "\":");
+}
+
+void json_add_u64_or_null(struct strbuf *sb, const char *key, bool known, uint64_t v)
+{
+	json_add_key(sb, key);
+	if (known)
+		strbuf_addf(sb, "%" PRIu64 ",", v);
+	else
+		strbuf_adds(sb, "null,");
 }
 
 void text_add_safe(struct strbuf *sb, const char *s, size_t n)

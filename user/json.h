@@ -7,7 +7,9 @@
 #ifndef TCPWAVE_JSON_H
 #define TCPWAVE_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "strbuf.h"
 
 /*
@@ -18,6 +20,8 @@
 void json_add_string(struct strbuf *sb, const char *s, size_t n);
 /* Append `"key":` (key is a trusted literal). */
 void json_add_key(struct strbuf *sb, const char *key);
+/* Append `"key":v,` or `"key":null,` when the value is not known. */
+void json_add_u64_or_null(struct strbuf *sb, const char *key, bool known, uint64_t v);
 
 /*
  * Append text for a terminal: printable ASCII as is, valid UTF-8 as is,

@@ -55,19 +55,10 @@ static void format_seconds(char out[MS_STRLEN], int64_t ns)
 
 /* ---- JSON ---- */
 
-static void json_u64_or_null(struct strbuf *sb, const char *key, bool known, uint64_t v)
-{
-	json_add_key(sb, key);
-	if (known)
-		strbuf_addf(sb, "%" PRIu64 ",", v);
-	else
-		strbuf_adds(sb, "null,");
-}
-
 /* The verdict's durations and byte counts: -1 where they do not apply. */
 static void json_ns_or_null(struct strbuf *sb, const char *key, int64_t ns)
 {
-	json_u64_or_null(sb, key, ns >= 0, (uint64_t)ns);
+	json_add_u64_or_null(sb, key, ns >= 0, (uint64_t)ns);
 }
 
 static void json_str_or_null(struct strbuf *sb, const char *key, const char *s)
@@ -110,8 +101,8 @@ static void json_owner(struct strbuf *sb, const struct tw_conn *c)
 {
 	bool known = owner_known(c);
 
-	json_u64_or_null(sb, "pid", known, c->owner.tgid);
-	json_u64_or_null(sb, "tid", known, c->owner.pid);
+	json_add_u64_or_null(sb, "pid", known, c->owner.tgid);
+	json_add_u64_or_null(sb, "tid", known, c->owner.pid);
 	json_add_key(sb, "comm");
 	if (known)
 		json_add_string(sb, c->owner.comm, sizeof(c->owner.comm));
@@ -143,7 +134,7 @@ static void json_counters(struct strbuf *sb, const struct tw_conn *c,
 {
 	json_ns_or_null(sb, "rx_bytes", v->rx_bytes);
 	json_ns_or_null(sb, "tx_bytes", v->tx_bytes);
-	json_u64_or_null(sb, "srtt_us", c->flags & TW_CONN_COUNTERS_KNOWN, c->srtt_us);
+	json_add_u64_or_null(sb, "srtt_us", c->flags & TW_CONN_COUNTERS_KNOWN, c->srtt_us);
 }
 
 void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,

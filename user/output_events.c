@@ -61,15 +61,6 @@ void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
 		strbuf_adds(sb, "-\n");
 }
 
-static void json_add_u64_or_null(struct strbuf *sb, const char *key, int known, uint64_t v)
-{
-	json_add_key(sb, key);
-	if (known)
-		strbuf_addf(sb, "%" PRIu64 ",", v);
-	else
-		strbuf_adds(sb, "null,");
-}
-
 void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
 		       int64_t real_minus_mono_ns)
 {
