@@ -228,13 +228,25 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 	return 0;
 }
 
+#define EBUSY 16
+
+/*
+ * A retransmission the local stack refused (a host firewall, EPERM) is
+ * still a retry; -EBUSY means the original was still queued on this host
+ * (skb_still_in_host_queue()) and nothing was retransmitted.
+ */
+static __always_inline int counts_as_retransmit(int err)
+{
+	return err != -EBUSY;
+}
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(on_retransmit_btf, const struct sock *sk, const struct sk_buff *skb, int err)
 {
 	struct tw_sock_state *st;
 
-	if (err)
-		return 0; /* nothing left */
+	if (!counts_as_retransmit(err))
+		return 0;
 	st = btf_state(sk, NULL);
 	if (st)
 		on_retransmit(st, skb_tcp_flags(skb));
@@ -246,7 +258,7 @@ int on_retransmit_classic(struct trace_event_raw_tcp_retransmit_skb *ctx)
 {
 	struct tw_sock_state *st;
 
-	if (ctx->err)
+	if (!counts_as_retransmit(ctx->err))
 		return 0;
 	st = classic_state(ctx->skaddr, NULL);
 	if (st)

@@ -270,7 +270,11 @@ static bool want_color(void)
 int main(int argc, char **argv)
 {
 	struct app app = {};
-	struct sigaction sa = { .sa_handler = on_signal };
+	/*
+	 * SA_RESTART: a signal that arrives while a write blocks on a full pipe
+	 * must not fail the write; the loop sees `exiting` once it returns.
+	 */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	int rc;
 
 	switch (options_parse(&app.opt, argc, argv, stdout, stderr)) {

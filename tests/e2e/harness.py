@@ -53,12 +53,16 @@ def _readline(stream, timeout, what):
 
 
 class Peer:
-    """A socket-holding child process (tests/e2e/peer.py) with a known pid."""
+    """A socket-holding child process (tests/e2e/peer.py) with a known pid,
+    in the network namespace `netns` if given (`ip netns exec` execs the
+    peer in place, so the pid is the peer's)."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, PEER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, bufsize=1)
+    def __init__(self, netns=None):
+        argv = [sys.executable, PEER]
+        if netns:
+            argv = ["ip", "netns", "exec", netns] + argv
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1)
         self.pid = self.proc.pid
 
     def do(self, *words):

@@ -9,9 +9,18 @@ ends. The peer runs as its own process so its pid is known and distinct.
 Commands:
   listen FAMILY [mptcp]     bind a listener on loopback, port 0 -> ok PORT
   accept                    accept one connection -> ok RPORT
+  socket FAMILY             create the next connection's socket now, so options
+                            can be set before connect -> ok
+  setsockopt_syncnt N       TCP_SYNCNT on the next connection: connect gives up
+                            when N doubling retransmissions would be over
+                            (1: after 1 s + 2 s) -> ok
   connect FAMILY PORT [mptcp]  connect to loopback PORT -> ok LPORT  (err CODE on failure)
   connect_nowait FAMILY HOST PORT  non-blocking connect -> ok
   wait_connect SECONDS      wait for a non-blocking connect -> ok | err CODE
+  wait_state STATE SECONDS  poll TCP_INFO until the connection is in STATE
+                            (ESTABLISHED, FIN_WAIT1, ... as the kernel names
+                            them) -> ok; err ETIMEDOUT STATE names the state
+                            it was still in after SECONDS
   send N                    send N bytes -> ok
   recv_eof                  read until the peer's FIN -> ok BYTES
   shutdown                  shutdown(SHUT_WR) -> ok
@@ -28,15 +37,28 @@ import select
 import socket
 import struct
 import sys
+import time
 
 LOOPBACK = {"ipv4": (socket.AF_INET, "127.0.0.1"), "ipv6": (socket.AF_INET6, "::1")}
 PROTOCOLS = {"tcp": 0, "mptcp": 262}  # IPPROTO_MPTCP
+
+# tcpi_state, the first byte of struct tcp_info, in the kernel's numbering
+# (include/net/tcp_states.h).
+TCP_STATES = ["", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
+              "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV"]
+# How often wait_state looks: short against any TCP timer, cheap for the CPU.
+STATE_POLL_S = 0.001
+
+
+class Failed(Exception):
+    """A command that did not do what was asked; the message follows "err"."""
 
 
 class Peer:
     def __init__(self):
         self.listener = None
         self.conn = None
+        self.unconnected = None  # made by `socket`, used by the next connect
 
     def do_listen(self, family, proto="tcp"):
         af, host = LOOPBACK[family]
@@ -49,9 +71,25 @@ class Peer:
         self.conn, addr = self.listener.accept()
         return addr[1]
 
+    def do_socket(self, family):
+        self.unconnected = socket.socket(LOOPBACK[family][0], socket.SOCK_STREAM)
+        return ""
+
+    def do_setsockopt_syncnt(self, n):
+        sock = self.unconnected or self.conn
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, int(n))
+        return ""
+
+    def _new_conn(self, af, proto="tcp"):
+        """The socket `socket` prepared, or a new one."""
+        sock, self.unconnected = self.unconnected, None
+        if sock is None:
+            sock = socket.socket(af, socket.SOCK_STREAM, PROTOCOLS[proto])
+        return sock
+
     def do_connect(self, family, port, proto="tcp"):
         af, host = LOOPBACK[family]
-        self.conn = socket.socket(af, socket.SOCK_STREAM, PROTOCOLS[proto])
+        self.conn = self._new_conn(af, proto)
         err = self.conn.connect_ex((host, int(port)))
         if err:
             raise OSError(err, errno.errorcode.get(err, str(err)))
@@ -59,7 +97,7 @@ class Peer:
 
     def do_connect_nowait(self, family, host, port):
         af, _ = LOOPBACK[family]
-        self.conn = socket.socket(af, socket.SOCK_STREAM)
+        self.conn = self._new_conn(af)
         self.conn.setblocking(False)
         self.conn.connect_ex((host, int(port)))
         return ""
@@ -72,6 +110,22 @@ class Peer:
         if err:
             raise OSError(err, errno.errorcode.get(err, str(err)))
         return ""
+
+    def _state(self):
+        info = self.conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
+        return TCP_STATES[info[0]] if info[0] < len(TCP_STATES) else str(info[0])
+
+    def do_wait_state(self, state, seconds):
+        if state not in TCP_STATES:
+            raise Failed("EINVAL unknown state %s" % state)
+        deadline = time.monotonic() + float(seconds)
+        while True:
+            now = self._state()
+            if now == state:
+                return ""
+            if time.monotonic() >= deadline:
+                raise Failed("ETIMEDOUT %s" % now)
+            time.sleep(STATE_POLL_S)
 
     def do_send(self, n):
         self.conn.sendall(b"x" * int(n))
@@ -127,6 +181,8 @@ def main():
             reply = ("ok %s" % result).rstrip()
         except OSError as e:
             reply = "err %s" % (errno.errorcode.get(e.errno, str(e.errno)))
+        except Failed as e:
+            reply = "err %s" % e
         print(reply, flush=True)
 
 
