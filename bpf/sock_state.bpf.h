@@ -189,10 +189,16 @@ static __always_inline void note_counters(struct tw_conn *c, const struct sock *
 	c->rx_bytes = BPF_CORE_READ(tp, bytes_received);
 	c->tx_bytes = BPF_CORE_READ(tp, bytes_acked);
 	c->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	/* tw_refcount starts at 1 for the namespace itself (inet_twsk_alloc()). */
-	c->tw_count = BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1;
-	c->tw_max = BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
 	c->flags |= TW_CONN_COUNTERS_KNOWN;
+	/*
+	 * tw_refcount starts at 1 for the namespace itself (inet_twsk_alloc()).
+	 * Older kernels keep these elsewhere: then the limit reads as unlimited.
+	 */
+	c->tw_max = ~0u;
+	if (bpf_core_field_exists(net->ipv4.tcp_death_row.sysctl_max_tw_buckets)) {
+		c->tw_count = BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1;
+		c->tw_max = BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
+	}
 }
 
 /*

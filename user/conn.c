@@ -161,7 +161,7 @@ static enum conn_end classify_end(const struct tw_conn *c, bool complete, bool *
 	 * sockets. The count is read just after the attempt: at the limit it
 	 * failed, except for the one connection whose success reached it.
 	 */
-	if ((c->flags & TW_CONN_COUNTERS_KNOWN) && c->tw_max && c->tw_count >= c->tw_max) {
+	if ((c->flags & TW_CONN_COUNTERS_KNOWN) && c->tw_count >= c->tw_max) {
 		*tw_overflow = true;
 		return CONN_END_CLOSED;
 	}

@@ -4,7 +4,8 @@ The scenarios (close_paths.py) run in a namespace of their own; here tcpwave
 prints connection records, and the tests check what each record concludes:
 the close kind, retransmit counts, and durations bracketed by the test's own
 clock readings around the steps that caused them."""
-from close_paths import Scenario, crossing_fins, last_ack_with_lost_acks, syn_timeout
+from close_paths import (STATE_TIMEOUT_S, Scenario, crossing_fins, last_ack_with_lost_acks,
+                         syn_timeout)
 from harness import check, check_eq, test
 
 TRACER_ARGS = ("--json", "--ringbuf-kb", "32768")
@@ -106,3 +107,23 @@ def test_close_records_syn_timeout_counts_syn_retransmits():
     check_between(r["lifetime_ns"], 0, run["t_failed"] - run["t_connect"], "lifetime")
     check(r["lifetime_ns"] >= 2.9e9, "SYN_SENT lasted the kernel's retry time: %r"
           % r["lifetime_ns"])
+
+
+@test
+def test_close_records_full_timewait_table_means_no_time_wait():
+    """With net.ipv4.tcp_max_tw_buckets at 0 the kernel keeps no TIME_WAIT:
+    the same ->CLOSE fires, and the record must not claim a hand-over."""
+    with Scenario("ipv4", TRACER_ARGS) as sc:
+        sc.ns.run(["sysctl", "-qw", "net.ipv4.tcp_max_tw_buckets=0"])
+        port, cport = sc.establish()
+        sc.client.do("shutdown")
+        sc.server.do("recv_eof")
+        sc.server.do("close")
+        sc.client.do("wait_state", "CLOSE", STATE_TIMEOUT_S)
+        sc.client.do("close")
+        records = sc.stop()
+    client = record(records, cport, port)
+    check_eq(states(client), ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"],
+             "client states")
+    check_eq((client["close"], client["time_wait"], client["handover"], client["tw_overflow"]),
+             ("active", False, None, True), "close, time_wait, handover, tw_overflow")

@@ -277,6 +277,12 @@ TEST(test_conn_full_timewait_table_means_no_time_wait)
 	v = classify(&c);
 	CHECK(!v.tw_overflow);
 	CHECK_INT(v.end, CONN_END_TIME_WAIT);
+
+	/* tcp_max_tw_buckets = 0: no TIME_WAIT ever. */
+	c.tw_count = c.tw_max = 0;
+	v = classify(&c);
+	CHECK(v.tw_overflow);
+	CHECK_INT(v.end, CONN_END_CLOSED);
 }
 
 TEST(test_conn_fin_wait1_retries_exhausted_closes_without_time_wait)
