@@ -4,7 +4,10 @@
  * the reply and close; server threads accept, read, reply and close. Half
  * the connections are closed by the client first, half by the server.
  *
- * Usage: churn [-t THREADS] [-d SECONDS] [-p PORT]
+ * Connections spread over PORTS listening ports: TIME_WAIT holds each
+ * 4-tuple for 60 s, and one destination port's ephemeral range would run dry.
+ *
+ * Usage: churn [-t THREADS] [-d SECONDS] [-p FIRST_PORT]
  * Prints: connections=N seconds=S rate=R (connections per second)
  */
 #include <arpa/inet.h>
@@ -20,10 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PORTS 16
+
 static atomic_long done;
 static atomic_int stop;
 static int port = 9911;
-static int listen_fd;
+static int listen_fds[PORTS];
 
 static double now_s(void)
 {
@@ -42,9 +47,9 @@ static void die(const char *what)
 /* Accept, read the byte, answer; the byte says who closes first. */
 static void *serve(void *arg)
 {
+	int listen_fd = listen_fds[(long)arg % PORTS];
 	char b;
 
-	(void)arg;
 	while (!atomic_load(&stop)) {
 		int fd = accept(listen_fd, NULL, NULL);
 
@@ -72,6 +77,7 @@ static void *client(void *arg)
 
 		if (fd < 0)
 			die("socket");
+		to.sin_port = htons(port + i % PORTS);
 		b = (i++ & 1) ? 'c' : 's';
 		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) == 0 && write(fd, &b, 1) == 1 &&
 		    read(fd, &b, 1) == 1) {
@@ -88,7 +94,7 @@ static void *client(void *arg)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET };
-	int threads = 2, one = 1, c, i;
+	int threads = 2, one = 1, servers, c, i;
 	double seconds = 5, start;
 	pthread_t *tids;
 
@@ -102,24 +108,29 @@ int main(int argc, char **argv)
 		else
 			return 2;
 	}
-	listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	addr.sin_port = htons(port);
-	if (bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(listen_fd, 4096))
-		die("listen");
-	/* A closed-first client leaves TIME_WAIT behind; reuse keeps ports coming. */
-	tids = calloc(2 * threads, sizeof(*tids));
-	for (i = 0; i < threads; i++)
-		pthread_create(&tids[i], NULL, serve, NULL);
+	for (i = 0; i < PORTS; i++) {
+		listen_fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(listen_fds[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		addr.sin_port = htons(port + i);
+		if (bind(listen_fds[i], (struct sockaddr *)&addr, sizeof(addr)) ||
+		    listen(listen_fds[i], 4096))
+			die("listen");
+	}
+	/* One server thread per port, at least as many as client threads. */
+	servers = threads > PORTS ? threads : PORTS;
+	tids = calloc(servers + threads, sizeof(*tids));
+	for (i = 0; i < servers; i++)
+		pthread_create(&tids[i], NULL, serve, (void *)(long)i);
 	start = now_s();
 	for (i = 0; i < threads; i++)
-		pthread_create(&tids[threads + i], NULL, client, (void *)(long)i);
+		pthread_create(&tids[servers + i], NULL, client, (void *)(long)i);
 	while (now_s() - start < seconds)
 		usleep(10000);
 	atomic_store(&stop, 1);
-	shutdown(listen_fd, SHUT_RDWR);
-	for (i = threads; i < 2 * threads; i++)
+	for (i = 0; i < PORTS; i++)
+		shutdown(listen_fds[i], SHUT_RDWR);
+	for (i = servers; i < servers + threads; i++)
 		pthread_join(tids[i], NULL);
 	seconds = now_s() - start;
 	printf("connections=%ld seconds=%.2f rate=%.0f\n", atomic_load(&done), seconds,

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "json.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 /*
@@ -82,13 +81,21 @@ void json_add_key(struct strbuf *sb, const char *key)
 	strbuf_adds(sb, "\":");
 }
 
-void json_add_u64_or_null(struct strbuf *sb, const char *key, bool known, uint64_t v)
+void json_add_u64(struct strbuf *sb, const char *key, uint64_t v)
 {
 	json_add_key(sb, key);
-	if (known)
-		strbuf_addf(sb, "%" PRIu64 ",", v);
-	else
-		strbuf_adds(sb, "null,");
+	strbuf_add_u64(sb, v);
+	strbuf_addc(sb, ',');
+}
+
+void json_add_u64_or_null(struct strbuf *sb, const char *key, bool known, uint64_t v)
+{
+	if (known) {
+		json_add_u64(sb, key, v);
+		return;
+	}
+	json_add_key(sb, key);
+	strbuf_adds(sb, "null,");
 }
 
 void text_add_safe(struct strbuf *sb, const char *s, size_t n)

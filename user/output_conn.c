@@ -91,10 +91,11 @@ static void json_endpoints(struct strbuf *sb, const struct tw_endpoints *ep)
 
 	addr_format(laddr, ep->family, ep->laddr);
 	addr_format(raddr, ep->family, ep->raddr);
-	strbuf_addf(sb,
-		    "\"family\":\"%s\",\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\","
-		    "\"rport\":%u,",
-		    addr_family_name(ep->family), laddr, ep->lport, raddr, ep->rport);
+	json_str_or_null(sb, "family", addr_family_name(ep->family));
+	json_str_or_null(sb, "laddr", laddr);
+	json_add_u64(sb, "lport", ep->lport);
+	json_str_or_null(sb, "raddr", raddr);
+	json_add_u64(sb, "rport", ep->rport);
 }
 
 static void json_owner(struct strbuf *sb, const struct tw_conn *c)
@@ -116,17 +117,25 @@ static void json_states(struct strbuf *sb, const struct tw_conn *c)
 	unsigned int i, n = nsteps_of(c);
 
 	strbuf_adds(sb, "\"states\":[");
-	for (i = 0; i < n; i++)
-		strbuf_addf(sb, "%s{\"state\":\"%s\",\"t_ns\":%" PRIu64 "}", i ? "," : "",
-			    tcp_state_name(c->step_state[i]), (uint64_t)c->step_ns[i]);
+	for (i = 0; i < n; i++) {
+		strbuf_adds(sb, i ? ",{\"state\":\"" : "{\"state\":\"");
+		strbuf_adds(sb, tcp_state_name(c->step_state[i]));
+		strbuf_adds(sb, "\",\"t_ns\":");
+		strbuf_add_u64(sb, c->step_ns[i]);
+		strbuf_addc(sb, '}');
+	}
 	strbuf_adds(sb, "],");
 }
 
 static void json_retrans(struct strbuf *sb, const struct tw_conn *c)
 {
-	strbuf_addf(sb, "\"retrans\":{\"syn\":%u,\"synack\":%u,\"fin\":%u,\"data\":%u},",
-		    c->retrans[TW_RETRANS_SYN], c->retrans[TW_RETRANS_SYNACK],
-		    c->retrans[TW_RETRANS_FIN], c->retrans[TW_RETRANS_DATA]);
+	strbuf_adds(sb, "\"retrans\":{");
+	json_add_u64(sb, "syn", c->retrans[TW_RETRANS_SYN]);
+	json_add_u64(sb, "synack", c->retrans[TW_RETRANS_SYNACK]);
+	json_add_u64(sb, "fin", c->retrans[TW_RETRANS_FIN]);
+	json_add_key(sb, "data");
+	strbuf_add_u64(sb, c->retrans[TW_RETRANS_DATA]);
+	strbuf_adds(sb, "},");
 }
 
 static void json_counters(struct strbuf *sb, const struct tw_conn *c,
@@ -143,7 +152,7 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	strbuf_adds(sb, "{\"type\":\"conn\",");
 	json_time(sb, "ts", (int64_t)ts_mono_ns + real_minus_mono_ns);
 	json_time(sb, "start_ts", (int64_t)c->start_ns + real_minus_mono_ns);
-	strbuf_addf(sb, "\"sock\":%" PRIu64 ",", (uint64_t)c->cookie);
+	json_add_u64(sb, "sock", c->cookie);
 	json_endpoints(sb, &c->ep);
 	json_owner(sb, c);
 	json_str_or_null(sb, "open", conn_open_name(v->open));
@@ -163,8 +172,10 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	json_str_or_null(sb, "reset_reason", reset_reason_of(c));
 	json_bool(sb, "truncated", c->flags & TW_CONN_TRUNCATED);
 	json_bool(sb, "complete", v->complete);
-	strbuf_addf(sb, "\"netns\":%u,\"cgroup_id\":%" PRIu64 "}\n", c->netns,
-		    (uint64_t)c->cgroup_id);
+	json_add_u64(sb, "netns", c->netns);
+	json_add_key(sb, "cgroup_id");
+	strbuf_add_u64(sb, c->cgroup_id);
+	strbuf_adds(sb, "}\n");
 }
 
 /* ---- table ---- */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "timefmt.h"
 
+#include <stdbool.h>
 #include <time.h>
 
 static int64_t ns_of(const struct timespec *ts)
@@ -37,25 +38,75 @@ static void split(int64_t unix_ns, time_t *sec, long *ns)
 	}
 }
 
-void timefmt_rfc3339(struct strbuf *sb, int64_t unix_ns)
+/*
+ * Records come many to a second: the date and time of day are converted
+ * once per second (gmtime_r and above all localtime_r are not cheap).
+ */
+struct second_cache {
+	time_t sec;
+	long zone; /* tzset()'s timezone when the text was made */
+	char text[24];
+	size_t len;
+	bool valid;
+};
+
+typedef struct tm *(*breakdown_fn)(const time_t *, struct tm *);
+
+static const char *second_text(struct second_cache *cache, time_t sec, breakdown_fn breakdown,
+			       const char *fmt, size_t *len)
 {
 	struct tm tm;
+
+	if (!cache->valid || cache->sec != sec || cache->zone != timezone) {
+		breakdown(&sec, &tm);
+		cache->len = strftime(cache->text, sizeof(cache->text), fmt, &tm);
+		cache->sec = sec;
+		cache->zone = timezone;
+		cache->valid = true;
+	}
+	*len = cache->len;
+	return cache->text;
+}
+
+static void add_fraction(struct strbuf *sb, long value, int digits)
+{
+	char text[9];
+	int i;
+
+	for (i = digits - 1; i >= 0; i--) {
+		text[i] = (char)('0' + value % 10);
+		value /= 10;
+	}
+	strbuf_add(sb, text, (size_t)digits);
+}
+
+void timefmt_rfc3339(struct strbuf *sb, int64_t unix_ns)
+{
+	static struct second_cache cache;
+	const char *text;
+	size_t len;
 	time_t sec;
 	long ns;
 
 	split(unix_ns, &sec, &ns);
-	gmtime_r(&sec, &tm);
-	strbuf_addf(sb, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ns);
+	text = second_text(&cache, sec, gmtime_r, "%Y-%m-%dT%H:%M:%S", &len);
+	strbuf_add(sb, text, len);
+	strbuf_addc(sb, '.');
+	add_fraction(sb, ns, 9);
+	strbuf_addc(sb, 'Z');
 }
 
 void timefmt_clock(struct strbuf *sb, int64_t unix_ns)
 {
-	struct tm tm;
+	static struct second_cache cache;
+	const char *text;
+	size_t len;
 	time_t sec;
 	long ns;
 
 	split(unix_ns, &sec, &ns);
-	localtime_r(&sec, &tm);
-	strbuf_addf(sb, "%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec, ns / 1000);
+	text = second_text(&cache, sec, localtime_r, "%H:%M:%S", &len);
+	strbuf_add(sb, text, len);
+	strbuf_addc(sb, '.');
+	add_fraction(sb, ns / 1000, 6);
 }
