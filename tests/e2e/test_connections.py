@@ -1,8 +1,12 @@
 """Connection records: one per connection, with its whole story, on both ends."""
+import os
+import pty
 import re
+import select
+import subprocess
 import time
 
-from harness import Peer, Tracer, check, check_eq, test
+from harness import TCPWAVE, Peer, Tracer, check, check_eq, test, wait_until_tracing
 
 # How far a duration tcpwave reports may be from the delay the test made.
 TOLERANCE_NS = 30 * 1000 * 1000
@@ -269,3 +273,39 @@ def test_conn_table_and_timeline_show_the_same_story():
                           "SYN sent", "FIN sent", "our FIN acknowledged"):
                 check(words in block, "timeline has %r: %s" % (words, block))
             check("\x1b[" not in out, "no colour when not on a terminal")
+
+
+def timeline_on_a_terminal(env_extra):
+    """tcpwave --timeline with its stdout on a pseudo-terminal; returns what it wrote
+    for one connection."""
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(env_extra)
+    proc = subprocess.Popen([TCPWAVE, "--timeline"], stdout=slave, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    os.close(slave)
+    try:
+        wait_until_tracing(proc)
+        pair = Pair()
+        try:
+            pair.client.do("close")
+            pair.server.do("recv_eof")
+            pair.server.do("close")
+        finally:
+            pair.close()
+        out = b""
+        while b"final ACK received" not in out:
+            ready, _, _ = select.select([master], [], [], 30)
+            check(ready, "timeline output on the terminal within 30 s: %r" % out)
+            out += os.read(master, 65536)
+        return out.decode(errors="replace")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        os.close(master)
+
+
+@test
+def test_conn_timeline_colours_a_terminal_unless_no_color():
+    check("\x1b[" in timeline_on_a_terminal({}), "colour on a terminal")
+    check("\x1b[" not in timeline_on_a_terminal({"NO_COLOR": "1"}), "no colour with NO_COLOR")
