@@ -81,6 +81,22 @@ void json_add_key(struct strbuf *sb, const char *key)
 	strbuf_adds(sb, "\":");
 }
 
+void json_add_str_or_null(struct strbuf *sb, const char *key, const char *s)
+{
+	json_add_key(sb, key);
+	if (s)
+		json_add_string(sb, s, strlen(s));
+	else
+		strbuf_adds(sb, "null");
+	strbuf_addc(sb, ',');
+}
+
+void json_add_bool(struct strbuf *sb, const char *key, bool b)
+{
+	json_add_key(sb, key);
+	strbuf_adds(sb, b ? "true," : "false,");
+}
+
 void json_add_u64(struct strbuf *sb, const char *key, uint64_t v)
 {
 	json_add_key(sb, key);

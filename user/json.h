@@ -20,6 +20,10 @@
 void json_add_string(struct strbuf *sb, const char *s, size_t n);
 /* Append `"key":` (key is a trusted literal). */
 void json_add_key(struct strbuf *sb, const char *key);
+/* Append `"key":"s",` (escaped), or `"key":null,` for NULL. */
+void json_add_str_or_null(struct strbuf *sb, const char *key, const char *s);
+/* Append `"key":true,` or `"key":false,`. */
+void json_add_bool(struct strbuf *sb, const char *key, bool b);
 /* Append `"key":v,`. */
 void json_add_u64(struct strbuf *sb, const char *key, uint64_t v);
 /* Append `"key":v,` or `"key":null,` when the value is not known. */

@@ -7,6 +7,7 @@
 #include "addr.h"
 #include "errno_name.h"
 #include "json.h"
+#include "json_fields.h"
 #include "rst_reason.h"
 #include "tcp_state.h"
 #include "timefmt.h"
@@ -61,55 +62,12 @@ static void json_ns_or_null(struct strbuf *sb, const char *key, int64_t ns)
 	json_add_u64_or_null(sb, key, ns >= 0, (uint64_t)ns);
 }
 
-static void json_str_or_null(struct strbuf *sb, const char *key, const char *s)
-{
-	json_add_key(sb, key);
-	if (s)
-		json_add_string(sb, s, strlen(s));
-	else
-		strbuf_adds(sb, "null");
-	strbuf_addc(sb, ',');
-}
-
-static void json_bool(struct strbuf *sb, const char *key, bool b)
-{
-	json_add_key(sb, key);
-	strbuf_adds(sb, b ? "true," : "false,");
-}
-
 static void json_time(struct strbuf *sb, const char *key, int64_t unix_ns)
 {
 	json_add_key(sb, key);
 	strbuf_addc(sb, '"');
 	timefmt_rfc3339(sb, unix_ns);
 	strbuf_adds(sb, "\",");
-}
-
-static void json_endpoints(struct strbuf *sb, const struct tw_endpoints *ep)
-{
-	char laddr[ADDR_IP_STRLEN], raddr[ADDR_IP_STRLEN];
-
-	addr_format(laddr, ep->family, ep->laddr);
-	addr_format(raddr, ep->family, ep->raddr);
-	json_str_or_null(sb, "family", addr_family_name(ep->family));
-	json_str_or_null(sb, "laddr", laddr);
-	json_add_u64(sb, "lport", ep->lport);
-	json_str_or_null(sb, "raddr", raddr);
-	json_add_u64(sb, "rport", ep->rport);
-}
-
-static void json_owner(struct strbuf *sb, const struct tw_conn *c)
-{
-	bool known = owner_known(c);
-
-	json_add_u64_or_null(sb, "pid", known, c->owner.tgid);
-	json_add_u64_or_null(sb, "tid", known, c->owner.pid);
-	json_add_key(sb, "comm");
-	if (known)
-		json_add_string(sb, c->owner.comm, sizeof(c->owner.comm));
-	else
-		strbuf_adds(sb, "null");
-	strbuf_addc(sb, ',');
 }
 
 static void json_states(struct strbuf *sb, const struct tw_conn *c)
@@ -153,25 +111,25 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	json_time(sb, "ts", (int64_t)ts_mono_ns + real_minus_mono_ns);
 	json_time(sb, "start_ts", (int64_t)c->start_ns + real_minus_mono_ns);
 	json_add_u64(sb, "sock", c->cookie);
-	json_endpoints(sb, &c->ep);
-	json_owner(sb, c);
-	json_str_or_null(sb, "open", conn_open_name(v->open));
-	json_str_or_null(sb, "close", conn_close_name(v->close));
-	json_str_or_null(sb, "reset_by", conn_reset_by_name(v->reset_by));
+	json_add_endpoints(sb, &c->ep);
+	json_add_owner(sb, &c->owner, owner_known(c));
+	json_add_str_or_null(sb, "open", conn_open_name(v->open));
+	json_add_str_or_null(sb, "close", conn_close_name(v->close));
+	json_add_str_or_null(sb, "reset_by", conn_reset_by_name(v->reset_by));
 	json_states(sb, c);
 	json_ns_or_null(sb, "handshake_ns", v->handshake_ns);
 	json_ns_or_null(sb, "lifetime_ns", v->lifetime_ns);
 	json_ns_or_null(sb, "close_ns", v->close_ns);
-	json_bool(sb, "time_wait", v->end == CONN_END_TIME_WAIT);
-	json_str_or_null(sb, "handover", conn_handover_name(v->end));
+	json_add_bool(sb, "time_wait", v->end == CONN_END_TIME_WAIT);
+	json_add_str_or_null(sb, "handover", conn_handover_name(v->end));
 	json_ns_or_null(sb, "handover_hold_ns", v->handover_hold_ns);
-	json_bool(sb, "tw_overflow", v->tw_overflow);
+	json_add_bool(sb, "tw_overflow", v->tw_overflow);
 	json_retrans(sb, c);
 	json_counters(sb, c, v);
-	json_str_or_null(sb, "error", errno_name(c->sk_err));
-	json_str_or_null(sb, "reset_reason", reset_reason_of(c));
-	json_bool(sb, "truncated", c->flags & TW_CONN_TRUNCATED);
-	json_bool(sb, "complete", v->complete);
+	json_add_str_or_null(sb, "error", errno_name(c->sk_err));
+	json_add_str_or_null(sb, "reset_reason", reset_reason_of(c));
+	json_add_bool(sb, "truncated", c->flags & TW_CONN_TRUNCATED);
+	json_add_bool(sb, "complete", v->complete);
 	json_add_u64(sb, "netns", c->netns);
 	json_add_key(sb, "cgroup_id");
 	strbuf_add_u64(sb, c->cgroup_id);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include "addr.h"
 #include "json.h"
+#include "json_fields.h"
 #include "tcp_state.h"
 #include "timefmt.h"
 
@@ -64,31 +65,21 @@ void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
 void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
 		       int64_t real_minus_mono_ns)
 {
-	int owner_known = !!(e->flags & TW_EV_OWNER_KNOWN);
-	char laddr[ADDR_IP_STRLEN], raddr[ADDR_IP_STRLEN];
-
-	addr_format(laddr, e->ep.family, e->ep.laddr);
-	addr_format(raddr, e->ep.family, e->ep.raddr);
 	strbuf_adds(sb, "{\"type\":\"state\",\"ts\":\"");
 	timefmt_rfc3339(sb, (int64_t)e->ts_ns + real_minus_mono_ns);
-	strbuf_addf(sb,
-		    "\",\"mono_ns\":%" PRIu64 ",\"sock\":%" PRIu64 ",\"family\":\"%s\","
-		    "\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u,"
-		    "\"old\":\"%s\",\"new\":\"%s\",",
-		    (uint64_t)e->ts_ns, (uint64_t)e->cookie, addr_family_name(e->ep.family), laddr,
-		    e->ep.lport, raddr, e->ep.rport, tcp_state_name(e->old_state),
-		    tcp_state_name(e->new_state));
+	strbuf_adds(sb, "\",");
+	json_add_u64(sb, "mono_ns", e->ts_ns);
+	json_add_u64(sb, "sock", e->cookie);
+	json_add_endpoints(sb, &e->ep);
+	json_add_str_or_null(sb, "old", tcp_state_name(e->old_state));
+	json_add_str_or_null(sb, "new", tcp_state_name(e->new_state));
 	json_add_u64_or_null(sb, "dur_ns", e->flags & TW_EV_DUR_KNOWN, e->dur_ns);
-	json_add_u64_or_null(sb, "pid", owner_known, e->owner.tgid);
-	json_add_u64_or_null(sb, "tid", owner_known, e->owner.pid);
-	json_add_key(sb, "comm");
-	if (owner_known)
-		json_add_string(sb, e->owner.comm, sizeof(e->owner.comm));
-	else
-		strbuf_adds(sb, "null");
-	strbuf_addf(sb, ",\"process_ctx\":%s,\"netns\":%u,\"cgroup_id\":%" PRIu64 "}\n",
-		    (e->flags & TW_EV_PROCESS_CTX) ? "true" : "false", e->netns,
-		    (uint64_t)e->cgroup_id);
+	json_add_owner(sb, &e->owner, e->flags & TW_EV_OWNER_KNOWN);
+	json_add_bool(sb, "process_ctx", e->flags & TW_EV_PROCESS_CTX);
+	json_add_u64(sb, "netns", e->netns);
+	json_add_key(sb, "cgroup_id");
+	strbuf_add_u64(sb, e->cgroup_id);
+	strbuf_adds(sb, "}\n");
 }
 
 void output_lost_json(struct strbuf *sb, int64_t unix_ns, uint64_t count, uint64_t total)

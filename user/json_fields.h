@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* JSON fields that transition and connection records share, written once. */
+#ifndef TCPWAVE_JSON_FIELDS_H
+#define TCPWAVE_JSON_FIELDS_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "strbuf.h"
+#include "tcpwave.h"
+
+/* "family":"ipv4","laddr":"..","lport":N,"raddr":"..","rport":N, */
+void json_add_endpoints(struct strbuf *sb, const struct tw_endpoints *ep);
+/* "pid":N,"tid":N,"comm":"..", with nulls when the owner is not known. */
+void json_add_owner(struct strbuf *sb, const struct tw_owner *owner, bool known);
+
+#endif
