@@ -59,8 +59,9 @@ help:
 	@echo "V=1 shows commands; SANITIZE=1 builds with ASan and UBSan"
 
 check-arch:
-	@test -f $(VMLINUX) || { echo "tcpwave: no $(VMLINUX) for architecture '$$(uname -m)';" \
-		"generate one with 'make vmlinux' on a kernel with BTF" >&2; exit 1; }
+	@test -f $(VMLINUX) || { echo "tcpwave: no $(VMLINUX) for architecture $(ARCH)" \
+		"(uname -m: $$(uname -m)); generate one with 'make vmlinux' on a kernel with BTF" >&2; \
+		exit 1; }
 
 $(OUTPUT) $(OUTPUT)/unit:
 	$(Q)mkdir -p $@
