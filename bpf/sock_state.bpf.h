@@ -78,6 +78,19 @@ static __always_inline void take_current_as_owner(struct tw_conn *c)
 	c->flags |= TW_CONN_OWNER_KNOWN;
 }
 
+/*
+ * The entry is this socket's, not one left by an earlier socket at the same
+ * address: same cookie, or (no cookie at accept() time) the same ports.
+ */
+static __always_inline int accept_owner_matches(const struct tw_accept_owner *ao,
+						const struct tw_conn *c,
+						const struct tw_endpoints *ep)
+{
+	if (ao->cookie)
+		return ao->cookie == c->cookie;
+	return ao->lport == ep->lport && ao->rport == ep->rport;
+}
+
 /* A passive socket learns its owner from accept(); see accept_owners. */
 static __always_inline void claim_accept_owner(struct transition *t, struct tw_sock_state *st)
 {
@@ -89,7 +102,7 @@ static __always_inline void claim_accept_owner(struct transition *t, struct tw_s
 	ao = bpf_map_lookup_elem(&accept_owners, &key);
 	if (!ao)
 		return;
-	if (!ao->cookie || ao->cookie == st->conn.cookie) {
+	if (accept_owner_matches(ao, &st->conn, &t->ep)) {
 		st->conn.owner = ao->owner;
 		st->conn.flags |= TW_CONN_OWNER_KNOWN;
 		st->accept_pending = 0;
@@ -121,15 +134,14 @@ static __always_inline void timeline_add(struct tw_conn *c, __u8 state, __u64 ts
 static __always_inline void timeline_begin(struct tw_sock_state *st, struct transition *t)
 {
 	struct tw_conn *c = &st->conn;
-	struct tw_endpoints ep = c->ep;
 	struct tw_owner owner = c->owner;
 	__u32 owner_known = c->flags & TW_CONN_OWNER_KNOWN;
 	__u64 cookie = c->cookie;
 
+	/* A new connection's ports and addresses are its own (a reconnect picks anew). */
 	__builtin_memset(c, 0, sizeof(*c));
 	c->type = TW_REC_CONN;
 	c->cookie = cookie;
-	c->ep = ep;
 	c->owner = owner;
 	c->flags = owner_known;
 	c->first_old_state = t->old_state;
@@ -138,7 +150,11 @@ static __always_inline void timeline_begin(struct tw_sock_state *st, struct tran
 	if (t->old_state != TW_CLOSE && t->old_state != TW_LISTEN)
 		timeline_add(c, t->old_state, t->ts_ns);
 	st->emitted = 0;
-	st->accept_pending = t->old_state == TW_LISTEN && t->new_state == TW_SYN_RECV;
+	/*
+	 * A child of a listener waits for accept(); so may a socket first seen
+	 * midway (accepted after tracing began), and its claim clears the entry.
+	 */
+	st->accept_pending = t->old_state != TW_CLOSE;
 }
 
 /*
@@ -195,7 +211,8 @@ static __always_inline void note_counters(struct tw_conn *c, const struct sock *
 	 * Older kernels keep these elsewhere: then the limit reads as unlimited.
 	 */
 	c->tw_max = ~0u;
-	if (bpf_core_field_exists(net->ipv4.tcp_death_row.sysctl_max_tw_buckets)) {
+	if (bpf_core_field_exists(net->ipv4.tcp_death_row.sysctl_max_tw_buckets) &&
+	    bpf_core_field_exists(net->ipv4.tcp_death_row.tw_refcount)) {
 		c->tw_count = BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1;
 		c->tw_max = BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
 	}
@@ -293,6 +310,22 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	if (emit_connections && is_connection(c))
 		emit_connection(st);
 	st->emitted = 1;
+}
+
+#define RCV_SHUTDOWN 1
+
+/*
+ * tcp_reset() also runs, firing tcp_receive_reset, when data arrives after
+ * our shutdown (tcp_rcv_state_process(): FIN_WAIT1/2 with RCV_SHUTDOWN). No
+ * RST came in: we are about to send one (TCP_ABORT_ON_DATA), and that is
+ * the reset to report.
+ */
+static __always_inline int is_abort_on_data(const struct sock *sk)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+	return (state == TW_FIN_WAIT1 || state == TW_FIN_WAIT2) &&
+	       (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN);
 }
 
 /* A RST sent or received. After ->CLOSE it travels on its own (struct tw_reset). */

@@ -166,7 +166,8 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 	 */
 	t.process_ctx = sk->sk_lock.owned != 0;
 	t.netns = sk->__sk_common.skc_net.net->ns.inum;
-	t.cgroup_id = sk->sk_cgrp_data.cgroup ? sk->sk_cgrp_data.cgroup->kn->id : 0;
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		t.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 	t.ep.family = sk->__sk_common.skc_family;
 	t.ep.lport = sk->__sk_common.skc_num;
 	t.ep.rport = bpf_ntohs(sk->__sk_common.skc_dport);
@@ -203,7 +204,8 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 	t.cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	t.process_ctx = BPF_CORE_READ(sk, sk_lock.owned) != 0;
 	t.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	t.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		t.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 	t.ep.family = ctx->family;
 	t.ep.lport = ctx->sport;
 	t.ep.rport = ctx->dport;
@@ -228,28 +230,43 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 	return 0;
 }
 
-#define EBUSY 16
-
 /*
- * A retransmission the local stack refused (a host firewall, EPERM) is
- * still a retry; -EBUSY means the original was still queued on this host
- * (skb_still_in_host_queue()) and nothing was retransmitted.
+ * Since 6.17 the tracepoint also reports retransmissions that failed before
+ * anything was sent: the original still queued on this host (-EBUSY), no
+ * memory (-ENOMEM, retried: it would count twice), no route, no window.
+ * A retransmission the transmit path refused (a host firewall: -EPERM) is
+ * still a retry.
  */
 static __always_inline int counts_as_retransmit(int err)
 {
-	return err != -EBUSY;
+	return err != -16 /* EBUSY */ && err != -11 /* EAGAIN */ && err != -12 /* ENOMEM */ &&
+	       err != -113 /* EHOSTUNREACH */ && err != -22 /* EINVAL */;
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(on_retransmit_btf, const struct sock *sk, const struct sk_buff *skb, int err)
+static __always_inline void retransmitted(const struct sock *sk, const struct sk_buff *skb,
+					  int err)
 {
 	struct tw_sock_state *st;
 
 	if (!counts_as_retransmit(err))
-		return 0;
+		return;
 	st = btf_state(sk, NULL);
 	if (st)
 		on_retransmit(st, skb_tcp_flags(skb));
+}
+
+/* The loader picks one by the tracepoint's arity: the error argument is 6.17's. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_retransmit_err_btf, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	retransmitted(sk, skb, err);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_retransmit_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	retransmitted(sk, skb, 0);
 	return 0;
 }
 
@@ -258,7 +275,7 @@ int on_retransmit_classic(struct trace_event_raw_tcp_retransmit_skb *ctx)
 {
 	struct tw_sock_state *st;
 
-	if (!counts_as_retransmit(ctx->err))
+	if (bpf_core_field_exists(ctx->err) && !counts_as_retransmit(ctx->err))
 		return 0;
 	st = classic_state(ctx->skaddr, NULL);
 	if (st)
@@ -266,18 +283,33 @@ int on_retransmit_classic(struct trace_event_raw_tcp_retransmit_skb *ctx)
 	return 0;
 }
 
-/* sk is NULL when the RST answers a segment no socket wanted (a refused SYN). */
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(on_send_reset_btf, const struct sock *sk, const struct sk_buff *skb,
-	     const enum sk_rst_reason reason)
+static __always_inline void reset_sent(const struct sock *sk, __u16 reason)
 {
 	struct tw_sock_state *st;
 
 	if (!sk || !is_full_socket(sk))
-		return 0;
+		return;
 	st = btf_state(sk, NULL);
 	if (st)
 		on_reset(sk, st, 1, reason);
+}
+
+/*
+ * sk is NULL when the RST answers a segment no socket wanted (a refused
+ * SYN). The loader picks a variant by arity: the reason argument is 6.10's.
+ */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(on_send_reset_reason_btf, const struct sock *sk, const struct sk_buff *skb,
+	     const enum sk_rst_reason reason)
+{
+	reset_sent(sk, reason);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(on_send_reset_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	reset_sent(sk, 0);
 	return 0;
 }
 
@@ -291,7 +323,7 @@ int on_send_reset_classic(struct trace_event_raw_tcp_send_reset *ctx)
 		return 0;
 	st = classic_state(sk, NULL);
 	if (st)
-		on_reset(sk, st, 1, ctx->reason);
+		on_reset(sk, st, 1, bpf_core_field_exists(ctx->reason) ? ctx->reason : 0);
 	return 0;
 }
 
@@ -300,7 +332,7 @@ int BPF_PROG(on_receive_reset_btf, struct sock *sk)
 {
 	struct tw_sock_state *st = btf_state(sk, NULL);
 
-	if (st)
+	if (st && !is_abort_on_data(sk))
 		on_reset(sk, st, 0, 0);
 	return 0;
 }
@@ -310,7 +342,7 @@ int on_receive_reset_classic(struct trace_event_raw_tcp_event_sk *ctx)
 {
 	struct tw_sock_state *st = classic_state(ctx->skaddr, NULL);
 
-	if (st)
+	if (st && !is_abort_on_data(ctx->skaddr))
 		on_reset(ctx->skaddr, st, 0, 0);
 	return 0;
 }
@@ -381,6 +413,8 @@ static __always_inline int record_accept_owner(long fd)
 	key = (__u64)sk;
 	id = bpf_get_current_pid_tgid();
 	ao.cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	ao.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	ao.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	ao.owner.pid = (__u32)id;
 	ao.owner.tgid = id >> 32;
 	bpf_get_current_comm(ao.owner.comm, sizeof(ao.owner.comm));

@@ -160,7 +160,14 @@ struct tw_sock_state {
 
 /* The process that accept()ed a socket, until the socket's next transition claims it. */
 struct tw_accept_owner {
-	__u64 cookie; /* guards against the socket's memory being reused meanwhile */
+	/*
+	 * Guard against the socket's memory being reused before the claim: the
+	 * cookie where the socket had one at accept(), else its ports.
+	 */
+	__u64 cookie;
+	__u16 lport;
+	__u16 rport;
+	__u32 pad;
 	struct tw_owner owner;
 };
 

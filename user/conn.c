@@ -147,12 +147,13 @@ static enum conn_end classify_end(const struct tw_conn *c, bool complete, bool *
 	*tw_overflow = false;
 	if (!complete)
 		return CONN_END_OPEN;
-	if (has_reset(c) || last_state(c) != TW_CLOSE)
+	/* tcp_time_wait() sets no error; a retransmission timeout (CLOSING, ETIMEDOUT) does. */
+	if (has_reset(c) || c->sk_err || last_state(c) != TW_CLOSE)
 		return CONN_END_CLOSED;
 	if ((before == TW_FIN_WAIT1 || before == TW_FIN_WAIT2 || before == TW_CLOSING) &&
 	    ((c->flags & TW_CONN_PEER_FIN) || before == TW_CLOSING))
 		end = CONN_END_TIME_WAIT;
-	else if (before == TW_FIN_WAIT2 && (c->flags & TW_CONN_ORPHAN) && !c->sk_err)
+	else if (before == TW_FIN_WAIT2 && (c->flags & TW_CONN_ORPHAN))
 		end = CONN_END_FIN_WAIT2;
 	if (end == CONN_END_CLOSED)
 		return end;

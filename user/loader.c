@@ -83,15 +83,10 @@ static int ensure_tracefs(void)
 }
 
 /* Names the kernel defines per version: the reasons it gives for a RST. */
-static void load_kernel_names(void)
+static void load_kernel_names(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-
-	if (!btf)
-		return;
-	if (rst_reason_load(btf) && verbose)
+	if (btf && rst_reason_load(btf) && verbose)
 		fprintf(stderr, "tcpwave: this kernel names no RST reasons\n");
-	btf__free(btf);
 }
 
 static const char *mode_name(enum attach_mode mode)
@@ -100,24 +95,57 @@ static const char *mode_name(enum attach_mode mode)
 				    "tracepoint/sock/inet_sock_set_state (classic, bounded table)";
 }
 
+/*
+ * The number of arguments a BTF-enabled tracepoint passes (its btf_trace_
+ * typedef, less the context), or -1. Some grew: tcp_send_reset's reason in
+ * 6.10, tcp_retransmit_skb's error in 6.17.
+ */
+static int tracepoint_arity(const struct btf *btf, const char *name)
+{
+	char typedef_name[128];
+	const struct btf_type *t;
+	int id;
+
+	if (!btf)
+		return -1;
+	snprintf(typedef_name, sizeof(typedef_name), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(btf, typedef_name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* pointer */
+	t = t ? btf__type_by_id(btf, t->type) : NULL; /* function prototype */
+	return t && btf_is_func_proto(t) ? btf_vlen(t) - 1 : -1;
+}
+
 /* The programs of each attach mode; the accept() ones serve both. */
-static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode,
+static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const struct btf *btf,
 			struct bpf_program *out[4])
 {
-	bool btf = mode == ATTACH_BTF;
+	bool btf_mode = mode == ATTACH_BTF;
 
-	out[0] = btf ? skel->progs.on_state_btf : skel->progs.on_state_classic;
-	out[1] = btf ? skel->progs.on_retransmit_btf : skel->progs.on_retransmit_classic;
-	out[2] = btf ? skel->progs.on_send_reset_btf : skel->progs.on_send_reset_classic;
-	out[3] = btf ? skel->progs.on_receive_reset_btf : skel->progs.on_receive_reset_classic;
+	if (!btf_mode) {
+		out[0] = skel->progs.on_state_classic;
+		out[1] = skel->progs.on_retransmit_classic;
+		out[2] = skel->progs.on_send_reset_classic;
+		out[3] = skel->progs.on_receive_reset_classic;
+		return;
+	}
+	out[0] = skel->progs.on_state_btf;
+	out[1] = tracepoint_arity(btf, "tcp_retransmit_skb") >= 3 ?
+			 skel->progs.on_retransmit_err_btf :
+			 skel->progs.on_retransmit_btf;
+	out[2] = tracepoint_arity(btf, "tcp_send_reset") >= 3 ? skel->progs.on_send_reset_reason_btf :
+								 skel->progs.on_send_reset_btf;
+	out[3] = skel->progs.on_receive_reset_btf;
 }
 
 /* Open and load the skeleton for one attach mode. */
-static int load(struct tracer *t, const struct options *o, enum attach_mode mode)
+static int load(struct tracer *t, const struct options *o, enum attach_mode mode,
+		const struct btf *btf)
 {
 	struct bpf_program *mine[4], *prog;
 	struct tcpwave_bpf *skel;
-	bool btf = mode == ATTACH_BTF;
+	bool btf_mode = mode == ATTACH_BTF;
 	int err, i;
 
 	skel = tcpwave_bpf__open();
@@ -129,14 +157,14 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
-	programs_of(skel, mode, mine);
+	programs_of(skel, mode, btf, mine);
 	for (i = 0; i < 4; i++)
 		bpf_program__set_autoload(mine[i], true);
 	bpf_program__set_autoload(skel->progs.on_accept4_exit, true);
 	bpf_program__set_autoload(skel->progs.on_accept_exit, true);
-	bpf_program__set_autoload(skel->progs.dump_open_connections, btf);
-	bpf_map__set_autocreate(skel->maps.sock_store, btf);
-	bpf_map__set_autocreate(skel->maps.sock_table, !btf);
+	bpf_program__set_autoload(skel->progs.dump_open_connections, btf_mode);
+	bpf_map__set_autocreate(skel->maps.sock_store, btf_mode);
+	bpf_map__set_autocreate(skel->maps.sock_table, !btf_mode);
 	err = tcpwave_bpf__load(skel);
 	if (err) {
 		tcpwave_bpf__destroy(skel);
@@ -144,6 +172,7 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	}
 	t->skel = skel;
 	t->mode = mode;
+	memcpy(t->progs, mine, sizeof(mine));
 	return 0;
 }
 
@@ -170,7 +199,7 @@ static int attach(struct tracer *t)
 	size_t i;
 	int err;
 
-	programs_of(t->skel, t->mode, mine);
+	memcpy(mine, t->progs, sizeof(mine));
 	err = attach_one(t, mine[0]);
 	if (err)
 		return err;
@@ -192,6 +221,7 @@ static int attach(struct tracer *t)
 int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn on_record,
 		void *ctx)
 {
+	struct btf *btf;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -204,19 +234,21 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 	err = check_btf();
 	if (err)
 		return err;
-	load_kernel_names();
+	btf = btf__load_vmlinux_btf();
+	load_kernel_names(btf);
 	err = ensure_tracefs();
 	if (err && (o->attach == ATTACH_CLASSIC || verbose))
 		fprintf(stderr, "tcpwave: %s: cannot mount tracefs: %s\n", TRACEFS,
 			strerror(-err));
 
-	err = load(t, o, o->attach == ATTACH_CLASSIC ? ATTACH_CLASSIC : ATTACH_BTF);
+	err = load(t, o, o->attach == ATTACH_CLASSIC ? ATTACH_CLASSIC : ATTACH_BTF, btf);
 	if (err && o->attach == ATTACH_AUTO) {
 		if (verbose)
 			fprintf(stderr, "tcpwave: tp_btf not available (%s); trying the classic "
 					"tracepoint\n", strerror(-err));
-		err = load(t, o, ATTACH_CLASSIC);
+		err = load(t, o, ATTACH_CLASSIC, btf);
 	}
+	btf__free(btf);
 	if (err) {
 		fprintf(stderr, "tcpwave: cannot load the BPF programs: %s%s\n", strerror(-err),
 			verbose ? "" : " (run with -v for the verifier's log)");
@@ -274,13 +306,16 @@ int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 	return 0;
 }
 
+void tracer_detach(struct tracer *t)
+{
+	while (t->nlinks > 0)
+		bpf_link__destroy(t->links[--t->nlinks]);
+}
+
 void tracer_close(struct tracer *t)
 {
-	size_t i;
-
 	ring_buffer__free(t->rb);
-	for (i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
+	tracer_detach(t);
 	tcpwave_bpf__destroy(t->skel);
 	memset(t, 0, sizeof(*t));
 }

@@ -20,6 +20,7 @@ struct tcpwave_bpf;
 struct tracer {
 	struct tcpwave_bpf *skel;
 	struct ring_buffer *rb;
+	struct bpf_program *progs[4]; /* this mode's: state, retransmit, send and receive reset */
 	struct bpf_link *links[TRACER_MAX_LINKS];
 	size_t nlinks;
 	enum attach_mode mode; /* ATTACH_BTF or ATTACH_CLASSIC once open */
@@ -37,6 +38,8 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 int tracer_poll(struct tracer *t, int timeout_ms);
 /* Sum of the kernel's per-CPU counters (enum tw_counter). */
 int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX]);
+/* Detach the programs: nothing more enters the ring buffer. */
+void tracer_detach(struct tracer *t);
 /*
  * Hand each connection still open to on_record, as a struct tw_conn with
  * TW_CONN_OPEN set. For the end of tracing.

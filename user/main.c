@@ -49,7 +49,7 @@ struct app {
 	struct conn_env env;
 	bool color;
 	int64_t real_minus_mono_ns;
-	uint64_t now_ns; /* CLOCK_MONOTONIC when the current drain began */
+	uint64_t now_ns; /* CLOCK_MONOTONIC just before the current drain began */
 	uint64_t records;
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
@@ -105,7 +105,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (c.flags & TW_CONN_OPEN)
 			print_connection(app, &c);
 		else
-			conn_queue_push(&app->pending, &c, app->now_ns);
+			conn_queue_push(&app->pending, &c, timefmt_mono_now_ns());
 		break;
 	case TW_REC_RESET:
 		if (event_decode_reset(data, size, &r))
@@ -133,14 +133,14 @@ static void release_pending(struct app *app, uint64_t due_ns)
 }
 
 /* Wait no longer than until the oldest finished connection is due. */
-static int poll_timeout_ms(const struct app *app)
+static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 {
 	uint64_t due = conn_queue_next_due(&app->pending);
 	uint64_t ms;
 
 	if (due == UINT64_MAX)
 		return POLL_INTERVAL_MS;
-	ms = due > app->now_ns ? (due - app->now_ns) / 1000000 + 1 : 0;
+	ms = due > now_ns ? (due - now_ns) / 1000000 + 1 : 0;
 	return ms < POLL_INTERVAL_MS ? (int)ms : POLL_INTERVAL_MS;
 }
 
@@ -192,9 +192,14 @@ static void print_header(struct app *app)
 	sink_flush(&app->out);
 }
 
-/* Hand over what the kernel still holds, then the connections still open. */
+/*
+ * Stop the programs, then hand over what the kernel still holds, then the
+ * connections still open: a connection that closes meanwhile is either in
+ * the ring buffer or still open, never neither.
+ */
 static void finish(struct app *app, struct tracer *t)
 {
+	tracer_detach(t);
 	app->now_ns = timefmt_mono_now_ns();
 	if (app->out.status == SINK_OK)
 		tracer_poll(t, 0);
@@ -222,10 +227,12 @@ static int trace(struct app *app)
 		app->opt.events ? "state transitions" : "connections");
 
 	while (!exiting && app->out.status == SINK_OK) {
-		int timeout = poll_timeout_ms(app);
-
+		/*
+		 * A record reserved before now is handed over by this poll, so a
+		 * connection due by now has had its grace for a late reset.
+		 */
 		app->now_ns = timefmt_mono_now_ns();
-		err = tracer_poll(&t, timeout);
+		err = tracer_poll(&t, poll_timeout_ms(app, app->now_ns));
 		if (err < 0 && err != -EINTR && err != -EPIPE) {
 			fprintf(stderr, "tcpwave: reading the ring buffer: %s\n", strerror(-err));
 			break;

@@ -24,6 +24,7 @@ Commands:
   send N                    send N bytes -> ok
   recv_eof                  read until the peer's FIN -> ok BYTES
   shutdown                  shutdown(SHUT_WR) -> ok
+  shutdown_both             shutdown(SHUT_RDWR) -> ok
   close                     close the connection -> ok
   abort                     SO_LINGER 0, then close (sends RST) -> ok
   close_listener            close the listener -> ok
@@ -141,6 +142,10 @@ class Peer:
 
     def do_shutdown(self):
         self.conn.shutdown(socket.SHUT_WR)
+        return ""
+
+    def do_shutdown_both(self):
+        self.conn.shutdown(socket.SHUT_RDWR)
         return ""
 
     def do_close(self):

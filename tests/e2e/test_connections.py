@@ -184,6 +184,23 @@ def test_conn_linger0_from_server_is_a_local_reset_and_a_peer_reset():
 
 
 @test
+def test_conn_data_after_our_shutdown_is_our_reset_not_the_peers():
+    """The kernel aborts a connection that receives data after shutdown(SHUT_RD):
+    tcp_reset() runs (firing tcp_receive_reset) and we send the RST."""
+    def scenario(p):
+        p.server.do("shutdown_both")
+        p.client.do("recv_eof")  # the server's FIN arrived: it is in FIN_WAIT2
+        p.client.do("send", 10)
+        p.client.do("close")
+
+    pair, client, server = run(scenario)
+    check_fields(server, "server", close="reset", reset_by="local",
+                 reset_reason="TCP_ABORT_ON_DATA")
+    check_eq(states(server)[-3:], ["FIN_WAIT1", "FIN_WAIT2", "CLOSE"], "server's last states")
+    check_fields(client, "client", close="reset", reset_by="peer")
+
+
+@test
 def test_conn_refused_connect():
     server, client = Peer(), Peer()
     try:

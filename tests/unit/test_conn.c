@@ -389,3 +389,18 @@ TEST(test_conn_payload_bytes_leave_out_syn_and_fin)
 	CHECK_INT(v.tx_bytes, -1);
 	CHECK_INT(v.rx_bytes, -1);
 }
+
+TEST(test_conn_closing_that_times_out_is_no_time_wait)
+{
+	/* FINs crossed, then our FIN went unacknowledged until the retries ran out. */
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_PEER_FIN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS }, { TW_FIN_WAIT1, 10 * MS },
+				    { TW_CLOSING, 11 * MS }, { TW_CLOSE, 5000 * MS });
+	struct conn_verdict v;
+
+	c.sk_err = ETIMEDOUT;
+	v = classify(&c);
+	CHECK_INT(v.close, CONN_CLOSE_SIMULTANEOUS);
+	CHECK_INT(v.end, CONN_END_CLOSED);
+	CHECK_INT(v.steps[4], STEP_TIMEOUT);
+}
