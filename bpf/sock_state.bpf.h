@@ -97,7 +97,12 @@ static __always_inline void claim_accept_owner(struct transition *t, struct tw_s
 	__u64 key = (__u64)t->sk;
 	struct tw_accept_owner *ao;
 
-	if (!st->accept_pending)
+	/*
+	 * A child's SYN_RECV and ESTABLISHED come before accept() can return it
+	 * (the kernel queues it for accept() as it turns ESTABLISHED): looking
+	 * there would only miss. Its next transition claims the owner.
+	 */
+	if (!st->accept_pending || t->new_state == TW_SYN_RECV || t->new_state == TW_ESTABLISHED)
 		return;
 	ao = bpf_map_lookup_elem(&accept_owners, &key);
 	if (!ao)
