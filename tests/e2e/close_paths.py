@@ -193,6 +193,18 @@ def syn_timeout(sc, syncnt=1):
                 syns_dropped=syns.packets(), syn_linear_timeouts=int(linear))
 
 
+def release_until_closed(sc, hold):
+    """Let the held packets go, and wait until both ends have closed; returns
+    how many were held and the clock readings around the release."""
+    held = hold.held()
+    t_release = now()
+    hold.release()
+    t_released = now()
+    sc.client.do("wait_state", "CLOSE", STATE_TIMEOUT_S)
+    sc.server.do("wait_state", "CLOSE", STATE_TIMEOUT_S)
+    return dict(held=held, t_release=t_release, t_released=t_released)
+
+
 def crossing_fins(sc, hold_s=0.05):
     """Both ends shut down while every FIN on the connection is held, so each
     end sends its FIN before it receives the other's; then both FINs are
@@ -217,14 +229,8 @@ def crossing_fins(sc, hold_s=0.05):
         sc.client.do("wait_state", "FIN_WAIT1", STATE_TIMEOUT_S)
         sc.server.do("wait_state", "FIN_WAIT1", STATE_TIMEOUT_S)
         time.sleep(hold_s)
-        held = hold.held()
-        t_release = now()
-        hold.release()
-        t_released = now()
-        sc.client.do("wait_state", "CLOSE", STATE_TIMEOUT_S)
-        sc.server.do("wait_state", "CLOSE", STATE_TIMEOUT_S)
-    return dict(port=port, cport=cport, hold_s=hold_s, held=held, t_shutdown=t_shutdown,
-                t_release=t_release, t_released=t_released)
+        released = release_until_closed(sc, hold)
+    return dict(port=port, cport=cport, hold_s=hold_s, t_shutdown=t_shutdown, **released)
 
 
 def client_fin_held(sc):
@@ -239,14 +245,8 @@ def client_fin_held(sc):
         sc.server.do("shutdown")
         sc.client.do("wait_state", "CLOSING", STATE_TIMEOUT_S)
         sc.server.do("wait_state", "FIN_WAIT2", STATE_TIMEOUT_S)
-        held = hold.held()
-        t_release = now()
-        hold.release()
-        t_released = now()
-        sc.client.do("wait_state", "CLOSE", STATE_TIMEOUT_S)
-        sc.server.do("wait_state", "CLOSE", STATE_TIMEOUT_S)
-    return dict(port=port, cport=cport, held=held, t_release=t_release,
-                t_released=t_released)
+        released = release_until_closed(sc, hold)
+    return dict(port=port, cport=cport, **released)
 
 
 def last_ack_with_lost_acks(sc, drop_s=1.0):
