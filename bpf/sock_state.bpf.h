@@ -78,19 +78,6 @@ static __always_inline void take_current_as_owner(struct tw_conn *c)
 	c->flags |= TW_CONN_OWNER_KNOWN;
 }
 
-/*
- * The entry is this socket's, not one left by an earlier socket at the same
- * address: same cookie, or (no cookie at accept() time) the same ports.
- */
-static __always_inline int accept_owner_matches(const struct tw_accept_owner *ao,
-						const struct tw_conn *c,
-						const struct tw_endpoints *ep)
-{
-	if (ao->cookie)
-		return ao->cookie == c->cookie;
-	return ao->lport == ep->lport && ao->rport == ep->rport;
-}
-
 /* A passive socket learns its owner from accept(); see accept_owners. */
 static __always_inline void claim_accept_owner(struct transition *t, struct tw_sock_state *st)
 {
@@ -107,7 +94,7 @@ static __always_inline void claim_accept_owner(struct transition *t, struct tw_s
 	ao = bpf_map_lookup_elem(&accept_owners, &key);
 	if (!ao)
 		return;
-	if (accept_owner_matches(ao, &st->conn, &t->ep)) {
+	if (tw_accept_owner_matches(ao, st->conn.cookie, &t->ep)) {
 		st->conn.owner = ao->owner;
 		st->conn.flags |= TW_CONN_OWNER_KNOWN;
 		st->accept_pending = 0;
@@ -160,18 +147,6 @@ static __always_inline void timeline_begin(struct tw_sock_state *st, struct tran
 	 * midway (accepted after tracing began), and its claim clears the entry.
 	 */
 	st->accept_pending = t->old_state != TW_CLOSE;
-}
-
-/*
- * Listening sockets are not connections: a listener seen from its start
- * begins with LISTEN, one that was listening before tracing began shows just
- * LISTEN -> CLOSE, a single step CLOSE.
- */
-static __always_inline int is_connection(const struct tw_conn *c)
-{
-	if (!c->nsteps || c->step_state[0] == TW_LISTEN)
-		return 0;
-	return c->nsteps > 1 || c->step_state[0] != TW_CLOSE;
 }
 
 /*
@@ -312,7 +287,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		st->accept_pending = 0;
 	}
 	note_close(c, t->sk);
-	if (emit_connections && is_connection(c))
+	if (emit_connections && tw_is_connection(c))
 		emit_connection(st);
 	st->emitted = 1;
 }

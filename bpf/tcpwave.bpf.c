@@ -358,7 +358,7 @@ int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
 	struct sock *sk = ctx->sk;
 	struct tw_conn c;
 
-	if (!st || !sk || st->emitted || !is_connection(&st->conn))
+	if (!st || !sk || st->emitted || !tw_is_connection(&st->conn))
 		return 0;
 	__builtin_memcpy(&c, &st->conn, sizeof(c));
 	c.flags |= TW_CONN_OPEN;
@@ -367,7 +367,7 @@ int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
 		__u64 key = (__u64)sk;
 		struct tw_accept_owner *ao = bpf_map_lookup_elem(&accept_owners, &key);
 
-		if (ao && (!ao->cookie || ao->cookie == c.cookie)) {
+		if (ao && tw_accept_owner_matches(ao, c.cookie, &c.ep)) {
 			c.owner = ao->owner;
 			c.flags |= TW_CONN_OWNER_KNOWN;
 		}

@@ -171,6 +171,37 @@ struct tw_accept_owner {
 	struct tw_owner owner;
 };
 
+/*
+ * Rules both sides apply: the kernel side as records leave, userspace when
+ * it reads the classic mode's socket table at exit.
+ */
+#define TW_SHARED static inline __attribute__((always_inline))
+
+/*
+ * Listening sockets are not connections: a listener seen from its start
+ * begins with LISTEN, one that was listening before tracing began shows just
+ * LISTEN -> CLOSE, a single step CLOSE.
+ */
+TW_SHARED int tw_is_connection(const struct tw_conn *c)
+{
+	if (!c->nsteps || c->step_state[0] == TW_LISTEN)
+		return 0;
+	return c->nsteps > 1 || c->step_state[0] != TW_CLOSE;
+}
+
+/*
+ * An accept() owner entry is this socket's, not one left by an earlier
+ * socket at the same address: same cookie, or (no cookie at accept() time)
+ * the same ports.
+ */
+TW_SHARED int tw_accept_owner_matches(const struct tw_accept_owner *ao, __u64 cookie,
+				      const struct tw_endpoints *ep)
+{
+	if (ao->cookie)
+		return ao->cookie == cookie;
+	return ao->lport == ep->lport && ao->rport == ep->rport;
+}
+
 /* Indexes of the per-CPU counter array "counters". */
 enum tw_counter {
 	TW_CNT_LOST = 0, /* ring buffer full: a record could not be reserved */

@@ -186,35 +186,33 @@ static int attach_one(struct tracer *t, struct bpf_program *prog)
 	return 0;
 }
 
+static void attach_optional(struct tracer *t, struct bpf_program *prog, const char *without)
+{
+	int err = attach_one(t, prog);
+
+	if (err)
+		fprintf(stderr, "tcpwave: warning: cannot attach %s (%s); %s\n",
+			bpf_program__section_name(prog), strerror(-err), without);
+}
+
 /*
  * The state tracepoint is required. Without the others tcpwave still runs:
- * the accept() tracepoints name a passive socket's owner early, the tcp ones
- * count retransmits and tell who reset a connection.
+ * the tcp ones count retransmits and tell who reset a connection, the
+ * accept() ones name a passive socket's owner early.
  */
 static int attach(struct tracer *t)
 {
-	struct bpf_program *optional[] = { NULL, NULL, NULL, t->skel->progs.on_accept4_exit,
-					   t->skel->progs.on_accept_exit };
-	struct bpf_program *mine[4];
-	size_t i;
-	int err;
+	int err = attach_one(t, t->progs[0]);
+	int i;
 
-	memcpy(mine, t->progs, sizeof(mine));
-	err = attach_one(t, mine[0]);
 	if (err)
 		return err;
-	for (i = 0; i < 3; i++)
-		optional[i] = mine[i + 1];
-	for (i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
-		err = attach_one(t, optional[i]);
-		if (err)
-			fprintf(stderr,
-				"tcpwave: warning: cannot attach %s (%s); %s\n",
-				bpf_program__section_name(optional[i]), strerror(-err),
-				i >= 3 ? "accepted connections get their owner when they first "
-					 "close or shut down" :
-					 "retransmits or resets go uncounted");
-	}
+	for (i = 1; i < 4; i++)
+		attach_optional(t, t->progs[i], "retransmits or resets go uncounted");
+	attach_optional(t, t->skel->progs.on_accept4_exit,
+			"accepted connections get their owner when they first close or shut down");
+	attach_optional(t, t->skel->progs.on_accept_exit,
+			"accepted connections get their owner when they first close or shut down");
 	return 0;
 }
 
@@ -370,13 +368,12 @@ static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *c
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted || !st.conn.nsteps ||
-		    st.conn.step_state[0] == TW_LISTEN)
+		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted || !tw_is_connection(&st.conn))
 			continue;
 		st.conn.flags |= TW_CONN_OPEN;
 		/* Accepted, but no transition since to claim its owner. */
 		if (st.accept_pending && !bpf_map_lookup_elem(owners, &key, &ao) &&
-		    (!ao.cookie || ao.cookie == st.conn.cookie)) {
+		    tw_accept_owner_matches(&ao, st.conn.cookie, &st.conn.ep)) {
 			st.conn.owner = ao.owner;
 			st.conn.flags |= TW_CONN_OWNER_KNOWN;
 		}

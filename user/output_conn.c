@@ -8,6 +8,7 @@
 #include "errno_name.h"
 #include "json.h"
 #include "json_fields.h"
+#include "text_fields.h"
 #include "rst_reason.h"
 #include "tcp_state.h"
 #include "timefmt.h"
@@ -144,22 +145,12 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
  */
 enum {
 	COL_TIME = 16,
-	COL_PID = 8,
-	COL_COMM = 17,
 	COL_ADDR = 48,
 	COL_OPEN = 8,
 	COL_CLOSE = 13,
 	COL_HS = 10,
 	COL_LIFE = 12,
 };
-
-/* Pad the column begun at `start`, always leaving a space; returns where the next begins. */
-static size_t end_column(struct strbuf *sb, size_t start, size_t width)
-{
-	strbuf_pad(sb, start, width - 1);
-	strbuf_addc(sb, ' ');
-	return sb->len;
-}
 
 static void add_ms_or_dash(struct strbuf *sb, int64_t ns)
 {
@@ -180,23 +171,9 @@ static void add_name_or_dash(struct strbuf *sb, const char *name)
 
 void output_conn_table_header(struct strbuf *sb)
 {
-	strbuf_addf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%s\n", COL_TIME, "TIME", COL_PID,
-		    "PID", COL_COMM, "COMM", COL_ADDR, "LOCAL", COL_ADDR, "REMOTE", COL_OPEN,
+	strbuf_addf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%s\n", COL_TIME, "TIME", TEXT_COL_PID,
+		    "PID", TEXT_COL_COMM, "COMM", COL_ADDR, "LOCAL", COL_ADDR, "REMOTE", COL_OPEN,
 		    "OPEN", COL_CLOSE, "CLOSE", COL_HS, "HS_MS", COL_LIFE, "LIFE_MS", "CLOSE_MS");
-}
-
-static size_t table_owner(struct strbuf *sb, const struct tw_conn *c, size_t start)
-{
-	if (owner_known(c))
-		strbuf_addf(sb, "%u", c->owner.tgid);
-	else
-		strbuf_addc(sb, '-');
-	start = end_column(sb, start, COL_PID);
-	if (owner_known(c))
-		text_add_safe(sb, c->owner.comm, sizeof(c->owner.comm));
-	else
-		strbuf_addc(sb, '-');
-	return end_column(sb, start, COL_COMM);
 }
 
 static size_t table_endpoints(struct strbuf *sb, const struct tw_endpoints *ep, size_t start)
@@ -205,10 +182,10 @@ static size_t table_endpoints(struct strbuf *sb, const struct tw_endpoints *ep, 
 
 	addr_format_port(addr, ep->family, ep->laddr, ep->lport);
 	strbuf_adds(sb, addr);
-	start = end_column(sb, start, COL_ADDR);
+	start = text_end_column(sb, start, COL_ADDR);
 	addr_format_port(addr, ep->family, ep->raddr, ep->rport);
 	strbuf_adds(sb, addr);
-	return end_column(sb, start, COL_ADDR);
+	return text_end_column(sb, start, COL_ADDR);
 }
 
 /*
@@ -221,17 +198,17 @@ void output_conn_table(struct strbuf *sb, const struct tw_conn *c, const struct 
 	size_t start = sb->len;
 
 	timefmt_clock(sb, (int64_t)ts_mono_ns + real_minus_mono_ns);
-	start = end_column(sb, start, COL_TIME);
-	start = table_owner(sb, c, start);
+	start = text_end_column(sb, start, COL_TIME);
+	start = text_add_owner(sb, &c->owner, owner_known(c), start);
 	start = table_endpoints(sb, &c->ep, start);
 	add_name_or_dash(sb, conn_open_name(v->open));
-	start = end_column(sb, start, COL_OPEN);
+	start = text_end_column(sb, start, COL_OPEN);
 	add_name_or_dash(sb, v->close == CONN_CLOSE_NONE ? NULL : conn_close_name(v->close));
-	start = end_column(sb, start, COL_CLOSE);
+	start = text_end_column(sb, start, COL_CLOSE);
 	add_ms_or_dash(sb, v->handshake_ns);
-	start = end_column(sb, start, COL_HS);
+	start = text_end_column(sb, start, COL_HS);
 	add_ms_or_dash(sb, v->lifetime_ns);
-	end_column(sb, start, COL_LIFE);
+	text_end_column(sb, start, COL_LIFE);
 	add_ms_or_dash(sb, v->close_ns);
 	strbuf_addc(sb, '\n');
 }

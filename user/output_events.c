@@ -5,22 +5,17 @@
 #include "addr.h"
 #include "json.h"
 #include "json_fields.h"
+#include "text_fields.h"
 #include "tcp_state.h"
 #include "timefmt.h"
 
-enum { COL_TIME = 16, COL_PID = 8, COL_COMM = 17, COL_ADDR = 24, COL_TRANSITION = 27 };
-
-static void pad_field(struct strbuf *sb, size_t start, size_t width)
-{
-	strbuf_pad(sb, start, width - 1);
-	strbuf_addc(sb, ' ');
-}
+enum { COL_TIME = 16, COL_ADDR = 24, COL_TRANSITION = 27 };
 
 void output_events_text_header(struct strbuf *sb)
 {
-	strbuf_addf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%s\n", COL_TIME, "TIME", COL_PID, "PID", COL_COMM,
-		    "COMM", COL_ADDR, "LOCAL", COL_ADDR, "REMOTE", COL_TRANSITION, "TRANSITION",
-		    "MS");
+	strbuf_addf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%s\n", COL_TIME, "TIME", TEXT_COL_PID, "PID",
+		    TEXT_COL_COMM, "COMM", COL_ADDR, "LOCAL", COL_ADDR, "REMOTE", COL_TRANSITION,
+		    "TRANSITION", "MS");
 }
 
 void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
@@ -34,28 +29,14 @@ void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
 
 	start = sb->len;
 	timefmt_clock(sb, (int64_t)e->ts_ns + real_minus_mono_ns);
-	pad_field(sb, start, COL_TIME);
-	start = sb->len;
-	if (e->flags & TW_EV_OWNER_KNOWN)
-		strbuf_addf(sb, "%u", e->owner.tgid);
-	else
-		strbuf_addc(sb, '-');
-	pad_field(sb, start, COL_PID);
-	start = sb->len;
-	if (e->flags & TW_EV_OWNER_KNOWN)
-		text_add_safe(sb, e->owner.comm, sizeof(e->owner.comm));
-	else
-		strbuf_addc(sb, '-');
-	pad_field(sb, start, COL_COMM);
-	start = sb->len;
+	start = text_end_column(sb, start, COL_TIME);
+	start = text_add_owner(sb, &e->owner, e->flags & TW_EV_OWNER_KNOWN, start);
 	strbuf_adds(sb, local);
-	pad_field(sb, start, COL_ADDR);
-	start = sb->len;
+	start = text_end_column(sb, start, COL_ADDR);
 	strbuf_adds(sb, remote);
-	pad_field(sb, start, COL_ADDR);
-	start = sb->len;
+	start = text_end_column(sb, start, COL_ADDR);
 	strbuf_addf(sb, "%s -> %s", tcp_state_name(e->old_state), tcp_state_name(e->new_state));
-	pad_field(sb, start, COL_TRANSITION);
+	text_end_column(sb, start, COL_TRANSITION);
 	if (e->flags & TW_EV_DUR_KNOWN)
 		strbuf_addf(sb, "%.3f\n", (double)e->dur_ns / 1e6);
 	else
