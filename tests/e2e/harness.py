@@ -221,6 +221,15 @@ def _on_alarm(signum, frame):
     raise AssertionError("the test did not finish within %d s" % TEST_TIMEOUT_S)
 
 
+def skip_or_fail(fn, reason, must_run):
+    """Report a test that cannot run: a skip, or under CI=true a failure (returns True)."""
+    if must_run:
+        print("FAIL %s: %s (CI=true: end-to-end tests must run)" % (fn.__name__, reason))
+        return True
+    print("skip %s: %s" % (fn.__name__, reason))
+    return False
+
+
 def run_all(selected=None):
     """Run the registered tests; returns (passed, failed, skipped)."""
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -231,11 +240,9 @@ def run_all(selected=None):
         if selected and not any(s in fn.__name__ for s in selected):
             continue
         if reason:
-            if must_run:
-                print("FAIL %s: %s (CI=true: end-to-end tests must run)" % (fn.__name__, reason))
+            if skip_or_fail(fn, reason, must_run):
                 failed += 1
             else:
-                print("skip %s: %s" % (fn.__name__, reason))
                 skipped += 1
             continue
         started = time.monotonic()
@@ -243,11 +250,9 @@ def run_all(selected=None):
         try:
             fn()
         except Skip as e:
-            if must_run:
-                print("FAIL %s: skipped under CI=true: %s" % (fn.__name__, e))
+            if skip_or_fail(fn, e, must_run):
                 failed += 1
             else:
-                print("skip %s: %s" % (fn.__name__, e))
                 skipped += 1
             continue
         except Exception as e:  # any escape is a failure of this test, not of the run
