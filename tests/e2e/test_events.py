@@ -265,6 +265,21 @@ def test_kernel_without_btf_says_so():
 
 
 @test
+def test_tracefs_is_mounted_when_missing():
+    # A fresh host has no tracefs mounted; the accept() tracepoints need it.
+    run = subprocess.run(["unshare", "--mount", "sh", "-c",
+                          "umount /sys/kernel/tracing 2>/dev/null; "
+                          "umount /sys/kernel/debug 2>/dev/null; "
+                          "test ! -e /sys/kernel/tracing/events || exit 9; "
+                          "exec %s --events -v -d 0.3" % TCPWAVE],
+                         capture_output=True, text=True, timeout=30)
+    check(run.returncode != 9, "tracefs could not be unmounted for the test")
+    check_eq(run.returncode, 0, "exit status: %s" % run.stderr[-300:])
+    check("mounted tracefs at /sys/kernel/tracing" in run.stderr, "says so under -v")
+    check("cannot attach" not in run.stderr, "every program attached: %s" % run.stderr[-300:])
+
+
+@test
 def test_bad_options_exit_2_naming_the_option():
     for args, name in [(["--duration", "0"], "--duration"), (["-d", "x"], "--duration"),
                        (["--ringbuf-kb", "3"], "--ringbuf-kb"), (["--bogus"], "--bogus"),
