@@ -96,17 +96,25 @@ class Peer:
 
 def wait_until_tracing(proc):
     """Wait until tcpwave (started with stderr=PIPE) says it is attached;
-    returns what it said on stderr until then."""
-    seen = []
-    while True:
-        line = _readline(proc.stderr, READY_TIMEOUT_S, "ready line from tcpwave")
-        if not line:
+    returns what it said on stderr until then.
+
+    Reads the raw descriptor: a buffered readline() may pull the ready line
+    into Python's buffer, where select() cannot see it (-v writes a lot)."""
+    fd = proc.stderr.fileno()
+    seen = b""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while b"Ctrl-C to stop" not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0, deadline - time.monotonic()))
+        if not ready:
+            raise AssertionError("no ready line from tcpwave within %d s: %s"
+                                 % (READY_TIMEOUT_S, seen[-500:].decode(errors="replace")))
+        chunk = os.read(fd, 65536)
+        if not chunk:
             proc.wait()
             raise AssertionError("tcpwave exited %s before tracing: %s"
-                                 % (proc.returncode, "".join(seen)))
-        seen.append(line)
-        if "Ctrl-C to stop" in line:
-            return "".join(seen)
+                                 % (proc.returncode, seen.decode(errors="replace")))
+        seen += chunk
+    return seen.decode(errors="replace")
 
 
 class Tracer:
