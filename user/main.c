@@ -13,8 +13,11 @@
 #include <linux/types.h>
 #include "conn.h"
 #include "conn_queue.h"
+#include "diagnosis.h"
 #include "event.h"
+#include "handover_wait.h"
 #include "loader.h"
+#include "local_addrs.h"
 #include "options.h"
 #include "output_conn.h"
 #include "output_events.h"
@@ -32,6 +35,11 @@
 #define NS_PER_SEC 1000000000ull
 /* TCP_TIMEWAIT_LEN (include/net/tcp.h): fixed at build time of the kernel. */
 #define TIME_WAIT_NS (60 * NS_PER_SEC)
+/*
+ * Orphans' FIN_WAIT2 hand-overs that may wait at once for their local peer's
+ * record (about 1 MiB); more are printed at once, and counted.
+ */
+#define HANDOVER_WAIT_MAX 4096
 
 static volatile sig_atomic_t exiting;
 
@@ -46,7 +54,10 @@ struct app {
 	struct sink out;
 	struct strbuf line;
 	struct conn_queue pending;
+	struct handover_wait held; /* orphans waiting for their local peer's FIN */
+	struct local_addrs local;
 	struct conn_env env;
+	struct diag_thresholds slow; /* --slow-close, --slow-handshake */
 	bool color;
 	int64_t real_minus_mono_ns;
 	uint64_t now_ns; /* CLOCK_MONOTONIC just before the current drain began */
@@ -67,22 +78,68 @@ static void print_transition(struct app *app, const struct tw_state_event *e)
 	sink_write(&app->out, &app->line);
 }
 
+/* Diagnose, select (--slow-*), and print a classified connection. */
+static void print_verdict(struct app *app, const struct tw_conn *c, const struct conn_verdict *v)
+{
+	struct diagnosis d;
+	uint64_t ts;
+
+	diagnosis_make(c, v, &app->slow, &d);
+	if (!diagnosis_selected(&d, &app->slow))
+		return;
+	/* A closed connection's time is its close, or its FIN_WAIT2's learned end; an open one's, now. */
+	if (!v->complete || !c->nsteps)
+		ts = app->now_ns;
+	else if (v->fin_wait2_end_ns >= 0)
+		ts = c->start_ns + (uint64_t)v->fin_wait2_end_ns;
+	else
+		ts = c->start_ns + c->step_ns[c->nsteps - 1];
+	strbuf_reset(&app->line);
+	if (app->opt.json)
+		output_conn_json(&app->line, c, v, &d, ts, app->real_minus_mono_ns);
+	else if (app->opt.timeline)
+		output_conn_timeline(&app->line, c, v, &d, ts, app->real_minus_mono_ns, app->color);
+	else
+		output_conn_table(&app->line, c, v, &d, ts, app->real_minus_mono_ns);
+	sink_write(&app->out, &app->line);
+}
+
 static void print_connection(struct app *app, const struct tw_conn *c)
 {
 	struct conn_verdict v;
-	uint64_t ts;
 
 	conn_classify(c, &app->env, &v);
-	/* A closed connection's time is its close; an open one's, now. */
-	ts = v.complete && c->nsteps ? c->start_ns + c->step_ns[c->nsteps - 1] : app->now_ns;
-	strbuf_reset(&app->line);
-	if (app->opt.json)
-		output_conn_json(&app->line, c, &v, ts, app->real_minus_mono_ns);
-	else if (app->opt.timeline)
-		output_conn_timeline(&app->line, c, &v, ts, app->real_minus_mono_ns, app->color);
-	else
-		output_conn_table(&app->line, c, &v, ts, app->real_minus_mono_ns);
-	sink_write(&app->out, &app->line);
+	print_verdict(app, c, &v);
+}
+
+/* A connection that waited for its peer, with what was learned of its FIN_WAIT2. */
+static void print_released(struct app *app, const struct handover_release *r)
+{
+	struct conn_verdict v;
+
+	conn_classify(&r->conn, &app->env, &v);
+	conn_end_fin_wait2(&v, r->end, r->end_ns);
+	print_verdict(app, &r->conn, &v);
+}
+
+/*
+ * A finished connection, past its grace for a late RST. It may be the peer
+ * that a waiting orphan needs; it may be an orphan whose peer is on this
+ * host, and then waits for that peer's record. Nothing else waits.
+ */
+static void finish_connection(struct app *app, const struct tw_conn *c)
+{
+	struct handover_release r;
+	struct conn_verdict v;
+
+	conn_classify(c, &app->env, &v);
+	if (handover_wait_join(&app->held, c, &v, &r))
+		print_released(app, &r);
+	if (!app->opt.no_fin_wait2_hold && handover_wait_eligible(c, &v) &&
+	    local_addrs_is_local(&app->local, c->ep.family, c->ep.raddr, app->now_ns) &&
+	    !handover_wait_hold(&app->held, c))
+		return;
+	print_verdict(app, c, &v);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -123,21 +180,33 @@ bad:
 	return 0;
 }
 
-/* Print the finished connections whose grace has passed by due_ns. */
+/* Pass on the finished connections whose grace has passed by due_ns. */
 static void release_pending(struct app *app, uint64_t due_ns)
 {
 	struct tw_conn c;
 
 	while (app->out.status == SINK_OK && conn_queue_pop_due(&app->pending, due_ns, &c))
-		print_connection(app, &c);
+		finish_connection(app, &c);
 }
 
-/* Wait no longer than until the oldest finished connection is due. */
+/* Print the waiting orphans whose FIN_WAIT2 the kernel has dropped by now_ns. */
+static void release_expired(struct app *app, uint64_t now_ns)
+{
+	struct handover_release r;
+
+	while (app->out.status == SINK_OK && handover_wait_pop_expired(&app->held, now_ns, &r))
+		print_released(app, &r);
+}
+
+/* Wait no longer than until the oldest finished or waiting connection is due. */
 static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 {
 	uint64_t due = conn_queue_next_due(&app->pending);
+	uint64_t held_due = handover_wait_next_due(&app->held);
 	uint64_t ms;
 
+	if (held_due < due)
+		due = held_due;
 	if (due == UINT64_MAX)
 		return POLL_INTERVAL_MS;
 	ms = due > now_ns ? (due - now_ns) / 1000000 + 1 : 0;
@@ -179,6 +248,11 @@ static void print_exit_summary(const struct app *app)
 	if (app->unmatched_resets)
 		fprintf(stderr, "tcpwave: %" PRIu64 " resets came too late to join their connection\n",
 			app->unmatched_resets);
+	if (app->held.full)
+		fprintf(stderr,
+			"tcpwave: %" PRIu64 " connections closed before their peer's FIN were printed "
+			"without waiting for it: %u were waiting already\n",
+			app->held.full, app->held.cap);
 }
 
 static void print_header(struct app *app)
@@ -199,11 +273,17 @@ static void print_header(struct app *app)
  */
 static void finish(struct app *app, struct tracer *t)
 {
+	struct handover_release r;
+
 	tracer_detach(t);
 	app->now_ns = timefmt_mono_now_ns();
 	if (app->out.status == SINK_OK)
 		tracer_poll(t, 0);
 	release_pending(app, UINT64_MAX);
+	release_expired(app, app->now_ns);
+	/* Still waiting for their peer's FIN: printed as such. */
+	while (app->out.status == SINK_OK && handover_wait_pop_any(&app->held, &r))
+		print_released(app, &r);
 	if (!app->opt.events && app->out.status == SINK_OK)
 		tracer_dump_open(t, on_record, app);
 	report_lost(app, t);
@@ -239,6 +319,7 @@ static int trace(struct app *app)
 		}
 		err = 0;
 		release_pending(app, app->now_ns);
+		release_expired(app, app->now_ns);
 		report_lost(app, &t);
 		sink_flush(&app->out);
 		if (deadline && timefmt_mono_now_ns() >= deadline)
@@ -298,8 +379,13 @@ int main(int argc, char **argv)
 	conn_queue_init(&app.pending, LATE_RESET_GRACE_NS);
 	app.env.time_wait_ns = TIME_WAIT_NS;
 	app.env.fin_timeout_ns = read_fin_timeout_ns();
+	handover_wait_init(&app.held, HANDOVER_WAIT_MAX, app.env.fin_timeout_ns);
+	app.slow.close_ns = app.opt.slow_close_ns;
+	app.slow.handshake_ns = app.opt.slow_handshake_ns;
 	app.color = want_color();
 	rc = trace(&app);
+	handover_wait_free(&app.held);
+	local_addrs_free(&app.local);
 	conn_queue_free(&app.pending);
 	strbuf_free(&app.line);
 	return rc;

@@ -17,6 +17,7 @@
 #define RINGBUF_KB_MIN 4
 #define RINGBUF_KB_MAX (1024 * 1024)
 #define SECONDS_MAX (366.0 * 24 * 3600)
+#define SLOW_MS_MAX (366ull * 24 * 3600 * 1000)
 
 static const char usage_text[] =
 	"Usage: tcpwave [OPTIONS]\n"
@@ -27,6 +28,16 @@ static const char usage_text[] =
 	"                        and what happened\n"
 	"      --events          one line per state transition instead\n"
 	"  -j, --json            NDJSON instead of text\n"
+	"\n"
+	"Slow connections (each record says what held it up):\n"
+	"      --slow-close MS   only connections whose close took MS or longer\n"
+	"      --slow-handshake MS\n"
+	"                        only connections whose handshake took MS or longer;\n"
+	"                        with --slow-close, those slow in either\n"
+	"      --no-fin-wait2-hold\n"
+	"                        print a connection closed before its peer's FIN at\n"
+	"                        once, without waiting for a peer on this host to\n"
+	"                        show how long its close took\n"
 	"\n"
 	"Tracing:\n"
 	"  -d, --duration SEC    stop after SEC seconds (decimals allowed)\n"
@@ -44,6 +55,7 @@ static const char usage_text[] =
 	"  tcpwave                          every connection as it closes\n"
 	"  tcpwave -t                       ... with its whole timeline\n"
 	"  tcpwave -j >> conns.ndjson       ... as JSON, for a log pipeline\n"
+	"  tcpwave --slow-close 1000        closes that took a second or more, and why\n"
 	"  tcpwave --events                 every transition, as it happens\n"
 	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n";
 
@@ -51,6 +63,9 @@ enum {
 	OPT_EVENTS = 256,
 	OPT_RINGBUF_KB,
 	OPT_ATTACH,
+	OPT_SLOW_CLOSE,
+	OPT_SLOW_HANDSHAKE,
+	OPT_NO_FIN_WAIT2_HOLD,
 };
 
 static const char short_options[] = ":jtd:vhV";
@@ -61,6 +76,9 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "slow-close", required_argument, NULL, OPT_SLOW_CLOSE },
+	{ "slow-handshake", required_argument, NULL, OPT_SLOW_HANDSHAKE },
+	{ "no-fin-wait2-hold", no_argument, NULL, OPT_NO_FIN_WAIT2_HOLD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -114,6 +132,27 @@ static enum options_result bad_value(FILE *err, const char *opt, const char *val
 	return OPTIONS_USAGE;
 }
 
+/* --slow-close and --slow-handshake: milliseconds into ns. */
+static int parse_slow_ms(const char *s, int64_t *ns)
+{
+	uint64_t ms;
+	int err = options_parse_u64(s, 0, SLOW_MS_MAX, &ms);
+
+	if (!err)
+		*ns = (int64_t)(ms * 1000000);
+	return err;
+}
+
+/* Options that shape connection records, which --events does not print. */
+static const char *record_option(const struct options *o)
+{
+	if (o->slow_close_ns >= 0)
+		return "--slow-close";
+	if (o->slow_handshake_ns >= 0)
+		return "--slow-handshake";
+	return o->no_fin_wait2_hold ? "--no-fin-wait2-hold" : NULL;
+}
+
 enum options_result options_parse(struct options *o, int argc, char **argv, FILE *out, FILE *err)
 {
 	uint64_t v;
@@ -122,6 +161,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_kb = RINGBUF_KB_DEFAULT;
 	o->attach = ATTACH_AUTO;
+	o->slow_close_ns = o->slow_handshake_ns = -1;
 
 	/* 0 resets getopt fully: a cluster a previous call stopped in ("-hj") is dropped. */
 	optind = 0;
@@ -159,6 +199,19 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 			else
 				return bad_value(err, "--attach", optarg, "auto, btf or classic");
 			break;
+		case OPT_SLOW_CLOSE:
+			if (parse_slow_ms(optarg, &o->slow_close_ns))
+				return bad_value(err, "--slow-close", optarg,
+						 "milliseconds, from 0 to 31622400000 (a year)");
+			break;
+		case OPT_SLOW_HANDSHAKE:
+			if (parse_slow_ms(optarg, &o->slow_handshake_ns))
+				return bad_value(err, "--slow-handshake", optarg,
+						 "milliseconds, from 0 to 31622400000 (a year)");
+			break;
+		case OPT_NO_FIN_WAIT2_HOLD:
+			o->no_fin_wait2_hold = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -185,6 +238,10 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	if (o->timeline && (o->json || o->events)) {
 		fprintf(err, "tcpwave: --timeline: cannot be combined with %s\n",
 			o->json ? "--json" : "--events");
+		return OPTIONS_USAGE;
+	}
+	if (o->events && record_option(o)) {
+		fprintf(err, "tcpwave: %s: cannot be combined with --events\n", record_option(o));
 		return OPTIONS_USAGE;
 	}
 	if (optind < argc) {

@@ -19,6 +19,10 @@ struct options {
 	bool timeline; /* a multi-line picture per connection */
 	bool verbose;
 	uint64_t duration_ns; /* 0: until interrupted */
+	/* Only connections whose close or handshake took this long; -1: all. */
+	int64_t slow_close_ns;
+	int64_t slow_handshake_ns;
+	bool no_fin_wait2_hold; /* print an orphan's FIN_WAIT2 hand-over without waiting */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
 };

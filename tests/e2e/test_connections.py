@@ -276,7 +276,8 @@ def test_conn_table_and_timeline_show_the_same_story():
         out = tracer.stdout
         if not args:
             check(out.splitlines()[0].split() == ["TIME", "PID", "COMM", "LOCAL", "REMOTE", "OPEN",
-                                                  "CLOSE", "HS_MS", "LIFE_MS", "CLOSE_MS"],
+                                                  "CLOSE", "HS_MS", "LIFE_MS", "CLOSE_MS",
+                                                  "DIAGNOSIS"],
                   "table header: %r" % out.splitlines()[0])
             line = [l for l in out.splitlines() if " 127.0.0.1:%d " % pair.port in l
                     and l.split()[3] == "127.0.0.1:%d" % pair.port][0].split()
