@@ -220,6 +220,8 @@ static void add_srtt(struct strbuf *sb, const struct diag_phase *p)
 	strbuf_addc(sb, ')');
 }
 
+#define CLOSING_WORDS "both sides closed at once and the ACK of our FIN was late"
+
 static void add_cause(struct strbuf *sb, const struct diag_phase *p)
 {
 	switch (p->cause) {
@@ -233,15 +235,14 @@ static void add_cause(struct strbuf *sb, const struct diag_phase *p)
 		if (p->state == TW_LAST_ACK)
 			strbuf_adds(sb, "the final ACK did not arrive, FIN retransmitted ");
 		else if (p->state == TW_CLOSING)
-			strbuf_adds(sb, "both sides closed at once and the ACK of our FIN was late, "
-					"FIN retransmitted ");
+			strbuf_adds(sb, CLOSING_WORDS ", FIN retransmitted ");
 		else
 			strbuf_adds(sb, "our FIN went unacknowledged, retransmitted ");
 		add_times(sb, p->retransmits);
 		break;
 	case DIAG_FIN_ACK_LATE:
 		if (p->state == TW_CLOSING)
-			strbuf_adds(sb, "both sides closed at once and the ACK of our FIN was late");
+			strbuf_adds(sb, CLOSING_WORDS);
 		else
 			strbuf_adds(sb, p->state == TW_LAST_ACK ? "the final ACK was late"
 								: "the ACK of our FIN was late");
@@ -271,30 +272,30 @@ static void add_cause(struct strbuf *sb, const struct diag_phase *p)
 	}
 }
 
-/* The sysctl whose retries ran out when the kernel gave up in this state. */
+/*
+ * The sysctl whose retries ran out when the kernel gave up in this state:
+ * tcp_write_timeout(), and tcp_fastopen_synack_timer() for the only full
+ * socket in SYN_RECV, a Fast Open child.
+ */
 static const char *retry_limit(const struct diag_phase *p)
 {
 	if (p->state == TW_SYN_SENT)
 		return "tcp_syn_retries";
 	if (p->state == TW_SYN_RECV)
-		return NULL;
+		return "tcp_synack_retries";
 	return p->orphan ? "tcp_orphan_retries" : "tcp_retries2";
 }
 
 static void add_gave_up(struct strbuf *sb, const struct diag_phase *p)
 {
-	const char *err = errno_name(p->sk_err), *limit = retry_limit(p);
+	const char *err = errno_name(p->sk_err);
 
 	strbuf_adds(sb, ", then the kernel gave up (");
 	if (err)
 		strbuf_adds(sb, err);
 	else
 		strbuf_addf(sb, "error %u", p->sk_err);
-	if (limit) {
-		strbuf_adds(sb, ", ");
-		strbuf_adds(sb, limit);
-	}
-	strbuf_addc(sb, ')');
+	strbuf_addf(sb, ", %s)", retry_limit(p));
 }
 
 static void add_end(struct strbuf *sb, const struct diag_phase *p)

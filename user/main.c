@@ -87,7 +87,7 @@ static void print_verdict(struct app *app, const struct tw_conn *c, const struct
 	diagnosis_make(c, v, &app->slow, &d);
 	if (!diagnosis_selected(&d, &app->slow))
 		return;
-	/* A closed connection's time is its close, or its FIN_WAIT2's learned end; an open one's, now. */
+	/* A closed connection's time is its close, or its FIN_WAIT2's end; an open one's, now. */
 	if (!v->complete || !c->nsteps)
 		ts = app->now_ns;
 	else if (v->fin_wait2_end_ns >= 0)
@@ -250,8 +250,8 @@ static void print_exit_summary(const struct app *app)
 			app->unmatched_resets);
 	if (app->held.full)
 		fprintf(stderr,
-			"tcpwave: %" PRIu64 " connections closed before their peer's FIN were printed "
-			"without waiting for it: %u were waiting already\n",
+			"tcpwave: %" PRIu64 " connections closed before their peer's FIN were "
+			"printed without waiting for it: %u were waiting already\n",
 			app->held.full, app->held.cap);
 }
 

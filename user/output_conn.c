@@ -211,9 +211,9 @@ static void add_name_or_dash(struct strbuf *sb, const char *name)
 void output_conn_table_header(struct strbuf *sb)
 {
 	strbuf_addf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%s\n", COL_TIME, "TIME",
-		    TEXT_COL_PID, "PID", TEXT_COL_COMM, "COMM", COL_ADDR, "LOCAL", COL_ADDR, "REMOTE",
-		    COL_OPEN, "OPEN", COL_CLOSE, "CLOSE", COL_HS, "HS_MS", COL_LIFE, "LIFE_MS",
-		    COL_CLOSE_MS, "CLOSE_MS", "DIAGNOSIS");
+		    TEXT_COL_PID, "PID", TEXT_COL_COMM, "COMM", COL_ADDR, "LOCAL", COL_ADDR,
+		    "REMOTE", COL_OPEN, "OPEN", COL_CLOSE, "CLOSE", COL_HS, "HS_MS", COL_LIFE,
+		    "LIFE_MS", COL_CLOSE_MS, "CLOSE_MS", "DIAGNOSIS");
 }
 
 static size_t table_endpoints(struct strbuf *sb, const struct tw_endpoints *ep, size_t start)
@@ -354,8 +354,8 @@ static void format_fin_wait2_words(char *out, size_t size, const struct conn_ver
 		snprintf(out, size, FIN_WAIT2_WORDS "no FIN from the peer within %s s: dropped",
 			 secs);
 	else if (v->handover_hold_ns >= 0)
-		snprintf(out, size, FIN_WAIT2_WORDS "the kernel waits up to %s s for the peer's FIN",
-			 secs);
+		snprintf(out, size,
+			 FIN_WAIT2_WORDS "the kernel waits up to %s s for the peer's FIN", secs);
 	else
 		snprintf(out, size, FIN_WAIT2_WORDS "the kernel waits for the peer's FIN");
 }

@@ -17,6 +17,8 @@ static const struct diag_thresholds none = { .close_ns = -1, .handshake_ns = -1 
 
 static struct strbuf sb;
 
+#define FIN_WAIT2_WORDS "the peer did not close its side (half-closed)"
+
 static struct diagnosis diagnose_with(const struct tw_conn *c, const struct diag_thresholds *t)
 {
 	struct conn_verdict v;
@@ -66,7 +68,8 @@ static struct tw_conn passive_close(__u64 cw_ms, __u64 last_ack_ms)
 {
 	struct tw_conn c = TIMELINE(TW_LISTEN, TW_CONN_ORPHAN | TW_CONN_PEER_FIN,
 				    { TW_SYN_RECV, 0 }, { TW_ESTABLISHED, 1 * MS },
-				    { TW_CLOSE_WAIT, 100 * MS }, { TW_LAST_ACK, (100 + cw_ms) * MS },
+				    { TW_CLOSE_WAIT, 100 * MS },
+				    { TW_LAST_ACK, (100 + cw_ms) * MS },
 				    { TW_CLOSE, (100 + cw_ms + last_ack_ms) * MS });
 
 	c.flags |= TW_CONN_HANDSHAKE_KNOWN;
@@ -118,7 +121,7 @@ TEST(test_diagnosis_fin_wait2_is_the_peer_half_closed)
 	struct diagnosis d = diagnose(&c);
 
 	CHECK_PHASE(d.close, TW_FIN_WAIT2, 3000 * MS, DIAG_PEER_DID_NOT_CLOSE, 0);
-	CHECK_STR(text(&d.close), "FIN_WAIT2 3.000 s: the peer did not close its side (half-closed)");
+	CHECK_STR(text(&d.close), "FIN_WAIT2 3.000 s: " FIN_WAIT2_WORDS);
 	CHECK_STR(diagnosis_cause_name(d.close.cause), "peer_did_not_close");
 }
 
@@ -200,7 +203,8 @@ TEST(test_diagnosis_orphan_whose_fin_retries_ran_out_names_tcp_orphan_retries)
 	CHECK_PHASE(d.close, TW_FIN_WAIT1, 25600 * MS, DIAG_FIN_RETRANSMITTED, 7);
 	CHECK_INT(d.close.end, DIAG_END_GAVE_UP);
 	CHECK_STR(text(&d.close), "FIN_WAIT1 25.600 s: our FIN went unacknowledged, retransmitted "
-				  "7 times, then the kernel gave up (ETIMEDOUT, tcp_orphan_retries)");
+				  "7 times, then the kernel gave up (ETIMEDOUT, "
+				  "tcp_orphan_retries)");
 
 	/* shutdown() and never close(): still the application's socket, tcp_retries2. */
 	c.flags &= ~TW_CONN_ORPHAN;
@@ -274,7 +278,7 @@ TEST(test_diagnosis_close_wait_ended_by_our_reset_names_the_kernel_reason)
 
 TEST(test_diagnosis_fin_wait2_that_the_kernel_reset_on_its_timer)
 {
-	/* An orphan kept in full FIN_WAIT2 (tcp_fin_timeout > 60 s), reset by tcp_keepalive_timer(). */
+	/* tcp_fin_timeout > 60 s keeps an orphan in full FIN_WAIT2; tcp_keepalive_timer() resets it. */
 	struct tw_conn c = orphan_handover(1);
 	struct diagnosis d;
 
@@ -317,7 +321,7 @@ TEST(test_diagnosis_orphan_joined_with_its_peers_fin_counts_the_fin_wait2_time)
 	CHECK_PHASE(d.close, TW_FIN_WAIT2, 1000 * MS, DIAG_PEER_DID_NOT_CLOSE, 0);
 	CHECK_INT(d.close.end, DIAG_END_NORMAL);
 	CHECK_INT(d.close_ns, 1001 * MS);
-	CHECK_STR(text(&d.close), "FIN_WAIT2 1.000 s: the peer did not close its side (half-closed)");
+	CHECK_STR(text(&d.close), "FIN_WAIT2 1.000 s: " FIN_WAIT2_WORDS);
 }
 
 TEST(test_diagnosis_orphan_joined_with_a_reset_says_who_reset)
@@ -504,6 +508,21 @@ TEST(test_diagnosis_synack_retransmits_in_a_slow_accept)
 	CHECK_STR(text(&d.handshake), "SYN_RECV 1.200 s: the handshake's final ACK did not "
 				      "arrive, SYN-ACK retransmitted once");
 	CHECK_STR(diagnosis_cause_name(d.handshake.cause), "synack_retransmitted");
+}
+
+TEST(test_diagnosis_fast_open_child_whose_synack_retries_ran_out)
+{
+	/* TCP Fast Open makes the child at the SYN: a full socket in SYN_RECV. */
+	struct tw_conn c = TIMELINE(TW_LISTEN, 0, { TW_SYN_RECV, 0 }, { TW_CLOSE, 63000 * MS });
+	struct diagnosis d;
+
+	c.sk_err = ETIMEDOUT;
+	c.retrans[TW_RETRANS_SYNACK] = 5;
+	d = diagnose(&c);
+	CHECK_PHASE(d.handshake, TW_SYN_RECV, 63000 * MS, DIAG_SYNACK_RETRANSMITTED, 5);
+	CHECK_STR(text(&d.handshake), "SYN_RECV 63.000 s: the handshake's final ACK did not "
+				      "arrive, SYN-ACK retransmitted 5 times, then the kernel gave "
+				      "up (ETIMEDOUT, tcp_synack_retries)");
 }
 
 TEST(test_diagnosis_slow_handshake_without_retransmits_against_the_rtt)

@@ -126,7 +126,8 @@ TEST(test_handover_wait_peers_fin_ends_the_wait)
 	start(16);
 	hold(&c);
 	CHECK_INT(w.count, 1);
-	CHECK_INT(handover_wait_next_due(&w), START + 11 * MS + FIN_TIMEOUT + HANDOVER_WAIT_MARGIN_NS);
+	CHECK_INT(handover_wait_next_due(&w),
+		  START + 11 * MS + FIN_TIMEOUT + HANDOVER_WAIT_MARGIN_NS);
 	CHECK(join(&peer, &r));
 	CHECK_INT(r.end, CONN_FW2_PEER_FIN);
 	CHECK_INT(r.end_ns, 1011 * MS);

@@ -1080,7 +1080,7 @@ TEST(test_output_conn_timeline_diagnosis_lines_under_the_steps)
 
 	r.d.handshake = syn_diag;
 	r.d.close = close_wait_diag;
-	CHECK_HAS(timeline_of(&r, false), "  +100.300 ms  CLOSE                   final ACK received\n"
+	CHECK_HAS(timeline_of(&r, false), "  CLOSE                   final ACK received\n"
 					  "  diagnosis: " SYN_TEXT "\n"
 					  "  diagnosis: " CLOSE_WAIT_TEXT "\n"
 					  "\n");
@@ -1109,8 +1109,10 @@ TEST(test_output_conn_timeline_fin_wait2_handover_with_its_learned_end)
 	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
 		r.v.fin_wait2_end = ends[i].end;
 		r.v.fin_wait2_end_ns = (412500 + 1250000) * US;
-		snprintf(want, sizeof(want), "  +412.500 ms  CLOSE                    closed by the "
-					     "application; %s\n\n", ends[i].words);
+		snprintf(want, sizeof(want),
+			 "  +412.500 ms  CLOSE                    closed by the application; "
+			 "%s\n\n",
+			 ends[i].words);
 		CHECK_HAS(timeline_of(&r, false), want);
 	}
 }
