@@ -278,7 +278,10 @@ TEST(test_diagnosis_close_wait_ended_by_our_reset_names_the_kernel_reason)
 
 TEST(test_diagnosis_fin_wait2_that_the_kernel_reset_on_its_timer)
 {
-	/* tcp_fin_timeout > 60 s keeps an orphan in full FIN_WAIT2; tcp_keepalive_timer() resets it. */
+	/*
+	 * tcp_fin_timeout over 60 s keeps an orphan in full FIN_WAIT2, until
+	 * tcp_keepalive_timer() resets it.
+	 */
 	struct tw_conn c = orphan_handover(1);
 	struct diagnosis d;
 
