@@ -167,6 +167,30 @@ TEST(test_handover_wait_loopback_peer_must_be_in_our_namespace)
 	CHECK(join(&peer, &r));
 }
 
+TEST(test_handover_wait_ipv6_loopback_peer)
+{
+	static const __u8 v6_loopback[16] = { [15] = 1 };
+	struct tw_conn c = orphan(), peer = server(1011);
+	struct handover_release r;
+
+	c.ep.family = peer.ep.family = AF_INET6;
+	memcpy(c.ep.laddr, v6_loopback, 16);
+	memcpy(c.ep.raddr, v6_loopback, 16);
+	memcpy(peer.ep.laddr, v6_loopback, 16);
+	memcpy(peer.ep.raddr, v6_loopback, 16);
+	start(16);
+	hold(&c);
+	/* The same ports over IPv4 are another connection. */
+	peer.ep.family = AF_INET;
+	CHECK(!join(&peer, &r));
+	peer.ep.family = AF_INET6;
+	peer.netns = NETNS + 1;
+	CHECK(!join(&peer, &r));
+	peer.netns = NETNS;
+	CHECK(join(&peer, &r));
+	CHECK_INT(r.end_ns, 1011 * MS);
+}
+
 TEST(test_handover_wait_peer_in_another_namespace_by_a_host_address)
 {
 	/* 10.0.0.1 (a container) to the host's 10.0.0.2; the server in the host's namespace. */
