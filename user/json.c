@@ -55,7 +55,16 @@ void json_add_string(struct strbuf *sb, const char *s, size_t n)
 	strbuf_addc(sb, '"');
 	while (i < n) {
 		unsigned char c = p[i];
+		size_t run = i;
 
+		/* Plain printable ASCII, by far the common case, goes in one copy. */
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) {
+			strbuf_add(sb, p + i, run - i);
+			i = run;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			strbuf_addc(sb, '\\');
 			strbuf_addc(sb, (char)c);
