@@ -7,7 +7,7 @@ are untouched), one process opens N connections to itself over loopback,
 holds them, then closes them all. tcpwave runs with --json into a file.
 Prints tracer RSS with the connections open and after, kernel memory per
 connection (Slab growth with tcpwave versus without, per socket), and the
-connection records and lost events tcpwave reported.
+connection records, lost records and missed transitions tcpwave reported.
 
 Usage: bench/scale.py [--connections N]
 """
@@ -113,7 +113,7 @@ def one_run(ns, n, traced, out_path):
     """Open and close n connections; returns figures measured on the way."""
     tracer = None
     if traced:
-        tracer = subprocess.Popen([TCPWAVE, "--json"], stdout=open(out_path, "wb"),
+        tracer = subprocess.Popen(os.environ.get("SCALE_WRAP", "").split() + [TCPWAVE, "--json"], stdout=open(out_path, "wb"),
                                   stderr=subprocess.PIPE)
         line = tracer.stderr.readline().decode()
         if "tracing" not in line:
@@ -137,8 +137,8 @@ def one_run(ns, n, traced, out_path):
         tracer.send_signal(2)
         err = tracer.communicate(timeout=300)[1].decode()
         figures["exit_s"] = time.monotonic() - t0
-        m = re.search(r"(\d+) records, (\d+) lost", err)
-        figures["lost"] = int(m.group(2)) if m else -1
+        m = re.search(r"(\d+) records, (\d+) lost, (\d+) transitions missed", err)
+        figures["lost"], figures["missed"] = (int(m.group(2)), int(m.group(3))) if m else (-1, -1)
         figures["records"] = count_records(out_path, netns_inode(ns))
     return figures
 
@@ -174,8 +174,8 @@ def main():
     print("  kernel slab, untraced / traced: %6.1f / %.1f MB (%+.0f bytes per socket)"
           % (bare["slab_kb"] / 1024, traced["slab_kb"] / 1024,
              extra * 1024 / traced["sockets"]))
-    print("  connection records:             %d of %d expected, %d lost"
-          % (traced["records"], 2 * n, traced["lost"]))
+    print("  connection records:             %d of %d expected; %d records lost, "
+          "%d transitions missed" % (traced["records"], 2 * n, traced["lost"], traced["missed"]))
     print("  tcpwave's exit after SIGINT:    %.1f s" % traced["exit_s"])
 
 

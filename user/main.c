@@ -53,7 +53,7 @@ struct app {
 	uint64_t records;
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
-	uint64_t lost_reported;
+	uint64_t reported[TW_CNT_MAX]; /* each loss counter as report_lost last said it */
 	uint64_t counters[TW_CNT_MAX];
 };
 
@@ -144,35 +144,53 @@ static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 	return ms < POLL_INTERVAL_MS ? (int)ms : POLL_INTERVAL_MS;
 }
 
-/* Say so whenever the kernel could not hand over a record. */
+/* The two ways the kernel side can lose something, as reported. */
+static const struct loss_kind {
+	enum tw_counter counter;
+	const char *reason; /* JSON */
+	const char *words; /* stderr: what was lost, why, what to do */
+} loss_kinds[] = {
+	{ TW_CNT_LOST, "ring_buffer_full", "records lost (ring buffer full%s): raise --ringbuf-kb" },
+	{ TW_CNT_MISSED, "program_busy",
+	  "transitions missed (the kernel skipped tcpwave's program, already running on that "
+	  "CPU when an interrupt nested in it%s)" },
+};
+
+/* Say so whenever the kernel could not hand over a record or a transition. */
 static void report_lost(struct app *app, struct tracer *t)
 {
-	uint64_t lost;
+	size_t i;
 
 	if (tracer_read_counters(t, app->counters))
 		return;
-	lost = app->counters[TW_CNT_LOST];
-	if (lost == app->lost_reported)
-		return;
-	fprintf(stderr, "tcpwave: %" PRIu64 " records lost (ring buffer full; %" PRIu64
-			" in all): raise --ringbuf-kb\n",
-		lost - app->lost_reported, lost);
-	if (app->opt.json) {
-		strbuf_reset(&app->line);
-		output_lost_json(&app->line, (int64_t)app->now_ns + app->real_minus_mono_ns,
-				 lost - app->lost_reported, lost);
-		sink_write(&app->out, &app->line);
+	for (i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
+		const struct loss_kind *k = &loss_kinds[i];
+		uint64_t total = app->counters[k->counter], *reported = &app->reported[k->counter];
+		char in_all[48];
+
+		if (total == *reported)
+			continue;
+		snprintf(in_all, sizeof(in_all), "; %" PRIu64 " in all", total);
+		fprintf(stderr, "tcpwave: %" PRIu64 " ", total - *reported);
+		fprintf(stderr, k->words, in_all);
+		fputc('\n', stderr);
+		if (app->opt.json) {
+			strbuf_reset(&app->line);
+			output_lost_json(&app->line, (int64_t)app->now_ns + app->real_minus_mono_ns,
+					 k->reason, total - *reported, total);
+			sink_write(&app->out, &app->line);
+		}
+		*reported = total;
 	}
-	app->lost_reported = lost;
 }
 
 static void print_exit_summary(const struct app *app)
 {
 	fprintf(stderr,
-		"tcpwave: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64
+		"tcpwave: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64 " transitions missed, %" PRIu64
 		" accept owners dropped, %" PRIu64 " sockets untracked\n",
-		app->records, app->counters[TW_CNT_LOST], app->counters[TW_CNT_ACCEPT_DROPPED],
-		app->counters[TW_CNT_SOCK_DROPPED]);
+		app->records, app->counters[TW_CNT_LOST], app->counters[TW_CNT_MISSED],
+		app->counters[TW_CNT_ACCEPT_DROPPED], app->counters[TW_CNT_SOCK_DROPPED]);
 	if (app->bad_records)
 		fprintf(stderr, "tcpwave: %" PRIu64 " malformed records ignored\n",
 			app->bad_records);
