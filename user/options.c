@@ -54,11 +54,11 @@ static const char usage_text[] =
 	"  tcpwave                          every connection as it closes\n"
 	"  tcpwave -t                       ... with its whole timeline\n"
 	"  tcpwave -j >> conns.ndjson       ... as JSON, for a log pipeline\n"
-	"  tcpwave --events                 every transition, as it happens\n"
-	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n"
-	"  tcpwave -s --interval 10         ... a summary every ten seconds\n"
+	"  tcpwave -s --interval 10         every connection; a summary every 10 s\n"
 	"  tcpwave -j --prom-file /var/lib/prometheus/node-exporter/tcpwave.prom\n"
-	"                                   ... and metrics for node_exporter\n";
+	"                                   JSON, and metrics for node_exporter\n"
+	"  tcpwave --events                 every transition, as it happens\n"
+	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n";
 
 enum {
 	OPT_EVENTS = 256,
