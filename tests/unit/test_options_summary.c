@@ -5,14 +5,21 @@
 #include <stdlib.h>
 #include "options.h"
 
-/* Parse argv (NULL-terminated, without the program name); the message, if any, in *msg. */
+/*
+ * Parse args (NULL-terminated, without the program name); the message, if
+ * any, in *msg, which is freed first and must be freed after the last call.
+ */
 static enum options_result parse_args(struct options *o, char **msg, const char *const *args)
 {
 	char *argv[16] = { "tcpwave" };
 	enum options_result rc;
 	size_t len;
-	FILE *out = fopen("/dev/null", "w"), *err = open_memstream(msg, &len);
+	FILE *out, *err;
 	int argc = 1;
+
+	free(*msg);
+	out = fopen("/dev/null", "w");
+	err = open_memstream(msg, &len);
 
 	if (!out || !err) {
 		perror("options test");

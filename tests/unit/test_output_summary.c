@@ -217,3 +217,30 @@ TEST(test_output_summary_top_tables_show_ten_and_say_what_the_rest_held)
 	strbuf_free(&sb);
 	summary_free(&s);
 }
+
+TEST(test_output_summary_text_first_bucket_is_closed_at_zero)
+{
+	static const uint64_t counters[TW_CNT_MAX];
+	static const struct summary_sockets unknown;
+	struct strbuf sb = { 0 };
+	struct summary s;
+	const char *p;
+
+	if (summary_init(&s, 1000000000ull, 0, counters)) {
+		perror("summary_init");
+		exit(1);
+	}
+	histogram_add(&s.lifetime, 0);
+	histogram_add(&s.lifetime, 1000);
+	histogram_add(&s.lifetime, 3000);
+	summary_end(&s, 0, counters, &unknown);
+	output_summary_text(&sb, &s, 0);
+	p = strstr(sb.data, "\nlifetime (3)\n");
+	CHECK_STR(p ? p : "", "\nlifetime (3)\n"
+			      "                   usecs : count      distribution\n"
+			      "                  [0, 1] : 2          |****************************************|\n"
+			      "                  (1, 2] : 0          |                                        |\n"
+			      "                  (2, 4] : 1          |********************                    |\n");
+	strbuf_free(&sb);
+	summary_free(&s);
+}
