@@ -375,8 +375,8 @@ static bool want_color(void)
  */
 static int start_summaries(struct app *app)
 {
-	uint64_t slow = app->opt.slow_close_ns ? app->opt.slow_close_ns :
-						 SUMMARY_SLOW_CLOSE_DEFAULT_NS;
+	uint64_t slow = app->opt.slow_close_ns >= 0 ? (uint64_t)app->opt.slow_close_ns :
+						      SUMMARY_SLOW_CLOSE_DEFAULT_NS;
 	uint64_t now_ns = timefmt_mono_now_ns();
 	struct summary_sockets sk;
 

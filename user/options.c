@@ -139,6 +139,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_kb = RINGBUF_KB_DEFAULT;
+	o->slow_close_ns = -1;
 	o->attach = ATTACH_AUTO;
 
 	/* 0 resets getopt fully: a cluster a previous call stopped in ("-hj") is dropped. */

@@ -26,7 +26,7 @@ struct options {
 	bool summary; /* -s: a summary at exit (and each --interval) */
 	uint64_t duration_ns; /* 0: until interrupted */
 	uint64_t interval_ns; /* --interval; 0: not given */
-	uint64_t slow_close_ns; /* --slow-close; 0: not given */
+	int64_t slow_close_ns; /* --slow-close; -1: not given */
 	const char *prom_file; /* --prom-file PATH, or NULL */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;

@@ -56,7 +56,7 @@ TEST(test_options_summary_defaults_off)
 	CHECK(!o.summary);
 	CHECK_INT(o.interval_ns, 0);
 	CHECK(o.prom_file == NULL);
-	CHECK_INT(o.slow_close_ns, 0);
+	CHECK_INT(o.slow_close_ns, -1);
 	free(msg);
 }
 
