@@ -18,8 +18,13 @@
 #include "options.h"
 #include "output_conn.h"
 #include "output_events.h"
+#include "output_summary.h"
+#include "prom.h"
+#include "prom_file.h"
 #include "sink.h"
+#include "sock_count.h"
 #include "strbuf.h"
+#include "summary.h"
 #include "timefmt.h"
 
 /* Idle hosts still see a transition within this long; see wakeup_bytes. */
@@ -55,6 +60,12 @@ struct app {
 	uint64_t unmatched_resets;
 	uint64_t reported[TW_CNT_MAX]; /* each loss counter as report_lost last said it */
 	uint64_t counters[TW_CNT_MAX];
+	struct summary shown; /* -s: restarted at each --interval */
+	struct summary total; /* --prom-file: cumulative, as Prometheus wants it */
+	uint64_t report_every_ns; /* 0: only at exit */
+	uint64_t next_report_ns;
+	int sock_count_err; /* the last failure reported, so that it is said once */
+	int prom_err; /* likewise; the exit status says whether the last write failed */
 };
 
 static void print_transition(struct app *app, const struct tw_state_event *e)
@@ -73,6 +84,10 @@ static void print_connection(struct app *app, const struct tw_conn *c)
 	uint64_t ts;
 
 	conn_classify(c, &app->env, &v);
+	if (app->opt.summary)
+		summary_add(&app->shown, c, &v);
+	if (app->opt.prom_file)
+		summary_add(&app->total, c, &v);
 	/* A closed connection's time is its close; an open one's, now. */
 	ts = v.complete && c->nsteps ? c->start_ns + c->step_ns[c->nsteps - 1] : app->now_ns;
 	strbuf_reset(&app->line);
@@ -132,12 +147,14 @@ static void release_pending(struct app *app, uint64_t due_ns)
 		print_connection(app, &c);
 }
 
-/* Wait no longer than until the oldest finished connection is due. */
+/* Wait no longer than until the oldest finished connection or the next report is due. */
 static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 {
 	uint64_t due = conn_queue_next_due(&app->pending);
 	uint64_t ms;
 
+	if (app->report_every_ns && app->next_report_ns < due)
+		due = app->next_report_ns;
 	if (due == UINT64_MAX)
 		return POLL_INTERVAL_MS;
 	ms = due > now_ns ? (due - now_ns) / 1000000 + 1 : 0;
@@ -184,6 +201,80 @@ static void report_lost(struct app *app, struct tracer *t)
 	}
 }
 
+/* The TIME_WAIT and CLOSE_WAIT sockets of tcpwave's network namespace now. */
+static struct summary_sockets count_sockets(struct app *app)
+{
+	struct summary_sockets sk = { 0 };
+	uint64_t counts[TW_STATE_MAX];
+	int err;
+
+	err = sock_count_states(1u << TW_TIME_WAIT | 1u << TW_CLOSE_WAIT, counts);
+	if (err && err != app->sock_count_err)
+		fprintf(stderr, "tcpwave: counting TIME_WAIT and CLOSE_WAIT sockets: %s\n",
+			strerror(-err));
+	app->sock_count_err = err;
+	if (!err) {
+		sk.known = true;
+		sk.time_wait = counts[TW_TIME_WAIT];
+		sk.close_wait = counts[TW_CLOSE_WAIT];
+	}
+	return sk;
+}
+
+static void print_summary(struct app *app, uint64_t now_ns, const struct summary_sockets *sk)
+{
+	summary_end(&app->shown, now_ns, app->counters, sk);
+	strbuf_reset(&app->line);
+	if (app->opt.json)
+		output_summary_json(&app->line, &app->shown, app->real_minus_mono_ns);
+	else
+		output_summary_text(&app->line, &app->shown, app->real_minus_mono_ns);
+	sink_write(&app->out, &app->line);
+	summary_restart(&app->shown);
+}
+
+/* Metrics are not worth stopping the trace for: a failure is said once, and when it passes. */
+static int write_prom_file(struct app *app, uint64_t now_ns, const struct summary_sockets *sk)
+{
+	const char *step;
+	int err;
+
+	summary_end(&app->total, now_ns, app->counters, sk);
+	strbuf_reset(&app->line);
+	prom_format(&app->line, &app->total);
+	err = prom_file_write(app->opt.prom_file, &app->line, &step);
+	if (err && err != app->prom_err)
+		fprintf(stderr, "tcpwave: --prom-file: %s: %s\n", step, strerror(-err));
+	else if (!err && app->prom_err)
+		fprintf(stderr, "tcpwave: --prom-file: %s written again\n", app->opt.prom_file);
+	app->prom_err = err;
+	return err;
+}
+
+/* At each interval and at exit: the summary (-s), the metrics (--prom-file). */
+static void report(struct app *app, bool at_exit)
+{
+	uint64_t now_ns = timefmt_mono_now_ns();
+	struct summary_sockets sk = count_sockets(app);
+
+	if (app->opt.summary && (at_exit || app->opt.interval_ns))
+		print_summary(app, now_ns, &sk);
+	if (app->opt.prom_file)
+		write_prom_file(app, now_ns, &sk);
+}
+
+/* Report when the interval is up; a tick missed (a stalled reader) is not caught up. */
+static void report_if_due(struct app *app)
+{
+	uint64_t now_ns = timefmt_mono_now_ns();
+
+	if (!app->report_every_ns || now_ns < app->next_report_ns)
+		return;
+	report(app, false);
+	while (app->next_report_ns <= now_ns)
+		app->next_report_ns += app->report_every_ns;
+}
+
 static void print_exit_summary(const struct app *app)
 {
 	fprintf(stderr,
@@ -225,6 +316,8 @@ static void finish(struct app *app, struct tracer *t)
 	if (!app->opt.events && app->out.status == SINK_OK)
 		tracer_dump_open(t, on_record, app);
 	report_lost(app, t);
+	if (app->opt.summary || app->opt.prom_file)
+		report(app, true);
 	sink_flush(&app->out);
 }
 
@@ -238,6 +331,7 @@ static int trace(struct app *app)
 	if (err)
 		return 1;
 	app->real_minus_mono_ns = timefmt_real_minus_mono_ns();
+	app->next_report_ns = timefmt_mono_now_ns() + app->report_every_ns;
 	if (app->opt.duration_ns)
 		deadline = timefmt_mono_now_ns() + app->opt.duration_ns;
 	print_header(app);
@@ -258,6 +352,7 @@ static int trace(struct app *app)
 		err = 0;
 		release_pending(app, app->now_ns);
 		report_lost(app, &t);
+		report_if_due(app);
 		sink_flush(&app->out);
 		if (deadline && timefmt_mono_now_ns() >= deadline)
 			break;
@@ -265,7 +360,7 @@ static int trace(struct app *app)
 	finish(app, &t);
 	print_exit_summary(app);
 	tracer_close(&t);
-	if (err || app->out.status == SINK_FAILED)
+	if (err || app->out.status == SINK_FAILED || app->prom_err)
 		return 1;
 	return 0;
 }
@@ -290,6 +385,31 @@ static bool want_color(void)
 	const char *no_color = getenv("NO_COLOR");
 
 	return isatty(STDOUT_FILENO) && !(no_color && no_color[0]);
+}
+
+/*
+ * The summaries begin before tracing, and a --prom-file that cannot be
+ * written is found now, not an interval later: it is written once, empty.
+ */
+static int start_summaries(struct app *app)
+{
+	uint64_t slow = app->opt.slow_close_ns >= 0 ? (uint64_t)app->opt.slow_close_ns :
+						      SUMMARY_SLOW_CLOSE_DEFAULT_NS;
+	uint64_t now_ns = timefmt_mono_now_ns();
+	struct summary_sockets sk;
+
+	if ((app->opt.summary && summary_init(&app->shown, slow, now_ns, app->counters)) ||
+	    (app->opt.prom_file && summary_init(&app->total, slow, now_ns, app->counters))) {
+		fprintf(stderr, "tcpwave: summary: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	app->report_every_ns = app->opt.interval_ns;
+	if (!app->opt.prom_file)
+		return 0;
+	if (!app->report_every_ns)
+		app->report_every_ns = OPTIONS_PROM_INTERVAL_DEFAULT_NS;
+	sk = count_sockets(app);
+	return write_prom_file(app, now_ns, &sk) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -317,7 +437,11 @@ int main(int argc, char **argv)
 	app.env.time_wait_ns = TIME_WAIT_NS;
 	app.env.fin_timeout_ns = read_fin_timeout_ns();
 	app.color = want_color();
-	rc = trace(&app);
+	rc = start_summaries(&app);
+	if (!rc)
+		rc = trace(&app);
+	summary_free(&app.shown);
+	summary_free(&app.total);
 	conn_queue_free(&app.pending);
 	strbuf_free(&app.line);
 	return rc;

@@ -28,6 +28,16 @@ static const char usage_text[] =
 	"      --events          one line per state transition instead\n"
 	"  -j, --json            NDJSON instead of text\n"
 	"\n"
+	"Summaries:\n"
+	"  -s, --summary         at exit, a summary: counts by open and close type,\n"
+	"                        histograms of handshake, lifetime and close times,\n"
+	"                        the top slow closers, TIME_WAIT and CLOSE_WAIT now\n"
+	"      --interval SEC    print the summary every SEC seconds, each one\n"
+	"                        covering its interval; write --prom-file as often\n"
+	"      --prom-file PATH  write Prometheus metrics to PATH every interval\n"
+	"                        (default 15 s) and at exit, for node_exporter's\n"
+	"                        textfile collector\n"
+	"\n"
 	"Tracing:\n"
 	"  -d, --duration SEC    stop after SEC seconds (decimals allowed)\n"
 	"      --ringbuf-kb KB   ring buffer size, a power of two (default 8192)\n"
@@ -44,6 +54,9 @@ static const char usage_text[] =
 	"  tcpwave                          every connection as it closes\n"
 	"  tcpwave -t                       ... with its whole timeline\n"
 	"  tcpwave -j >> conns.ndjson       ... as JSON, for a log pipeline\n"
+	"  tcpwave -s --interval 10         every connection; a summary every 10 s\n"
+	"  tcpwave -j --prom-file /var/lib/prometheus/node-exporter/tcpwave.prom\n"
+	"                                   JSON, and metrics for node_exporter\n"
 	"  tcpwave --events                 every transition, as it happens\n"
 	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n";
 
@@ -51,9 +64,11 @@ enum {
 	OPT_EVENTS = 256,
 	OPT_RINGBUF_KB,
 	OPT_ATTACH,
+	OPT_INTERVAL,
+	OPT_PROM_FILE,
 };
 
-static const char short_options[] = ":jtd:vhV";
+static const char short_options[] = ":jtsd:vhV";
 static const struct option long_options[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "json", no_argument, NULL, 'j' },
@@ -61,6 +76,9 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "summary", no_argument, NULL, 's' },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "prom-file", required_argument, NULL, OPT_PROM_FILE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -121,6 +139,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_kb = RINGBUF_KB_DEFAULT;
+	o->slow_close_ns = -1;
 	o->attach = ATTACH_AUTO;
 
 	/* 0 resets getopt fully: a cluster a previous call stopped in ("-hj") is dropped. */
@@ -159,6 +178,20 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 			else
 				return bad_value(err, "--attach", optarg, "auto, btf or classic");
 			break;
+		case 's':
+			o->summary = true;
+			break;
+		case OPT_INTERVAL:
+			if (options_parse_seconds(optarg, &o->interval_ns) ||
+			    o->interval_ns < OPTIONS_INTERVAL_MIN_NS)
+				return bad_value(err, "--interval", optarg,
+						 "seconds, from 0.1 to a year");
+			break;
+		case OPT_PROM_FILE:
+			if (!optarg[0])
+				return bad_value(err, "--prom-file", optarg, "a file name");
+			o->prom_file = optarg;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -185,6 +218,15 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	if (o->timeline && (o->json || o->events)) {
 		fprintf(err, "tcpwave: --timeline: cannot be combined with %s\n",
 			o->json ? "--json" : "--events");
+		return OPTIONS_USAGE;
+	}
+	if (o->events && (o->summary || o->interval_ns || o->prom_file)) {
+		fprintf(err, "tcpwave: %s: summarises connections, not --events\n",
+			o->summary ? "--summary" : o->prom_file ? "--prom-file" : "--interval");
+		return OPTIONS_USAGE;
+	}
+	if (o->interval_ns && !o->summary && !o->prom_file) {
+		fprintf(err, "tcpwave: --interval: needs --summary or --prom-file\n");
 		return OPTIONS_USAGE;
 	}
 	if (optind < argc) {
