@@ -21,8 +21,13 @@
 #include "options.h"
 #include "output_conn.h"
 #include "output_events.h"
+#include "output_summary.h"
+#include "prom.h"
+#include "prom_file.h"
 #include "sink.h"
+#include "sock_count.h"
 #include "strbuf.h"
+#include "summary.h"
 #include "timefmt.h"
 
 /* Idle hosts still see a transition within this long; see wakeup_bytes. */
@@ -64,8 +69,14 @@ struct app {
 	uint64_t records;
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
-	uint64_t lost_reported;
+	uint64_t reported[TW_CNT_MAX]; /* each loss counter as report_lost last said it */
 	uint64_t counters[TW_CNT_MAX];
+	struct summary shown; /* -s: restarted at each --interval */
+	struct summary total; /* --prom-file: cumulative, as Prometheus wants it */
+	uint64_t report_every_ns; /* 0: only at exit */
+	uint64_t next_report_ns;
+	int sock_count_err; /* the last failure reported, so that it is said once */
+	int prom_err; /* likewise; the exit status says whether the last write failed */
 };
 
 static void print_transition(struct app *app, const struct tw_state_event *e)
@@ -78,15 +89,22 @@ static void print_transition(struct app *app, const struct tw_state_event *e)
 	sink_write(&app->out, &app->line);
 }
 
-/* Diagnose, select (--slow-*), and print a classified connection. */
+/*
+ * Count, diagnose, select (--slow-*) and print a classified connection. The
+ * metrics cover every connection; the -s summary those printed.
+ */
 static void print_verdict(struct app *app, const struct tw_conn *c, const struct conn_verdict *v)
 {
 	struct diagnosis d;
 	uint64_t ts;
 
+	if (app->opt.prom_file)
+		summary_add(&app->total, c, v);
 	diagnosis_make(c, v, &app->slow, &d);
 	if (!diagnosis_selected(&d, &app->slow))
 		return;
+	if (app->opt.summary)
+		summary_add(&app->shown, c, v);
 	/* A closed connection's time is its close, or its FIN_WAIT2's end; an open one's, now. */
 	if (!v->complete || !c->nsteps)
 		ts = app->now_ns;
@@ -198,7 +216,10 @@ static void release_expired(struct app *app, uint64_t now_ns)
 		print_released(app, &r);
 }
 
-/* Wait no longer than until the oldest finished or waiting connection is due. */
+/*
+ * Wait no longer than until the oldest finished or waiting connection, or the
+ * next report, is due.
+ */
 static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 {
 	uint64_t due = conn_queue_next_due(&app->pending);
@@ -207,41 +228,135 @@ static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 
 	if (held_due < due)
 		due = held_due;
+	if (app->report_every_ns && app->next_report_ns < due)
+		due = app->next_report_ns;
 	if (due == UINT64_MAX)
 		return POLL_INTERVAL_MS;
 	ms = due > now_ns ? (due - now_ns) / 1000000 + 1 : 0;
 	return ms < POLL_INTERVAL_MS ? (int)ms : POLL_INTERVAL_MS;
 }
 
-/* Say so whenever the kernel could not hand over a record. */
+/* The two ways the kernel side can lose something, as reported. */
+static const struct loss_kind {
+	enum tw_counter counter;
+	const char *reason; /* JSON */
+	const char *words; /* stderr: what was lost, why, what to do */
+} loss_kinds[] = {
+	{ TW_CNT_LOST, "ring_buffer_full", "records lost (ring buffer full%s): raise --ringbuf-kb" },
+	{ TW_CNT_MISSED, "program_busy",
+	  "transitions missed (the kernel skipped tcpwave's program, already running on that "
+	  "CPU when an interrupt nested in it%s)" },
+};
+
+/* Say so whenever the kernel could not hand over a record or a transition. */
 static void report_lost(struct app *app, struct tracer *t)
 {
-	uint64_t lost;
+	size_t i;
 
 	if (tracer_read_counters(t, app->counters))
 		return;
-	lost = app->counters[TW_CNT_LOST];
-	if (lost == app->lost_reported)
-		return;
-	fprintf(stderr, "tcpwave: %" PRIu64 " records lost (ring buffer full; %" PRIu64
-			" in all): raise --ringbuf-kb\n",
-		lost - app->lost_reported, lost);
-	if (app->opt.json) {
-		strbuf_reset(&app->line);
-		output_lost_json(&app->line, (int64_t)app->now_ns + app->real_minus_mono_ns,
-				 lost - app->lost_reported, lost);
-		sink_write(&app->out, &app->line);
+	for (i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
+		const struct loss_kind *k = &loss_kinds[i];
+		uint64_t total = app->counters[k->counter], *reported = &app->reported[k->counter];
+		char in_all[48];
+
+		if (total == *reported)
+			continue;
+		snprintf(in_all, sizeof(in_all), "; %" PRIu64 " in all", total);
+		fprintf(stderr, "tcpwave: %" PRIu64 " ", total - *reported);
+		fprintf(stderr, k->words, in_all);
+		fputc('\n', stderr);
+		if (app->opt.json) {
+			strbuf_reset(&app->line);
+			output_lost_json(&app->line, (int64_t)app->now_ns + app->real_minus_mono_ns,
+					 k->reason, total - *reported, total);
+			sink_write(&app->out, &app->line);
+		}
+		*reported = total;
 	}
-	app->lost_reported = lost;
+}
+
+/* The TIME_WAIT and CLOSE_WAIT sockets of tcpwave's network namespace now. */
+static struct summary_sockets count_sockets(struct app *app)
+{
+	struct summary_sockets sk = { 0 };
+	uint64_t counts[TW_STATE_MAX];
+	int err;
+
+	err = sock_count_states(1u << TW_TIME_WAIT | 1u << TW_CLOSE_WAIT, counts);
+	if (err && err != app->sock_count_err)
+		fprintf(stderr, "tcpwave: counting TIME_WAIT and CLOSE_WAIT sockets: %s\n",
+			strerror(-err));
+	app->sock_count_err = err;
+	if (!err) {
+		sk.known = true;
+		sk.time_wait = counts[TW_TIME_WAIT];
+		sk.close_wait = counts[TW_CLOSE_WAIT];
+	}
+	return sk;
+}
+
+static void print_summary(struct app *app, uint64_t now_ns, const struct summary_sockets *sk)
+{
+	summary_end(&app->shown, now_ns, app->counters, sk);
+	strbuf_reset(&app->line);
+	if (app->opt.json)
+		output_summary_json(&app->line, &app->shown, app->real_minus_mono_ns);
+	else
+		output_summary_text(&app->line, &app->shown, app->real_minus_mono_ns);
+	sink_write(&app->out, &app->line);
+	summary_restart(&app->shown);
+}
+
+/* Metrics are not worth stopping the trace for: a failure is said once, and when it passes. */
+static int write_prom_file(struct app *app, uint64_t now_ns, const struct summary_sockets *sk)
+{
+	const char *step;
+	int err;
+
+	summary_end(&app->total, now_ns, app->counters, sk);
+	strbuf_reset(&app->line);
+	prom_format(&app->line, &app->total);
+	err = prom_file_write(app->opt.prom_file, &app->line, &step);
+	if (err && err != app->prom_err)
+		fprintf(stderr, "tcpwave: --prom-file: %s: %s\n", step, strerror(-err));
+	else if (!err && app->prom_err)
+		fprintf(stderr, "tcpwave: --prom-file: %s written again\n", app->opt.prom_file);
+	app->prom_err = err;
+	return err;
+}
+
+/* At each interval and at exit: the summary (-s), the metrics (--prom-file). */
+static void report(struct app *app, bool at_exit)
+{
+	uint64_t now_ns = timefmt_mono_now_ns();
+	struct summary_sockets sk = count_sockets(app);
+
+	if (app->opt.summary && (at_exit || app->opt.interval_ns))
+		print_summary(app, now_ns, &sk);
+	if (app->opt.prom_file)
+		write_prom_file(app, now_ns, &sk);
+}
+
+/* Report when the interval is up; a tick missed (a stalled reader) is not caught up. */
+static void report_if_due(struct app *app)
+{
+	uint64_t now_ns = timefmt_mono_now_ns();
+
+	if (!app->report_every_ns || now_ns < app->next_report_ns)
+		return;
+	report(app, false);
+	while (app->next_report_ns <= now_ns)
+		app->next_report_ns += app->report_every_ns;
 }
 
 static void print_exit_summary(const struct app *app)
 {
 	fprintf(stderr,
-		"tcpwave: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64
+		"tcpwave: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64 " transitions missed, %" PRIu64
 		" accept owners dropped, %" PRIu64 " sockets untracked\n",
-		app->records, app->counters[TW_CNT_LOST], app->counters[TW_CNT_ACCEPT_DROPPED],
-		app->counters[TW_CNT_SOCK_DROPPED]);
+		app->records, app->counters[TW_CNT_LOST], app->counters[TW_CNT_MISSED],
+		app->counters[TW_CNT_ACCEPT_DROPPED], app->counters[TW_CNT_SOCK_DROPPED]);
 	if (app->bad_records)
 		fprintf(stderr, "tcpwave: %" PRIu64 " malformed records ignored\n",
 			app->bad_records);
@@ -287,6 +402,8 @@ static void finish(struct app *app, struct tracer *t)
 	if (!app->opt.events && app->out.status == SINK_OK)
 		tracer_dump_open(t, on_record, app);
 	report_lost(app, t);
+	if (app->opt.summary || app->opt.prom_file)
+		report(app, true);
 	sink_flush(&app->out);
 }
 
@@ -300,6 +417,7 @@ static int trace(struct app *app)
 	if (err)
 		return 1;
 	app->real_minus_mono_ns = timefmt_real_minus_mono_ns();
+	app->next_report_ns = timefmt_mono_now_ns() + app->report_every_ns;
 	if (app->opt.duration_ns)
 		deadline = timefmt_mono_now_ns() + app->opt.duration_ns;
 	print_header(app);
@@ -321,6 +439,7 @@ static int trace(struct app *app)
 		release_pending(app, app->now_ns);
 		release_expired(app, app->now_ns);
 		report_lost(app, &t);
+		report_if_due(app);
 		sink_flush(&app->out);
 		if (deadline && timefmt_mono_now_ns() >= deadline)
 			break;
@@ -328,7 +447,7 @@ static int trace(struct app *app)
 	finish(app, &t);
 	print_exit_summary(app);
 	tracer_close(&t);
-	if (err || app->out.status == SINK_FAILED)
+	if (err || app->out.status == SINK_FAILED || app->prom_err)
 		return 1;
 	return 0;
 }
@@ -353,6 +472,31 @@ static bool want_color(void)
 	const char *no_color = getenv("NO_COLOR");
 
 	return isatty(STDOUT_FILENO) && !(no_color && no_color[0]);
+}
+
+/*
+ * The summaries begin before tracing, and a --prom-file that cannot be
+ * written is found now, not an interval later: it is written once, empty.
+ */
+static int start_summaries(struct app *app)
+{
+	uint64_t slow = app->opt.slow_close_ns >= 0 ? (uint64_t)app->opt.slow_close_ns :
+						      SUMMARY_SLOW_CLOSE_DEFAULT_NS;
+	uint64_t now_ns = timefmt_mono_now_ns();
+	struct summary_sockets sk;
+
+	if ((app->opt.summary && summary_init(&app->shown, slow, now_ns, app->counters)) ||
+	    (app->opt.prom_file && summary_init(&app->total, slow, now_ns, app->counters))) {
+		fprintf(stderr, "tcpwave: summary: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	app->report_every_ns = app->opt.interval_ns;
+	if (!app->opt.prom_file)
+		return 0;
+	if (!app->report_every_ns)
+		app->report_every_ns = OPTIONS_PROM_INTERVAL_DEFAULT_NS;
+	sk = count_sockets(app);
+	return write_prom_file(app, now_ns, &sk) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -383,9 +527,13 @@ int main(int argc, char **argv)
 	app.slow.close_ns = app.opt.slow_close_ns;
 	app.slow.handshake_ns = app.opt.slow_handshake_ns;
 	app.color = want_color();
-	rc = trace(&app);
+	rc = start_summaries(&app);
+	if (!rc)
+		rc = trace(&app);
 	handover_wait_free(&app.held);
 	local_addrs_free(&app.local);
+	summary_free(&app.shown);
+	summary_free(&app.total);
 	conn_queue_free(&app.pending);
 	strbuf_free(&app.line);
 	return rc;

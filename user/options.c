@@ -39,6 +39,16 @@ static const char usage_text[] =
 	"                        once, without waiting for a peer on this host to\n"
 	"                        show how long its close took\n"
 	"\n"
+	"Summaries:\n"
+	"  -s, --summary         at exit, a summary: counts by open and close type,\n"
+	"                        histograms of handshake, lifetime and close times,\n"
+	"                        the top slow closers, TIME_WAIT and CLOSE_WAIT now\n"
+	"      --interval SEC    print the summary every SEC seconds, each one\n"
+	"                        covering its interval; write --prom-file as often\n"
+	"      --prom-file PATH  write Prometheus metrics to PATH every interval\n"
+	"                        (default 15 s) and at exit, for node_exporter's\n"
+	"                        textfile collector\n"
+	"\n"
 	"Tracing:\n"
 	"  -d, --duration SEC    stop after SEC seconds (decimals allowed)\n"
 	"      --ringbuf-kb KB   ring buffer size, a power of two (default 8192)\n"
@@ -56,6 +66,9 @@ static const char usage_text[] =
 	"  tcpwave -t                       ... with its whole timeline\n"
 	"  tcpwave -j >> conns.ndjson       ... as JSON, for a log pipeline\n"
 	"  tcpwave --slow-close 1000        closes that took a second or more, and why\n"
+	"  tcpwave -s --interval 10         every connection; a summary every 10 s\n"
+	"  tcpwave -j --prom-file /var/lib/prometheus/node-exporter/tcpwave.prom\n"
+	"                                   JSON, and metrics for node_exporter\n"
 	"  tcpwave --events                 every transition, as it happens\n"
 	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n";
 
@@ -66,9 +79,11 @@ enum {
 	OPT_SLOW_CLOSE,
 	OPT_SLOW_HANDSHAKE,
 	OPT_NO_FIN_WAIT2_HOLD,
+	OPT_INTERVAL,
+	OPT_PROM_FILE,
 };
 
-static const char short_options[] = ":jtd:vhV";
+static const char short_options[] = ":jtsd:vhV";
 static const struct option long_options[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "json", no_argument, NULL, 'j' },
@@ -79,6 +94,9 @@ static const struct option long_options[] = {
 	{ "slow-close", required_argument, NULL, OPT_SLOW_CLOSE },
 	{ "slow-handshake", required_argument, NULL, OPT_SLOW_HANDSHAKE },
 	{ "no-fin-wait2-hold", no_argument, NULL, OPT_NO_FIN_WAIT2_HOLD },
+	{ "summary", no_argument, NULL, 's' },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "prom-file", required_argument, NULL, OPT_PROM_FILE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -212,6 +230,20 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 		case OPT_NO_FIN_WAIT2_HOLD:
 			o->no_fin_wait2_hold = true;
 			break;
+		case 's':
+			o->summary = true;
+			break;
+		case OPT_INTERVAL:
+			if (options_parse_seconds(optarg, &o->interval_ns) ||
+			    o->interval_ns < OPTIONS_INTERVAL_MIN_NS)
+				return bad_value(err, "--interval", optarg,
+						 "seconds, from 0.1 to a year");
+			break;
+		case OPT_PROM_FILE:
+			if (!optarg[0])
+				return bad_value(err, "--prom-file", optarg, "a file name");
+			o->prom_file = optarg;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -242,6 +274,15 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	}
 	if (o->events && record_option(o)) {
 		fprintf(err, "tcpwave: %s: cannot be combined with --events\n", record_option(o));
+		return OPTIONS_USAGE;
+	}
+	if (o->events && (o->summary || o->interval_ns || o->prom_file)) {
+		fprintf(err, "tcpwave: %s: summarises connections, not --events\n",
+			o->summary ? "--summary" : o->prom_file ? "--prom-file" : "--interval");
+		return OPTIONS_USAGE;
+	}
+	if (o->interval_ns && !o->summary && !o->prom_file) {
+		fprintf(err, "tcpwave: --interval: needs --summary or --prom-file\n");
 		return OPTIONS_USAGE;
 	}
 	if (optind < argc) {

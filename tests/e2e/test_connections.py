@@ -318,8 +318,17 @@ def timeline_on_a_terminal(env_extra):
             out += os.read(master, 65536)
         return out.decode(errors="replace")
     finally:
+        # Keep reading: other connections on the host keep tcpwave writing,
+        # and a full terminal would block it before it sees the signal.
         proc.terminate()
-        proc.wait(30)
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    break
+        proc.wait(max(0.0, deadline - time.monotonic()))
         os.close(master)
 
 
