@@ -21,6 +21,8 @@ struct options {
 	uint64_t duration_ns; /* 0: until interrupted */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
+	const char *write_path; /* --write: also save the records there */
+	const char *read_path; /* --read: replay this recording ("-": stdin) instead of tracing */
 };
 
 enum options_result {
