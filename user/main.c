@@ -187,7 +187,7 @@ static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX])
 		lost - app->lost_reported, lost);
 	if (app->opt.json) {
 		strbuf_reset(&app->line);
-		output_lost_json(&app->line, (int64_t)app->now_ns + app->real_minus_mono_ns,
+		output_lost_json(&app->line, timefmt_unix_ns(app->now_ns, app->real_minus_mono_ns),
 				 lost - app->lost_reported, lost);
 		sink_write(&app->out, &app->line);
 	}

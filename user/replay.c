@@ -32,14 +32,21 @@ int replay_open(struct replay *rp, const char *path)
 }
 
 /* The names of the host that recorded, and no others: this host's kernel may differ. */
+static void forget_rst_reasons(void)
+{
+	unsigned int value;
+
+	for (value = 0; value < RST_REASON_MAX; value++)
+		rst_reason_set(value, NULL);
+}
+
 static void take_rst_reasons(const struct recording_frame *fr)
 {
 	size_t i, n = recording_rst_reason_count(fr);
 	const char *name;
 	uint32_t value;
 
-	for (value = 0; value < RST_REASON_MAX; value++)
-		rst_reason_set(value, NULL);
+	forget_rst_reasons();
 	for (i = 0; i < n; i++) {
 		recording_rst_reason(fr, i, &value, &name);
 		rst_reason_set(value, name);
@@ -62,6 +69,7 @@ int replay_run(struct replay *rp, const struct replay_ops *ops, void *ctx)
 	uint64_t last_ns = 0;
 	int n;
 
+	forget_rst_reasons();
 	while ((n = recording_read_frame(&rp->reader, &fr)) > 0) {
 		if (fr.time_ns > last_ns)
 			last_ns = fr.time_ns;
