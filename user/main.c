@@ -135,8 +135,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct app *app = ctx;
 	uint64_t now_ns = timefmt_mono_now_ns();
 
-	if (recording_write_record(&app->rec, data, size, now_ns))
-		return -EIO;
+	/* A write error ends the loop (keep_tracing); the record is printed all the same. */
+	recording_write_record(&app->rec, data, size, now_ns);
 	return handle_record(app, data, size, now_ns);
 }
 
