@@ -31,7 +31,7 @@ int replay_open(struct replay *rp, const char *path)
 	return err;
 }
 
-/* The names of the host that recorded, and no others: this host's kernel may differ. */
+/* A replay names RST reasons as the recording host did, never as this host's kernel does. */
 static void forget_rst_reasons(void)
 {
 	unsigned int value;
@@ -40,6 +40,7 @@ static void forget_rst_reasons(void)
 		rst_reason_set(value, NULL);
 }
 
+/* The frame holds the whole table. */
 static void take_rst_reasons(const struct recording_frame *fr)
 {
 	size_t i, n = recording_rst_reason_count(fr);
