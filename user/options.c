@@ -55,6 +55,12 @@ static const char usage_text[] =
 	"      --attach MODE     auto (default), btf (tp_btf only) or classic\n"
 	"                        (the classic tracepoint, as on kernels without\n"
 	"                        BTF-enabled tracepoints)\n"
+	"\n"
+	"Recordings:\n"
+	"  -w, --write FILE      also save the raw records to FILE, to replay later\n"
+	"  -r, --read FILE       replay a recording instead of tracing (- reads\n"
+	"                        standard input); needs no privileges\n"
+	"\n"
 	"  -v, --verbose         say how tcpwave attached; libbpf's own messages\n"
 	"  -h, --help            this text\n"
 	"  -V, --version         the version\n"
@@ -70,7 +76,9 @@ static const char usage_text[] =
 	"  tcpwave -j --prom-file /var/lib/prometheus/node-exporter/tcpwave.prom\n"
 	"                                   JSON, and metrics for node_exporter\n"
 	"  tcpwave --events                 every transition, as it happens\n"
-	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n";
+	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n"
+	"  tcpwave -w conns.twr             trace, and keep the records for later\n"
+	"  tcpwave -r conns.twr -t          ... and read them as timelines\n";
 
 enum {
 	OPT_EVENTS = 256,
@@ -83,7 +91,7 @@ enum {
 	OPT_PROM_FILE,
 };
 
-static const char short_options[] = ":jtsd:vhV";
+static const char short_options[] = ":jtsd:w:r:vhV";
 static const struct option long_options[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "json", no_argument, NULL, 'j' },
@@ -97,6 +105,8 @@ static const struct option long_options[] = {
 	{ "summary", no_argument, NULL, 's' },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "prom-file", required_argument, NULL, OPT_PROM_FILE },
+	{ "write", required_argument, NULL, 'w' },
+	{ "read", required_argument, NULL, 'r' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -171,8 +181,24 @@ static const char *record_option(const struct options *o)
 	return o->no_fin_wait2_hold ? "--no-fin-wait2-hold" : NULL;
 }
 
+/* A replay takes its mode from the recording; these only make sense when tracing. */
+static enum options_result check_read(FILE *err, const struct options *o, const char *tracing_only)
+{
+	if (o->write_path) {
+		fprintf(err, "tcpwave: --write: cannot be combined with --read\n");
+		return OPTIONS_USAGE;
+	}
+	if (tracing_only) {
+		fprintf(err, "tcpwave: %s: cannot be combined with --read, which replays a recording\n",
+			tracing_only);
+		return OPTIONS_USAGE;
+	}
+	return OPTIONS_RUN;
+}
+
 enum options_result options_parse(struct options *o, int argc, char **argv, FILE *out, FILE *err)
 {
+	const char *tracing_only = NULL; /* the last option given that a replay has no use for */
 	uint64_t v;
 	int c;
 
@@ -199,6 +225,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 			if (options_parse_seconds(optarg, &o->duration_ns))
 				return bad_value(err, "--duration", optarg,
 						 "seconds, more than 0 and at most a year");
+			tracing_only = "--duration";
 			break;
 		case OPT_RINGBUF_KB:
 			if (options_parse_u64(optarg, RINGBUF_KB_MIN, RINGBUF_KB_MAX, &v) ||
@@ -206,6 +233,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 				return bad_value(err, "--ringbuf-kb", optarg,
 						 "a power of two from 4 to 1048576");
 			o->ringbuf_kb = (uint32_t)v;
+			tracing_only = "--ringbuf-kb";
 			break;
 		case OPT_ATTACH:
 			if (!strcmp(optarg, "auto"))
@@ -216,6 +244,19 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 				o->attach = ATTACH_CLASSIC;
 			else
 				return bad_value(err, "--attach", optarg, "auto, btf or classic");
+			tracing_only = "--attach";
+			break;
+		case 'w':
+			/* Standard output carries the records tcpwave prints. */
+			if (!optarg[0] || !strcmp(optarg, "-"))
+				return bad_value(err, "--write", optarg, "a file name");
+			o->write_path = optarg;
+			break;
+		case 'r':
+			if (!optarg[0])
+				return bad_value(err, "--read", optarg,
+						 "a file name, or - for standard input");
+			o->read_path = optarg;
 			break;
 		case OPT_SLOW_CLOSE:
 			if (parse_slow_ms(optarg, &o->slow_close_ns))
@@ -232,6 +273,8 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 			break;
 		case 's':
 			o->summary = true;
+			/* The sockets open now, which a summary counts, are not recorded. */
+			tracing_only = "--summary";
 			break;
 		case OPT_INTERVAL:
 			if (options_parse_seconds(optarg, &o->interval_ns) ||
@@ -243,6 +286,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 			if (!optarg[0])
 				return bad_value(err, "--prom-file", optarg, "a file name");
 			o->prom_file = optarg;
+			tracing_only = "--prom-file";
 			break;
 		case 'v':
 			o->verbose = true;
@@ -285,6 +329,8 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 		fprintf(err, "tcpwave: --interval: needs --summary or --prom-file\n");
 		return OPTIONS_USAGE;
 	}
+	if (o->read_path && check_read(err, o, tracing_only) != OPTIONS_RUN)
+		return OPTIONS_USAGE;
 	if (optind < argc) {
 		fprintf(err, "tcpwave: %s: unexpected argument; see 'tcpwave --help'\n",
 			argv[optind]);

@@ -146,8 +146,8 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 		      const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns)
 {
 	strbuf_adds(sb, "{\"type\":\"conn\",");
-	json_time(sb, "ts", (int64_t)ts_mono_ns + real_minus_mono_ns);
-	json_time(sb, "start_ts", (int64_t)c->start_ns + real_minus_mono_ns);
+	json_time(sb, "ts", timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
+	json_time(sb, "start_ts", timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
 	json_add_u64(sb, "sock", c->cookie);
 	json_add_endpoints(sb, &c->ep);
 	json_add_owner(sb, &c->owner, owner_known(c));
@@ -250,7 +250,7 @@ void output_conn_table(struct strbuf *sb, const struct tw_conn *c, const struct 
 {
 	size_t start = sb->len;
 
-	timefmt_clock(sb, (int64_t)ts_mono_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
 	start = text_end_column(sb, start, COL_TIME);
 	start = text_add_owner(sb, &c->owner, owner_known(c), start);
 	start = table_endpoints(sb, &c->ep, start);
@@ -568,7 +568,7 @@ static void timeline_header(struct strbuf *sb, const struct timeline *tl,
 
 	addr_format_port(local, c->ep.family, c->ep.laddr, c->ep.lport);
 	addr_format_port(remote, c->ep.family, c->ep.raddr, c->ep.rport);
-	timefmt_clock(sb, (int64_t)c->start_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
 	strbuf_addf(sb, " %s -> %s pid ", local, remote);
 	if (owner_known(c)) {
 		strbuf_addf(sb, "%u (", c->owner.tgid);

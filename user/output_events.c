@@ -28,7 +28,7 @@ void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
 	addr_format_port(remote, e->ep.family, e->ep.raddr, e->ep.rport);
 
 	start = sb->len;
-	timefmt_clock(sb, (int64_t)e->ts_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(e->ts_ns, real_minus_mono_ns));
 	start = text_end_column(sb, start, COL_TIME);
 	start = text_add_owner(sb, &e->owner, e->flags & TW_EV_OWNER_KNOWN, start);
 	strbuf_adds(sb, local);
@@ -47,7 +47,7 @@ void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
 		       int64_t real_minus_mono_ns)
 {
 	strbuf_adds(sb, "{\"type\":\"state\",\"ts\":\"");
-	timefmt_rfc3339(sb, (int64_t)e->ts_ns + real_minus_mono_ns);
+	timefmt_rfc3339(sb, timefmt_unix_ns(e->ts_ns, real_minus_mono_ns));
 	strbuf_adds(sb, "\",");
 	json_add_u64(sb, "mono_ns", e->ts_ns);
 	json_add_u64(sb, "sock", e->cookie);
