@@ -80,12 +80,17 @@ struct {
 	__type(value, struct tw_accept_owner);
 } accept_owners SEC(".maps");
 
+static __always_inline void count_n(__u32 which, __u64 n)
+{
+	__u64 *total = bpf_map_lookup_elem(&counters, &which);
+
+	if (total)
+		*total += n;
+}
+
 static __always_inline void count(__u32 which)
 {
-	__u64 *n = bpf_map_lookup_elem(&counters, &which);
-
-	if (n)
-		*n += 1;
+	count_n(which, 1);
 }
 
 /* Wake userspace only once enough data waits; it also polls on a short timer. */
@@ -96,6 +101,7 @@ static __always_inline __u64 wakeup_flag(void)
 		       BPF_RB_NO_WAKEUP;
 }
 
+#include "filter.bpf.h"
 #include "sock_state.bpf.h"
 
 static __always_inline int is_tcp_family(__u16 family)
@@ -179,6 +185,9 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 		BPF_CORE_READ_INTO(&t.ep.raddr, sk, __sk_common.skc_v6_daddr);
 	}
 
+	/* A socket the filters drop from its first transition gets no state. */
+	if ((filters & TW_F_TUPLE) && !btf_state(sk, NULL) && filtered_untracked(&t))
+		return 0;
 	st = btf_state(sk, &fresh);
 	if (st)
 		on_transition(&t, st, fresh);
@@ -218,6 +227,8 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 		bpf_probe_read_kernel(t.ep.raddr, 16, ctx->daddr_v6);
 	}
 
+	if ((filters & TW_F_TUPLE) && !classic_state(sk, NULL) && filtered_untracked(&t))
+		return 0;
 	st = classic_state(sk, &fresh);
 	if (!st)
 		return 0;
@@ -358,7 +369,7 @@ int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
 	struct sock *sk = ctx->sk;
 	struct tw_conn c;
 
-	if (!st || !sk || st->emitted || !tw_is_connection(&st->conn))
+	if (!st || !sk || st->emitted || filter_dropped(st->filter) || !tw_is_connection(&st->conn))
 		return 0;
 	__builtin_memcpy(&c, &st->conn, sizeof(c));
 	c.flags |= TW_CONN_OPEN;
@@ -408,7 +419,7 @@ static __always_inline int record_accept_owner(long fd)
 		return 0;
 	sk = current_fd_sock(fd);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
-	    !is_tcp_family(BPF_CORE_READ(sk, __sk_common.skc_family)))
+	    !is_tcp_family(BPF_CORE_READ(sk, __sk_common.skc_family)) || filter_sock_dropped(sk))
 		return 0;
 	key = (__u64)sk;
 	id = bpf_get_current_pid_tgid();

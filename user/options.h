@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "filter.h"
 
 enum attach_mode {
 	ATTACH_AUTO, /* tp_btf, falling back to the classic tracepoint */
@@ -21,6 +22,7 @@ struct options {
 	uint64_t duration_ns; /* 0: until interrupted */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
+	struct filter filter;
 };
 
 enum options_result {

@@ -106,7 +106,7 @@ static void json_counters(struct strbuf *sb, const struct tw_conn *c,
 }
 
 void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
-		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns)
+		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns, const char *cgroup)
 {
 	strbuf_adds(sb, "{\"type\":\"conn\",");
 	json_time(sb, "ts", (int64_t)ts_mono_ns + real_minus_mono_ns);
@@ -132,9 +132,7 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	json_add_bool(sb, "truncated", c->flags & TW_CONN_TRUNCATED);
 	json_add_bool(sb, "complete", v->complete);
 	json_add_u64(sb, "netns", c->netns);
-	json_add_key(sb, "cgroup_id");
-	strbuf_add_u64(sb, c->cgroup_id);
-	strbuf_adds(sb, "}\n");
+	json_add_cgroup_end(sb, c->cgroup_id, cgroup);
 }
 
 /* ---- table ---- */
