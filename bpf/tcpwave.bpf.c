@@ -152,7 +152,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct transition t = {};
-	struct tw_sock_state *st;
+	struct tw_sock_state *st = NULL;
 	int fresh = 0;
 
 	/* SCTP and the MPTCP socket report here too; TCP subflows stay. */
@@ -163,7 +163,6 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 	t.ts_ns = bpf_ktime_get_ns();
 	t.old_state = oldstate;
 	t.new_state = newstate;
-	t.cookie = bpf_get_socket_cookie((void *)sk);
 	/*
 	 * Process context on the owner's behalf is exactly when the socket is
 	 * locked by a task (lock_sock(): connect, close, shutdown, backlog
@@ -172,8 +171,6 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 	 */
 	t.process_ctx = sk->sk_lock.owned != 0;
 	t.netns = sk->__sk_common.skc_net.net->ns.inum;
-	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
-		t.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 	t.ep.family = sk->__sk_common.skc_family;
 	t.ep.lport = sk->__sk_common.skc_num;
 	t.ep.rport = bpf_ntohs(sk->__sk_common.skc_dport);
@@ -185,10 +182,17 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 		BPF_CORE_READ_INTO(&t.ep.raddr, sk, __sk_common.skc_v6_daddr);
 	}
 
-	/* A socket the filters drop from its first transition gets no state. */
-	if ((filters & TW_F_TUPLE) && !btf_state(sk, NULL) && filtered_untracked(&t))
-		return 0;
-	st = btf_state(sk, &fresh);
+	/* A socket the filters drop from its first transition gets no state, nor a cookie. */
+	if (filters & TW_F_TUPLE) {
+		st = btf_state(sk, NULL);
+		if (!st && filtered_untracked(&t))
+			return 0;
+	}
+	t.cookie = bpf_get_socket_cookie((void *)sk);
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		t.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	if (!st)
+		st = btf_state(sk, &fresh);
 	if (st)
 		on_transition(&t, st, fresh);
 	return 0;
@@ -199,7 +203,7 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	struct transition t = {};
 	const struct sock *sk = ctx->skaddr;
-	struct tw_sock_state *st;
+	struct tw_sock_state *st = NULL;
 	int fresh = 0;
 
 	if (ctx->protocol != IPPROTO_TCP || !is_tcp_family(ctx->family))
@@ -227,9 +231,13 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 		bpf_probe_read_kernel(t.ep.raddr, 16, ctx->daddr_v6);
 	}
 
-	if ((filters & TW_F_TUPLE) && !classic_state(sk, NULL) && filtered_untracked(&t))
-		return 0;
-	st = classic_state(sk, &fresh);
+	if (filters & TW_F_TUPLE) {
+		st = classic_state(sk, NULL);
+		if (!st && filtered_untracked(&t))
+			return 0;
+	}
+	if (!st)
+		st = classic_state(sk, &fresh);
 	if (!st)
 		return 0;
 	on_transition(&t, st, fresh);
