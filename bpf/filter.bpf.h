@@ -273,6 +273,22 @@ static __always_inline int filter_owner(const struct tw_conn *c, int final)
 }
 
 /*
+ * A connection still open when tracing ends, as it stands (tuple: its
+ * verdict so far): the filters decide for good.
+ */
+static __always_inline int filter_open_dropped(int tuple, const struct tw_conn *c,
+					       const struct sock *sk)
+{
+	if (!filters)
+		return 0;
+	if (!(filters & TW_F_TUPLE))
+		tuple = TW_FILTER_PASS;
+	else if (tuple == TW_FILTER_PENDING)
+		tuple = filter_tuple(&c->ep, c->netns, sk, 1);
+	return filter_dropped(filter_and(tuple, filter_owner(c, 1)));
+}
+
+/*
  * The tuple filters on a socket read directly, where no transition is at
  * hand: accept() returning a socket they drop records no owner for it. Only
  * what the filters on need is read.

@@ -377,7 +377,7 @@ int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
 	struct sock *sk = ctx->sk;
 	struct tw_conn c;
 
-	if (!st || !sk || st->emitted || filter_dropped(st->filter) || !tw_is_connection(&st->conn))
+	if (!st || !sk || st->emitted || !tw_is_connection(&st->conn))
 		return 0;
 	__builtin_memcpy(&c, &st->conn, sizeof(c));
 	c.flags |= TW_CONN_OPEN;
@@ -391,6 +391,8 @@ int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
 			c.flags |= TW_CONN_OWNER_KNOWN;
 		}
 	}
+	if (filter_open_dropped(st->filter, &c, sk))
+		return 0;
 	note_counters(&c, sk);
 	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
 	return 0;

@@ -276,6 +276,29 @@ def test_filter_pid_is_the_owner_process():
 
 
 @test
+def test_filter_decides_the_connections_still_open_at_the_end():
+    """Those come from the kernel's socket storage when tracing ends, not
+    from the ring buffer, and are filtered there the same way."""
+    with Namespace() as ns:
+        server, client = peers(ns)
+        try:
+            tracer = Tracer("--json", "--netns", str(ns.inode), "-p", str(server.pid)).start()
+            port = int(server.do("listen", "ipv4"))
+            cport = int(client.do("connect", "ipv4", port))
+            server.do("accept")
+            tracer.stop()
+        finally:
+            server.close()
+            client.close()
+    check_eq(tracer.returncode, 0, "tcpwave's exit status")
+    records = [r for r in tracer.records() if r["type"] == "conn"]
+    check_eq([(r["lport"], r["rport"], r["pid"], r["complete"]) for r in records],
+             [(port, cport, server.pid, False)], "the server's open connection alone")
+    check(SUMMARY.search(tracer.stderr).group(3) == "0",
+          "nothing left for the userspace filter: %s" % tracer.stderr)
+
+
+@test
 def test_filter_comm_is_exact():
     def name(ns, server, client):
         server.do("comm", b"twf-server".hex())
