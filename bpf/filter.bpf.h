@@ -192,6 +192,9 @@ static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg, __u32 l
  * cgroup_sk_alloc() put the creating task's; an accepted socket has its
  * listener's) one of the subtrees or below one: its ancestor at the
  * subtree's depth (cgroup->ancestors[], which includes itself) is it.
+ * The helpers that test a cgroup ancestry do not fit: the cgroup-array ones
+ * test skbs or the current task (softirq runs in anyone's), and the verifier
+ * refuses bpf_cgroup_ancestor() this pointer ("R1 must be a rcu pointer").
  */
 static __always_inline int cgroup_verdict(const struct sock *sk)
 {
