@@ -319,12 +319,11 @@ def test_filter_owner_and_port_combine():
     check_eq(kept, 2, "records kept back")
 
 
-@test
-def test_filter_events_hold_transitions_until_the_owner_is_known():
+def check_events_held_until_the_owner_is_known(*tracer_args):
     """An accepted socket has no owner before accept(): its first transitions
     wait in the kernel and come out with the first one that has it."""
     records, kept, server, client, port, cport = run_peers(
-        lambda s, c: ["-p", str(s.pid)], tracer_args=["--events"])
+        lambda s, c: ["-p", str(s.pid)], tracer_args=["--events"] + list(tracer_args))
     listener = [r for r in records if r["rport"] == 0]
     child = [r for r in records if r["rport"] == cport]
     check_eq(sequence(listener), [("CLOSE", "LISTEN"), ("LISTEN", "CLOSE")], "the listener")
@@ -335,6 +334,16 @@ def test_filter_events_hold_transitions_until_the_owner_is_known():
              "owners: none before accept() was claimed")
     check_eq(len(records), len(listener) + len(child), "no client transition")
     check_eq(kept, 5, "transitions kept back: the client's five")
+
+
+@test
+def test_filter_events_hold_transitions_until_the_owner_is_known():
+    check_events_held_until_the_owner_is_known()
+
+
+@test
+def test_filter_events_hold_transitions_in_classic_mode_too():
+    check_events_held_until_the_owner_is_known("--attach", "classic")
 
 
 @test
