@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcpwave: options, setup, the poll loop, teardown.
- * Data flows one way: ring buffer -> decode -> reconstruct -> format -> sink.
- * --write records what comes off the ring buffer and what the loop did with
- * it; --read replays that through the same steps instead of tracing.
+ * Data flows one way: ring buffer -> decode -> reconstruct -> filter -> format
+ * -> sink. --write records what comes off the ring buffer and what the loop
+ * did with it; --read replays that through the same steps instead of tracing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,11 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include "cgroup_path.h"
 #include "conn.h"
 #include "conn_queue.h"
 #include "diagnosis.h"
 #include "event.h"
 #include "handover_wait.h"
+#include "filter.h"
 #include "loader.h"
 #include "local_addrs.h"
 #include "options.h"
@@ -68,6 +70,9 @@ struct app {
 	struct conn_env env;
 	struct diag_thresholds slow; /* --slow-close, --slow-handshake */
 	struct recording_writer rec; /* --write */
+	struct filter_stream stream; /* --events: transitions through the filters */
+	struct cgroup_path cgroups;
+	bool want_cgroups; /* resolve cgroup paths: for JSON, and for --cgroup */
 	bool color;
 	int64_t real_minus_mono_ns;
 	uint64_t now_ns; /* CLOCK_MONOTONIC just before the current drain began */
@@ -75,6 +80,7 @@ struct app {
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
 	uint64_t reported[TW_CNT_MAX]; /* each loss counter as report_lost last said it */
+	uint64_t filtered_here; /* connection records the filters rejected in userspace */
 	uint64_t counters[TW_CNT_MAX];
 	struct summary shown; /* -s: restarted at each --interval */
 	struct summary total; /* --prom-file: cumulative, as Prometheus wants it */
@@ -84,25 +90,47 @@ struct app {
 	int prom_err; /* likewise; the exit status says whether the last write failed */
 };
 
-static void print_transition(struct app *app, const struct tw_state_event *e)
+/* The socket's cgroup v2 path, where wanted and known. */
+static const char *cgroup_of(struct app *app, __u64 cgroup_id)
+{
+	return app->want_cgroups ? cgroup_path_of(&app->cgroups, cgroup_id, app->now_ns) : NULL;
+}
+
+static void print_transition(struct app *app, const struct tw_state_event *e, const char *cgroup)
 {
 	strbuf_reset(&app->line);
 	if (app->opt.json)
-		output_event_json(&app->line, e, app->real_minus_mono_ns);
+		output_event_json(&app->line, e, app->real_minus_mono_ns, cgroup);
 	else
 		output_event_text(&app->line, e, app->real_minus_mono_ns);
 	sink_write(&app->out, &app->line);
 }
 
+/* A transition, and any its socket held back, as the filters decide. */
+static void on_transition(struct app *app, const struct tw_state_event *e)
+{
+	struct tw_state_event out[TW_HELD_MAX + 1];
+	const char *cgroup = cgroup_of(app, e->cgroup_id);
+	unsigned int i, n = filter_stream_push(&app->stream, e, cgroup, out);
+
+	for (i = 0; i < n; i++)
+		print_transition(app, &out[i], cgroup);
+}
+
 /*
- * Count, diagnose, select (--slow-*) and print a classified connection. The
- * metrics cover every connection; the -s summary those printed.
+ * Filter, count, diagnose, select (--slow-*) and print a classified
+ * connection. The metrics cover every connection; the -s summary those printed.
  */
 static void print_verdict(struct app *app, const struct tw_conn *c, const struct conn_verdict *v)
 {
+	const char *cgroup = cgroup_of(app, c->cgroup_id);
 	struct diagnosis d;
 	uint64_t ts;
 
+	if (!filter_match_conn(&app->opt.filter, c, cgroup)) {
+		app->filtered_here++;
+		return;
+	}
 	if (app->opt.prom_file)
 		summary_add(&app->total, c, v);
 	diagnosis_make(c, v, &app->slow, &d);
@@ -119,7 +147,7 @@ static void print_verdict(struct app *app, const struct tw_conn *c, const struct
 		ts = c->start_ns + c->step_ns[c->nsteps - 1];
 	strbuf_reset(&app->line);
 	if (app->opt.json)
-		output_conn_json(&app->line, c, v, &d, ts, app->real_minus_mono_ns);
+		output_conn_json(&app->line, c, v, &d, ts, app->real_minus_mono_ns, cgroup);
 	else if (app->opt.timeline)
 		output_conn_timeline(&app->line, c, v, &d, ts, app->real_minus_mono_ns, app->color);
 	else
@@ -178,7 +206,7 @@ static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv
 	case TW_REC_STATE:
 		if (event_decode_state(data, size, &e))
 			goto bad;
-		print_transition(app, &e);
+		on_transition(app, &e);
 		break;
 	case TW_REC_CONN:
 		if (event_decode_conn(data, size, &c))
@@ -421,6 +449,17 @@ static void print_exit_summary(const struct app *app)
 			"tcpwave: %" PRIu64 " connections closed before their peer's FIN were "
 			"printed without waiting for it: %u were waiting already\n",
 			app->held.full, app->held.cap);
+	if (filter_flags(&app->opt.filter))
+		fprintf(stderr,
+			"tcpwave: filters: %" PRIu64 " records not delivered by the kernel "
+			"(%" PRIu64 " of them outside --netns), %" PRIu64 " more rejected here\n",
+			app->counters[TW_CNT_FILTERED], app->counters[TW_CNT_FILTERED_NETNS],
+			app->filtered_here + app->stream.filtered);
+	if (app->counters[TW_CNT_HELD_DROPPED] || app->stream.held_dropped)
+		fprintf(stderr,
+			"tcpwave: %" PRIu64 " transitions lost: more than %d on one socket waited "
+			"for the filters to decide\n",
+			app->counters[TW_CNT_HELD_DROPPED] + app->stream.held_dropped, TW_HELD_MAX);
 }
 
 static void print_header(struct app *app)
@@ -624,6 +663,51 @@ static uint64_t read_fin_timeout_ns(void)
 	return s * NS_PER_SEC;
 }
 
+/*
+ * cgroup v2 paths: the JSON records carry them, --cgroup names them. Each
+ * --cgroup becomes the id and depth the kernel side tests. Returns the exit
+ * status to end with, or 0 to go on.
+ */
+static int setup_cgroups(struct app *app)
+{
+	struct filter *f = &app->opt.filter;
+	struct filter_cgroup *c;
+	unsigned int i;
+	int err;
+
+	if (!app->opt.json && !f->ncgroups)
+		return 0;
+	err = cgroup_path_open(&app->cgroups);
+	if (err && f->ncgroups) {
+		fprintf(stderr, "tcpwave: --cgroup: cannot find the cgroup v2 hierarchy: %s\n",
+			err == -ENOENT ? "no cgroup2 mount in /proc/self/mountinfo" :
+					 strerror(-err));
+		return 1;
+	}
+	if (err) {
+		fprintf(stderr,
+			"tcpwave: warning: no cgroup v2 hierarchy (%s); \"cgroup\" is null\n",
+			strerror(-err));
+		return 0;
+	}
+	app->want_cgroups = true;
+	for (i = 0; i < f->ncgroups; i++) {
+		c = &f->cgroups[i];
+		err = cgroup_path_find(&app->cgroups, c->path, c->path, sizeof(c->path), &c->id,
+				       &c->level);
+		if (err) {
+			fprintf(stderr, "tcpwave: --cgroup: '%s' is not a cgroup v2 directory "
+					"(cgroup2 is mounted at %s): %s\n",
+				c->path, app->cgroups.mount, strerror(-err));
+			return 2;
+		}
+		if (app->opt.verbose)
+			fprintf(stderr, "tcpwave: --cgroup %s: cgroup id %llu, depth %u\n", c->path,
+				(unsigned long long)c->id, c->level);
+	}
+	return 0;
+}
+
 /* Colour on a terminal only, and never when NO_COLOR is set (no-color.org). */
 static bool want_color(void)
 {
@@ -681,11 +765,16 @@ int main(int argc, char **argv)
 	app.color = want_color();
 	app.slow.close_ns = app.opt.slow_close_ns;
 	app.slow.handshake_ns = app.opt.slow_handshake_ns;
-	if (app.opt.read_path) {
+	filter_stream_init(&app.stream, &app.opt.filter);
+	cgroup_path_init(&app.cgroups, NULL);
+	rc = setup_cgroups(&app);
+	if (!rc && app.opt.read_path) {
 		rc = replay(&app);
-	} else {
+	} else if (!rc) {
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
+		/* The kernel side applies the same filters: what it let through, it matched. */
+		app.opt.filter.kernel_applied = true;
 		app.env.time_wait_ns = TIME_WAIT_NS;
 		app.env.fin_timeout_ns = read_fin_timeout_ns();
 		handover_wait_init(&app.held, HANDOVER_WAIT_MAX, app.env.fin_timeout_ns);
@@ -697,6 +786,8 @@ int main(int argc, char **argv)
 	local_addrs_free(&app.local);
 	summary_free(&app.shown);
 	summary_free(&app.total);
+	filter_stream_free(&app.stream);
+	cgroup_path_close(&app.cgroups);
 	conn_queue_free(&app.pending);
 	strbuf_free(&app.line);
 	return rc;

@@ -48,6 +48,27 @@ static const char usage_text[] =
 	"      --prom-file PATH  write Prometheus metrics to PATH every interval\n"
 	"                        (default 15 s) and at exit, for node_exporter's\n"
 	"                        textfile collector\n"
+
+	"Filters, applied in the kernel. Different filters must all match; the\n"
+	"values of one filter (repeated, or a list) any one:\n"
+	"  -p, --pid PID         connections owned by process PID\n"
+	"  -c, --comm NAME       ... by processes named exactly NAME (the kernel's\n"
+	"                        comm: at most 15 bytes, as `ps -o comm` shows)\n"
+	"  -P, --port PORT[,PORT...]   either end's port\n"
+	"      --lport PORT[,PORT...]  the local port\n"
+	"      --rport PORT[,PORT...]  the remote port\n"
+	"      --laddr CIDR      the local address is in CIDR (10.0.0.0/8,\n"
+	"                        2001:db8::/32, or one address)\n"
+	"      --raddr CIDR      the remote address is in CIDR\n"
+	"  -4, -6                IPv4 only (IPv4 on dual-stack sockets included),\n"
+	"                        IPv6 only\n"
+	"      --netns INODE     network namespace (ls -iL /proc/PID/ns/net)\n"
+	"      --cgroup PATH     sockets in cgroup v2 PATH or below it: a systemd\n"
+	"                        unit's or a container's subtree\n"
+	"                        (/system.slice/nginx.service)\n"
+	"  With --events, a transition the filters cannot decide yet (before the\n"
+	"  owner is known, or connect() has picked its local port) waits, and\n"
+	"  shares the fate of its socket's next transition that they can decide.\n"
 	"\n"
 	"Tracing:\n"
 	"  -d, --duration SEC    stop after SEC seconds (decimals allowed)\n"
@@ -78,7 +99,10 @@ static const char usage_text[] =
 	"  tcpwave --events                 every transition, as it happens\n"
 	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n"
 	"  tcpwave -w conns.twr             trace, and keep the records for later\n"
-	"  tcpwave -r conns.twr -t          ... and read them as timelines\n";
+	"  tcpwave -r conns.twr -t          ... and read them as timelines\n"
+	"  tcpwave -P 443 --raddr 10.0.0.0/8   HTTPS with hosts in 10/8\n"
+	"  tcpwave -c nginx -4              nginx's IPv4 connections\n"
+	"  tcpwave --cgroup /system.slice/postgresql.service\n";
 
 enum {
 	OPT_EVENTS = 256,
@@ -89,9 +113,15 @@ enum {
 	OPT_NO_FIN_WAIT2_HOLD,
 	OPT_INTERVAL,
 	OPT_PROM_FILE,
+	OPT_LPORT,
+	OPT_RPORT,
+	OPT_LADDR,
+	OPT_RADDR,
+	OPT_NETNS,
+	OPT_CGROUP,
 };
 
-static const char short_options[] = ":jtsd:w:r:vhV";
+static const char short_options[] = ":jtsd:w:r:vhVp:c:P:46";
 static const struct option long_options[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "json", no_argument, NULL, 'j' },
@@ -107,6 +137,15 @@ static const struct option long_options[] = {
 	{ "prom-file", required_argument, NULL, OPT_PROM_FILE },
 	{ "write", required_argument, NULL, 'w' },
 	{ "read", required_argument, NULL, 'r' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "comm", required_argument, NULL, 'c' },
+	{ "port", required_argument, NULL, 'P' },
+	{ "lport", required_argument, NULL, OPT_LPORT },
+	{ "rport", required_argument, NULL, OPT_RPORT },
+	{ "laddr", required_argument, NULL, OPT_LADDR },
+	{ "raddr", required_argument, NULL, OPT_RADDR },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -196,9 +235,80 @@ static enum options_result check_read(FILE *err, const struct options *o, const 
 	return OPTIONS_RUN;
 }
 
+/*
+ * A filter option's value, as filter_add_*() took it (rc): a value that is
+ * not one, or one too many, ends with a message naming the option.
+ */
+static bool filter_value_ok(FILE *err, const char *opt, const char *value, int rc,
+			    const char *what)
+{
+	if (rc == -ENOSPC)
+		fprintf(err, "tcpwave: %s: '%s': more than %d values\n", opt, value,
+			strcmp(opt, "--cgroup") ? FILTER_VALUES_MAX : TW_CGROUPS_MAX);
+	else if (rc)
+		fprintf(err, "tcpwave: %s: '%s' is not %s\n", opt, value, what);
+	return rc == 0;
+}
+
+/* The filter options; 0 when c is not one of them. */
+static int filter_option(struct filter *f, int c, FILE *err, enum options_result *result)
+{
+	const char *v = optarg;
+	bool ok;
+
+	switch (c) {
+	case 'p':
+		ok = filter_value_ok(err, "--pid", v, filter_add_pid(f, v), "a process id");
+		break;
+	case 'c':
+		ok = filter_value_ok(err, "--comm", v, filter_add_comm(f, v),
+				     "a process name of 1 to 15 bytes (the kernel's comm)");
+		break;
+	case 'P':
+		ok = filter_value_ok(err, "--port", v, filter_add_ports(f, TW_PORT_EITHER, v),
+				     "a port or a list of them (1 to 65535, comma-separated)");
+		break;
+	case OPT_LPORT:
+		ok = filter_value_ok(err, "--lport", v, filter_add_ports(f, TW_PORT_LOCAL, v),
+				     "a port or a list of them (1 to 65535, comma-separated)");
+		break;
+	case OPT_RPORT:
+		ok = filter_value_ok(err, "--rport", v, filter_add_ports(f, TW_PORT_REMOTE, v),
+				     "a port or a list of them (1 to 65535, comma-separated)");
+		break;
+	case OPT_LADDR:
+		ok = filter_value_ok(err, "--laddr", v, filter_add_cidr(f, TW_ADDR_LOCAL, v),
+				     "an address/prefix");
+		break;
+	case OPT_RADDR:
+		ok = filter_value_ok(err, "--raddr", v, filter_add_cidr(f, TW_ADDR_REMOTE, v),
+				     "an address/prefix");
+		break;
+	case OPT_NETNS:
+		ok = filter_value_ok(err, "--netns", v, filter_add_netns(f, v),
+				     "a network namespace inode");
+		break;
+	case OPT_CGROUP:
+		ok = filter_value_ok(err, "--cgroup", v, filter_add_cgroup(f, v),
+				     "an absolute cgroup path");
+		break;
+	case '4':
+		f->ipv4 = ok = true;
+		break;
+	case '6':
+		f->ipv6 = ok = true;
+		break;
+	default:
+		return 0;
+	}
+	*result = ok ? OPTIONS_RUN : OPTIONS_USAGE;
+	return 1;
+}
+
 enum options_result options_parse(struct options *o, int argc, char **argv, FILE *out, FILE *err)
 {
 	const char *tracing_only = NULL; /* the last option given that a replay has no use for */
+	enum options_result filter_result;
 	uint64_t v;
 	int c;
 
@@ -211,6 +321,11 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		if (filter_option(&o->filter, c, err, &filter_result)) {
+			if (filter_result != OPTIONS_RUN)
+				return filter_result;
+			continue;
+		}
 		switch (c) {
 		case OPT_EVENTS:
 			o->events = true;

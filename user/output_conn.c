@@ -143,7 +143,8 @@ static void json_diagnosis(struct strbuf *sb, const struct diagnosis *d)
 }
 
 void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
-		      const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns)
+		      const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns,
+		      const char *cgroup)
 {
 	strbuf_adds(sb, "{\"type\":\"conn\",");
 	json_time(sb, "ts", timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
@@ -170,7 +171,7 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	json_add_bool(sb, "truncated", c->flags & TW_CONN_TRUNCATED);
 	json_add_bool(sb, "complete", v->complete);
 	json_add_u64(sb, "netns", c->netns);
-	json_add_u64(sb, "cgroup_id", c->cgroup_id);
+	json_add_cgroup(sb, c->cgroup_id, cgroup);
 	json_diagnosis(sb, d);
 	strbuf_adds(sb, "}\n");
 }

@@ -17,9 +17,13 @@
 #include "diagnosis.h"
 #include "strbuf.h"
 
-/* {"type":"conn",...}\n: the keys and their order are a contract with log pipelines. */
+/*
+ * {"type":"conn",...}\n: the keys and their order are a contract with log
+ * pipelines. cgroup is the socket's cgroup v2 path (NULL: not known).
+ */
 void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
-		      const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns);
+		      const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns,
+		      const char *cgroup);
 
 /* Column titles for output_conn_table(). */
 void output_conn_table_header(struct strbuf *sb);
