@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +16,8 @@
 /* The kernel wants a power of two pages; 4 KiB pages up to 1 GiB. */
 #define RINGBUF_KB_MIN 4
 #define RINGBUF_KB_MAX (1024 * 1024)
-#define SECONDS_MAX (366.0 * 24 * 3600)
+#define SECONDS_MAX (366ull * 24 * 3600)
+#define NS_PER_SEC 1000000000ull
 
 static const char usage_text[] =
 	"Usage: tcpwave [OPTIONS]\n"
@@ -76,34 +77,49 @@ int options_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
 	if (*end != '\0')
 		return -EINVAL;
-	if (v < min || v > max)
+	if (errno == ERANGE || v < min || v > max)
 		return -ERANGE;
 	*out = v;
 	return 0;
 }
 
+/*
+ * Plain decimals only ("2", "0.25", ".5", "5."): strtod() would also take
+ * "0x10", "1e3", "infinity" and leading blanks. Integer arithmetic, so that
+ * "1.005" is exactly 1005000000 ns; digits past the ninth round to nearest.
+ */
 int options_parse_seconds(const char *s, uint64_t *ns)
 {
-	double v;
-	char *end;
+	uint64_t whole = 0, frac = 0, scale = NS_PER_SEC;
+	const char *p;
+	bool digits = false;
 
-	if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+	if (!s)
 		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end != '\0' || end == s || !isfinite(v))
+	for (p = s; isdigit((unsigned char)*p); p++, digits = true) {
+		/* Held just past the limit: enough to refuse, and no overflow. */
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > SECONDS_MAX)
+			whole = SECONDS_MAX + 1;
+	}
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++, digits = true) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			} else if (scale == 1) {
+				frac += *p >= '5'; /* the tenth digit rounds; later ones do not matter */
+				scale = 0;
+			}
+		}
+	if (!digits || *p != '\0')
 		return -EINVAL;
-	if (errno == ERANGE || v <= 0 || v > SECONDS_MAX)
+	whole = whole * NS_PER_SEC + frac;
+	if (whole == 0 || whole > SECONDS_MAX * NS_PER_SEC)
 		return -ERANGE;
-	/* Round, not truncate: 1.005 is 1.00499999999999989... as a double. */
-	v = v * 1e9 + 0.5;
-	if (v < 1)
-		return -ERANGE;
-	*ns = (uint64_t)v;
+	*ns = whole;
 	return 0;
 }
 
