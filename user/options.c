@@ -104,16 +104,18 @@ int options_parse_seconds(const char *s, uint64_t *ns)
 		if (whole > SECONDS_MAX)
 			whole = SECONDS_MAX + 1;
 	}
-	if (*p == '.')
+	if (*p == '.') {
+		/* Nine digits are ns; the tenth rounds; later ones cannot matter. */
 		for (p++; isdigit((unsigned char)*p); p++, digits = true) {
 			if (scale > 1) {
 				scale /= 10;
 				frac += (uint64_t)(*p - '0') * scale;
 			} else if (scale == 1) {
-				frac += *p >= '5'; /* the tenth digit rounds; later ones do not matter */
+				frac += *p >= '5';
 				scale = 0;
 			}
 		}
+	}
 	if (!digits || *p != '\0')
 		return -EINVAL;
 	whole = whole * NS_PER_SEC + frac;

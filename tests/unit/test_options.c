@@ -412,10 +412,12 @@ TEST(test_options_every_numeric_option_refuses_every_bad_value)
 	size_t i, j;
 
 	for (i = 0; i < sizeof(numeric_options) / sizeof(numeric_options[0]); i++) {
+		const char *name = numeric_options[i].name;
+
 		for (j = 0; j < sizeof(bad_numbers) / sizeof(bad_numbers[0]); j++) {
-			snprintf(arg, sizeof(arg), "%s=%s", numeric_options[i].name, bad_numbers[j]);
+			snprintf(arg, sizeof(arg), "%s=%s", name, bad_numbers[j]);
 			snprintf(want, sizeof(want), "tcpwave: %s: invalid value '%s': expected %s\n",
-				 numeric_options[i].name, bad_numbers[j], numeric_options[i].expected);
+				 name, bad_numbers[j], numeric_options[i].expected);
 			if (PARSE(&o, arg) != OPTIONS_USAGE)
 				unit_fail(__FILE__, __LINE__, "%s accepted", arg);
 			else if (strcmp(err_text, want) != 0)
