@@ -35,9 +35,16 @@
 
 static volatile sig_atomic_t exiting;
 
+/*
+ * The first SIGINT or SIGTERM ends tracing cleanly: the loop flushes what is
+ * in flight. The first may not get that far (a write blocked on a pipe nobody
+ * reads), so a second one ends tcpwave at once, with the shell's status for
+ * death by that signal (130 for SIGINT) and nothing more written.
+ */
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (exiting)
+		_exit(128 + sig);
 	exiting = 1;
 }
 
