@@ -18,6 +18,7 @@
 #include "options.h"
 #include "output_conn.h"
 #include "output_events.h"
+#include "privilege.h"
 #include "sink.h"
 #include "strbuf.h"
 #include "timefmt.h"
@@ -50,6 +51,7 @@ static void on_signal(int sig)
 
 struct app {
 	struct options opt;
+	struct privilege_plan privilege;
 	struct sink out;
 	struct strbuf line;
 	struct conn_queue pending;
@@ -217,6 +219,31 @@ static void finish(struct app *app, struct tracer *t)
 	sink_flush(&app->out);
 }
 
+/*
+ * What tcpwave still does with BPF after the drop goes through descriptors
+ * it holds (see privilege.h). Kernels before 5.19 refuse every bpf() call
+ * without CAP_BPF while kernel.unprivileged_bpf_disabled is set: say so now
+ * rather than lose the counters and the exit listing quietly.
+ */
+static int check_unprivileged_reads(struct app *app, struct tracer *t)
+{
+	int err;
+
+	if (app->privilege.keep)
+		return 0;
+	err = tracer_read_counters(t, app->counters);
+	if (err) {
+		fprintf(stderr, "tcpwave: reading BPF maps without privileges: %s; this kernel "
+				"needs --no-drop\n", strerror(-err));
+		return err;
+	}
+	if (app->opt.verbose)
+		fprintf(stderr, "tcpwave: running as %s (uid %u, gid %u) without capabilities\n",
+			app->privilege.switch_user ? app->privilege.user : "the invoking user",
+			(unsigned)getuid(), (unsigned)getgid());
+	return 0;
+}
+
 static int trace(struct app *app)
 {
 	struct tracer t;
@@ -226,6 +253,11 @@ static int trace(struct app *app)
 	err = tracer_open(&t, &app->opt, on_record, app);
 	if (err)
 		return 1;
+	/* Everything that needs privilege is done: nothing after this is root. */
+	if (privilege_drop(&app->privilege) || check_unprivileged_reads(app, &t)) {
+		tracer_close(&t);
+		return 1;
+	}
 	app->real_minus_mono_ns = timefmt_real_minus_mono_ns();
 	if (app->opt.duration_ns)
 		deadline = timefmt_mono_now_ns() + app->opt.duration_ns;
@@ -299,6 +331,8 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
+	if (privilege_plan(&app.privilege, app.opt.user, app.opt.no_drop))
+		return 2;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sink_init_stdout(&app.out);

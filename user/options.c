@@ -35,6 +35,9 @@ static const char usage_text[] =
 	"      --attach MODE     auto (default), btf (tp_btf only) or classic\n"
 	"                        (the classic tracepoint, as on kernels without\n"
 	"                        BTF-enabled tracepoints)\n"
+	"      --user NAME       the user to become once tracing is set up, when\n"
+	"                        started as root (default nobody)\n"
+	"      --no-drop         keep root and every capability instead\n"
 	"  -v, --verbose         say how tcpwave attached; libbpf's own messages\n"
 	"  -h, --help            this text\n"
 	"  -V, --version         the version\n"
@@ -52,6 +55,8 @@ enum {
 	OPT_EVENTS = 256,
 	OPT_RINGBUF_KB,
 	OPT_ATTACH,
+	OPT_USER,
+	OPT_NO_DROP,
 };
 
 static const char short_options[] = ":jtd:vhV";
@@ -62,6 +67,8 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "no-drop", no_argument, NULL, OPT_NO_DROP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -177,6 +184,14 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 			else
 				return bad_value(err, "--attach", optarg, "auto, btf or classic");
 			break;
+		case OPT_USER:
+			if (!optarg[0])
+				return bad_value(err, "--user", optarg, "a user name");
+			o->user = optarg;
+			break;
+		case OPT_NO_DROP:
+			o->no_drop = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -203,6 +218,10 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	if (o->timeline && (o->json || o->events)) {
 		fprintf(err, "tcpwave: --timeline: cannot be combined with %s\n",
 			o->json ? "--json" : "--events");
+		return OPTIONS_USAGE;
+	}
+	if (o->no_drop && o->user) {
+		fprintf(err, "tcpwave: --no-drop: cannot be combined with --user\n");
 		return OPTIONS_USAGE;
 	}
 	if (optind < argc) {

@@ -21,6 +21,8 @@ struct options {
 	uint64_t duration_ns; /* 0: until interrupted */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
+	const char *user; /* --user: whom to become after setup (NULL: the default) */
+	bool no_drop; /* keep root and every capability */
 };
 
 enum options_result {

@@ -426,3 +426,28 @@ TEST(test_options_every_numeric_option_refuses_every_bad_value)
 		}
 	}
 }
+
+TEST(test_options_user_and_no_drop)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, NULL), OPTIONS_RUN);
+	CHECK(o.user == NULL);
+	CHECK_INT(o.no_drop, 0);
+	CHECK_INT(PARSE(&o, "--user", "daemon"), OPTIONS_RUN);
+	CHECK_STR(o.user, "daemon");
+	CHECK_INT(PARSE(&o, "--no-drop"), OPTIONS_RUN);
+	CHECK_INT(o.no_drop, 1);
+}
+
+TEST(test_options_rejects_empty_user_and_user_with_no_drop)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--user="), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --user: invalid value '': expected a user name\n");
+	CHECK_INT(PARSE(&o, "--no-drop", "--user", "nobody"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --no-drop: cannot be combined with --user\n");
+	CHECK_INT(PARSE(&o, "--user"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --user: needs a value\n");
+}
