@@ -30,7 +30,8 @@ CLIENT_STEPS = ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"]
 
 def run_named_connections(args):
     """One connection per hostile name, the client renamed before each.
-    Returns (tcpwave's stdout as bytes, [(name entry, client port)], client pid)."""
+    Returns (tcpwave's stdout as bytes, [(name entry, client port)], client pid,
+    server port)."""
     server, client = Peer(), Peer()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen([TCPWAVE] + args, stdout=out, stderr=subprocess.PIPE)
@@ -55,7 +56,7 @@ def run_named_connections(args):
             server.close()
             client.close()
         out.seek(0)
-        return out.read(), conns, client.pid
+        return out.read(), conns, client.pid, port
 
 
 def check_terminal_safe(raw):
@@ -73,7 +74,7 @@ def check_terminal_safe(raw):
 
 @test
 def test_hostile_names_json_stays_one_valid_record_per_line():
-    raw, conns, pid = run_named_connections(["--json"])
+    raw, conns, pid, port = run_named_connections(["--json"])
     lines = check_terminal_safe(raw)  # the raw NDJSON is safe to tail -f too
     records = []
     for line in lines:
@@ -82,7 +83,8 @@ def test_hostile_names_json_stays_one_valid_record_per_line():
         except ValueError:
             raise AssertionError("a line that is not one JSON record: %r" % line)
     for (name, want, _), cport in conns:
-        mine = [r for r in records if r.get("type") == "conn" and r["lport"] == cport]
+        mine = [r for r in records if r.get("type") == "conn" and r["lport"] == cport
+                and r["rport"] == port]
         check_eq(len(mine), 1, "records for the connection named %r" % name)
         check_eq(mine[0]["comm"], want, "comm of %r after decoding" % name)
         check_eq(mine[0]["pid"], pid, "pid of %r" % name)
@@ -91,13 +93,14 @@ def test_hostile_names_json_stays_one_valid_record_per_line():
 
 @test
 def test_hostile_names_table_shows_them_escaped_one_line_each():
-    raw, conns, pid = run_named_connections([])
+    raw, conns, pid, port = run_named_connections([])
     lines = check_terminal_safe(raw)
     check(lines[0].startswith("TIME "), "the header first: %r" % lines[0])
     for line in lines[1:]:
         check(re.match(r"\d\d:\d\d:\d\d\.\d{6} ", line), "every line is a record: %r" % line)
     for (name, _, want), cport in conns:
-        mine = [l.split() for l in lines[1:] if l.split()[3] == "127.0.0.1:%d" % cport]
+        ends = ["127.0.0.1:%d" % cport, "127.0.0.1:%d" % port]
+        mine = [l.split() for l in lines[1:] if l.split()[3:5] == ends]
         check_eq(len(mine), 1, "lines for the connection named %r" % name)
         check_eq(mine[0][1:3], [str(pid), want], "PID and COMM of %r" % name)
         check_eq(len(mine[0]), 10, "columns of the line for %r" % name)
@@ -105,13 +108,13 @@ def test_hostile_names_table_shows_them_escaped_one_line_each():
 
 @test
 def test_hostile_names_timeline_shows_them_escaped_in_the_header():
-    raw, conns, pid = run_named_connections(["--timeline"])
+    raw, conns, pid, port = run_named_connections(["--timeline"])
     lines = check_terminal_safe(raw)
     for line in lines:
         check(line == "" or re.match(r"\d\d:\d\d:\d\d\.\d{6} \S+ -> \S+ pid ", line) or
               re.match(r" +\+\d+\.\d{3} ms  [A-Z_0-9]+ ", line), "a timeline line: %r" % line)
     for (name, _, want), cport in conns:
-        head = "127.0.0.1:%d -> " % cport
+        head = "127.0.0.1:%d -> 127.0.0.1:%d " % (cport, port)
         at = [i for i, l in enumerate(lines) if head in l]
         check_eq(len(at), 1, "timelines for the connection named %r" % name)
         check(" pid %d (%s) open active, close active" % (pid, want) in lines[at[0]],
@@ -123,12 +126,13 @@ def test_hostile_names_timeline_shows_them_escaped_in_the_header():
 
 @test
 def test_hostile_names_events_text_shows_them_escaped():
-    raw, conns, pid = run_named_connections(["--events"])
+    raw, conns, pid, port = run_named_connections(["--events"])
     lines = check_terminal_safe(raw)
     for line in lines[1:]:
         check(re.match(r"\d\d:\d\d:\d\d\.\d{6} ", line), "every line is a transition: %r" % line)
     for (name, _, want), cport in conns:
-        mine = [l.split() for l in lines[1:] if l.split()[3] == "127.0.0.1:%d" % cport]
+        ends = ["127.0.0.1:%d" % cport, "127.0.0.1:%d" % port]
+        mine = [l.split() for l in lines[1:] if l.split()[3:5] == ends]
         # connect()'s first transition comes before the port: 4 of the 5 show it
         check_eq(len(mine), len(CLIENT_STEPS) - 1, "transitions of the socket named %r" % name)
         for fields in mine:

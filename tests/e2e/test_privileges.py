@@ -39,7 +39,7 @@ def check_still_traces(tracer):
         server.do("close")
         while True:
             r = tracer.next_record()
-            if r.get("type") == "conn" and r["lport"] == cport:
+            if r.get("type") == "conn" and (r["lport"], r["rport"]) == (cport, port):
                 break
         check_eq((r["close"], r["complete"], r["pid"]), ("active", True, closed.pid),
                  "the closed connection")
@@ -47,7 +47,8 @@ def check_still_traces(tracer):
         server.do("accept")
         tracer.stop()
         check_eq(tracer.returncode, 0, "exit status after SIGINT")
-        still = [r for r in tracer.records() if r.get("type") == "conn" and r["lport"] == oport]
+        still = [r for r in tracer.records()
+                 if r.get("type") == "conn" and (r["lport"], r["rport"]) == (oport, port)]
         check_eq([(r["complete"], r["close"], r["pid"]) for r in still],
                  [(False, None, left_open.pid)], "the open connection, listed at exit")
     finally:
