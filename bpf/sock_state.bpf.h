@@ -220,8 +220,10 @@ static __always_inline void emit_state_event(struct transition *t, struct tw_soc
 {
 	struct tw_state_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
+	/* The socket remembers the loss; its next record that gets through says so. */
 	if (!e) {
 		count(TW_CNT_LOST);
+		st->lost = 1;
 		return;
 	}
 	e->type = TW_REC_STATE;
@@ -229,7 +231,8 @@ static __always_inline void emit_state_event(struct transition *t, struct tw_soc
 	e->new_state = t->new_state;
 	e->flags = (t->process_ctx ? TW_EV_PROCESS_CTX : 0) |
 		   ((st->conn.flags & TW_CONN_OWNER_KNOWN) ? TW_EV_OWNER_KNOWN : 0) |
-		   (fresh ? 0 : TW_EV_DUR_KNOWN);
+		   (fresh ? 0 : TW_EV_DUR_KNOWN) | (st->lost ? TW_EV_LOST_BEFORE : 0);
+	st->lost = 0;
 	e->netns = t->netns;
 	e->ts_ns = t->ts_ns;
 	e->cookie = st->conn.cookie;
@@ -259,6 +262,14 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		c->cookie = t->cookie ? t->cookie :
 					SYNTHETIC_ID_BASE + __sync_fetch_and_add(&next_synthetic_id, 1);
 		timeline_begin(st, t);
+		/*
+		 * Seen midway: open before tracing began, or untracked until now
+		 * for want of room, its earlier transitions lost.
+		 */
+		if (sock_dropped && t->old_state != TW_CLOSE && t->old_state != TW_LISTEN) {
+			c->flags |= TW_CONN_LOST_EVENTS;
+			st->lost = 1;
+		}
 	} else if (st->emitted && t->old_state == TW_CLOSE) {
 		timeline_begin(st, t);
 	}
@@ -283,6 +294,8 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	if (st->accept_pending) {
 		__u64 key = (__u64)t->sk;
 
+		if (tw_owner_may_be_lost(st, c->flags, owner_dropped))
+			c->flags |= TW_CONN_LOST_EVENTS;
 		bpf_map_delete_elem(&accept_owners, &key);
 		st->accept_pending = 0;
 	}

@@ -387,6 +387,8 @@ static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *c
 			st.conn.owner = ao.owner;
 			st.conn.flags |= TW_CONN_OWNER_KNOWN;
 		}
+		if (tw_owner_may_be_lost(&st, st.conn.flags, t->skel->bss->owner_dropped))
+			st.conn.flags |= TW_CONN_LOST_EVENTS;
 		on_record(ctx, &st.conn, sizeof(st.conn));
 	}
 	return 0;

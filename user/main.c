@@ -153,7 +153,10 @@ static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 	return ms < POLL_INTERVAL_MS ? (int)ms : POLL_INTERVAL_MS;
 }
 
-/* Say so whenever the kernel could not hand over a record. */
+/*
+ * Read the kernel's counters after each drain of the ring buffer: the queue
+ * of finished connections learns of losses, and the user hears of them.
+ */
 static void report_lost(struct app *app, struct tracer *t)
 {
 	uint64_t lost;
@@ -161,6 +164,7 @@ static void report_lost(struct app *app, struct tracer *t)
 	if (tracer_read_counters(t, app->counters))
 		return;
 	lost = app->counters[TW_CNT_LOST];
+	conn_queue_note_lost(&app->pending, lost, timefmt_mono_now_ns());
 	if (lost == app->lost_reported)
 		return;
 	fprintf(stderr, "tcpwave: %" PRIu64 " records lost (ring buffer full; %" PRIu64
@@ -212,10 +216,10 @@ static void finish(struct app *app, struct tracer *t)
 	app->now_ns = timefmt_mono_now_ns();
 	if (app->out.status == SINK_OK)
 		tracer_poll(t, 0);
+	report_lost(app, t);
 	release_pending(app, UINT64_MAX);
 	if (!app->opt.events && app->out.status == SINK_OK)
 		tracer_dump_open(t, on_record, app);
-	report_lost(app, t);
 	sink_flush(&app->out);
 }
 
@@ -277,8 +281,8 @@ static int trace(struct app *app)
 			break;
 		}
 		err = 0;
-		release_pending(app, app->now_ns);
 		report_lost(app, &t);
+		release_pending(app, app->now_ns);
 		sink_flush(&app->out);
 		if (deadline && timefmt_mono_now_ns() >= deadline)
 			break;

@@ -415,9 +415,11 @@ TEST(test_options_every_numeric_option_refuses_every_bad_value)
 		const char *name = numeric_options[i].name;
 
 		for (j = 0; j < sizeof(bad_numbers) / sizeof(bad_numbers[0]); j++) {
-			snprintf(arg, sizeof(arg), "%s=%s", name, bad_numbers[j]);
+			const char *bad = bad_numbers[j];
+
+			snprintf(arg, sizeof(arg), "%s=%s", name, bad);
 			snprintf(want, sizeof(want), "tcpwave: %s: invalid value '%s': expected %s\n",
-				 name, bad_numbers[j], numeric_options[i].expected);
+				 name, bad, numeric_options[i].expected);
 			if (PARSE(&o, arg) != OPTIONS_USAGE)
 				unit_fail(__FILE__, __LINE__, "%s accepted", arg);
 			else if (strcmp(err_text, want) != 0)

@@ -60,7 +60,7 @@ static const char *text_of(const struct tw_state_event *e)
 	"\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":43210,"                              \
 	"\"raddr\":\"10.0.0.2\",\"rport\":80,"
 #define JSON_STATES "\"old\":\"SYN_SENT\",\"new\":\"ESTABLISHED\","
-#define JSON_TAIL "\"netns\":4026531840,\"cgroup_id\":7}\n"
+#define JSON_TAIL "\"lost_events\":false,\"netns\":4026531840,\"cgroup_id\":7}\n"
 
 TEST(test_output_event_json_full_record)
 {
@@ -69,6 +69,17 @@ TEST(test_output_event_json_full_record)
 	CHECK_STR(json_of(&e), JSON_HEAD JSON_V4 JSON_STATES
 		  "\"dur_ns\":1500000,\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
 		  "\"process_ctx\":true," JSON_TAIL);
+}
+
+TEST(test_output_event_json_lost_before)
+{
+	struct tw_state_event e = event();
+
+	e.flags |= TW_EV_LOST_BEFORE;
+	CHECK_STR(json_of(&e), JSON_HEAD JSON_V4 JSON_STATES
+		  "\"dur_ns\":1500000,\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
+		  "\"process_ctx\":true,\"lost_events\":true,"
+		  "\"netns\":4026531840,\"cgroup_id\":7}\n");
 }
 
 TEST(test_output_event_json_unknown_owner_and_duration_are_null)
@@ -155,6 +166,22 @@ TEST(test_output_event_text_unknown_owner_and_duration_are_dashes)
 			       "10.0.0.2:80             "
 			       "SYN_SENT -> ESTABLISHED    "
 			       "-\n");
+}
+
+TEST(test_output_event_text_marks_records_lost_before)
+{
+	struct tw_state_event e = event();
+
+	e.flags |= TW_EV_LOST_BEFORE;
+	CHECK_STR(text_of(&e), "22:13:20.123456 "
+			       "1234    "
+			       "curl             "
+			       "10.0.0.1:43210          "
+			       "10.0.0.2:80             "
+			       "SYN_SENT -> ESTABLISHED    "
+			       "1.500 (events lost before)\n");
+	e.flags &= ~TW_EV_DUR_KNOWN;
+	CHECK(strstr(text_of(&e), "SYN_SENT -> ESTABLISHED    - (events lost before)\n"));
 }
 
 TEST(test_output_event_text_escapes_control_bytes_in_comm)
