@@ -318,7 +318,16 @@ def timeline_on_a_terminal(env_extra):
         return out.decode(errors="replace")
     finally:
         proc.terminate()
-        proc.wait(30)
+        # Other connections on the host keep it writing: read on, or a full
+        # terminal would hold its last writes (and its exit) forever.
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    break
+        proc.wait(max(0, deadline - time.monotonic()))
         os.close(master)
 
 
