@@ -33,6 +33,10 @@ int privilege_plan(struct privilege_plan *p, const char *user, bool keep)
 			user ? "" : "; name one with --user, or keep root with --no-drop");
 		return -ENOENT;
 	}
+	if (pw->pw_uid == 0) {
+		fprintf(stderr, "tcpwave: --user: '%s' is uid 0; keep root with --no-drop\n", name);
+		return -EPERM;
+	}
 	p->uid = pw->pw_uid;
 	p->gid = pw->pw_gid;
 	p->switch_user = geteuid() == 0;

@@ -33,8 +33,8 @@ struct privilege_plan {
 /*
  * Decide before anything is loaded, so that a bad --user costs nothing.
  * user is --user's value, or NULL for the default. Prints its own message
- * and returns -ENOENT (no such user) or -EPERM (not root, but asked to
- * become someone else); 0 otherwise.
+ * and returns -ENOENT (no such user) or -EPERM (a user of uid 0, or not
+ * root but asked to become someone else); 0 otherwise.
  */
 int privilege_plan(struct privilege_plan *p, const char *user, bool keep);
 

@@ -107,6 +107,7 @@ def test_privileges_bad_user_options_exit_2():
             (["--user", "no-such-user-tcpwave"],
              "tcpwave: --user: no such user 'no-such-user-tcpwave'\n"),
             (["--user", ""], "tcpwave: --user: invalid value '': expected a user name\n"),
+            (["--user", "root"], "tcpwave: --user: 'root' is uid 0; keep root with --no-drop\n"),
             (["--user", "daemon", "--no-drop"],
              "tcpwave: --no-drop: cannot be combined with --user\n")]:
         run = subprocess.run([TCPWAVE] + args, capture_output=True, text=True, timeout=30)
