@@ -1,6 +1,5 @@
 # tcpwave: `make` builds ./tcpwave; `make help` lists the other targets.
 
-OUTPUT := build
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
@@ -14,12 +13,19 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
 
-# Our own code is warning-free; SANITIZE=1 builds with ASan and UBSan.
+# Our own code is warning-free. SANITIZE=1 builds tcpwave and the unit tests
+# with ASan and UBSan, apart (build/sanitize/) so that no object of one build
+# is linked into the other, and `make test SANITIZE=1` tests that binary.
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DTCPWAVE_VERSION='"$(VERSION)"'
 ifeq ($(SANITIZE),1)
+OUTPUT := build/sanitize
+BINARY := $(OUTPUT)/tcpwave
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
+else
+OUTPUT := build
+BINARY := tcpwave
 endif
 INCLUDES := -I$(OUTPUT) -Ibpf -Iuser
 
@@ -46,13 +52,14 @@ endif
 .PHONY: all bench clean deps run test unit e2e fuzz install vmlinux help check-arch
 .DELETE_ON_ERROR:
 
-all: tcpwave
+all: $(BINARY)
 
 help:
 	@echo "make            build ./tcpwave"
 	@echo "make deps       install the Debian/Ubuntu packages the build and tests need"
 	@echo "make run        deps + build + trace (as root); ARGS='--json' passes options"
 	@echo "make test       unit tests, the fuzz corpus, then end-to-end tests (root)"
+	@echo "make test SANITIZE=1  the same with ASan and UBSan (build/sanitize/tcpwave)"
 	@echo "make fuzz       fuzz the recording reader for FUZZ_SECONDS (default 60)"
 	@echo "make bench      throughput of a connection churn, untraced and traced (root)"
 	@echo "make install    install tcpwave to \$$(DESTDIR)\$$(PREFIX)/sbin"
@@ -84,7 +91,7 @@ $(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)
 # The loader embeds the BPF object through the skeleton.
 $(OUTPUT)/loader.o: $(OUTPUT)/tcpwave.skel.h
 
-tcpwave: $(CORE_OBJS) $(APP_OBJS)
+$(BINARY): $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -lm -o $@
 
@@ -142,8 +149,9 @@ fuzz: $(OUTPUT)/fuzz-recording
 
 # Unit tests need no privileges; the end-to-end tests load BPF and skip
 # (with the reason) when they cannot, except under CI=true where they must run.
-test: tcpwave $(OUTPUT)/unit-tests $(OUTPUT)/fuzz-corpus
-	$(Q)tests/run
+test: $(BINARY) $(OUTPUT)/unit-tests $(OUTPUT)/fuzz-corpus
+	$(Q)TCPWAVE=$(abspath $(BINARY)) UNIT_TESTS=$(OUTPUT)/unit-tests \
+		FUZZ_CORPUS=$(OUTPUT)/fuzz-corpus tests/run
 
 # Benchmarks are not tests: they report numbers. BENCH_ARGS='--rounds 9'.
 bench: tcpwave $(OUTPUT)/churn
@@ -153,13 +161,13 @@ $(OUTPUT)/churn: bench/churn.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
 
-run: deps tcpwave
-	./tcpwave $(ARGS)
+run: deps $(BINARY)
+	./$(BINARY) $(ARGS)
 
 deps:
 	$(Q)scripts/install-deps
 
-install: tcpwave
+install: $(BINARY)
 	install -D -m 0755 tcpwave $(DESTDIR)$(PREFIX)/sbin/tcpwave
 
 vmlinux:
@@ -169,4 +177,4 @@ vmlinux:
 
 clean:
 	$(call msg,CLEAN,)
-	$(Q)rm -rf $(OUTPUT) tcpwave
+	$(Q)rm -rf build tcpwave

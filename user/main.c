@@ -30,6 +30,7 @@
 #include "prom_file.h"
 #include "recording_write.h"
 #include "replay.h"
+#include "privilege.h"
 #include "sink.h"
 #include "sock_count.h"
 #include "strbuf.h"
@@ -54,14 +55,22 @@
 
 static volatile sig_atomic_t exiting;
 
+/*
+ * The first SIGINT or SIGTERM ends tracing cleanly: the loop flushes what is
+ * in flight. The first may not get that far (a write blocked on a pipe nobody
+ * reads), so a second one ends tcpwave at once, with the shell's status for
+ * death by that signal (130 for SIGINT) and nothing more written.
+ */
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (exiting)
+		_exit(128 + sig);
 	exiting = 1;
 }
 
 struct app {
 	struct options opt;
+	struct privilege_plan privilege;
 	struct sink out;
 	struct strbuf line;
 	struct conn_queue pending;
@@ -316,17 +325,19 @@ static const struct loss_kind {
 };
 
 /*
- * The kernel's counters as read at app->now_ns: recorded when they change,
- * and reported whenever the kernel could not hand over a record or a
- * transition.
+ * The kernel's counters as read at read_ns: recorded when they change, the
+ * queue of finished connections told of losses (a record there may have
+ * lost its late reset), and reported whenever the kernel could not hand
+ * over a record or a transition.
  */
-static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX])
+static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX], uint64_t read_ns)
 {
 	size_t i;
 
 	if (memcmp(counters, app->counters, sizeof(app->counters)))
-		recording_write_counters(&app->rec, counters, TW_CNT_MAX, app->now_ns);
+		recording_write_counters(&app->rec, counters, TW_CNT_MAX, read_ns);
 	memcpy(app->counters, counters, sizeof(app->counters));
+	conn_queue_note_lost(&app->pending, counters[TW_CNT_LOST], read_ns);
 	for (i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
 		const struct loss_kind *k = &loss_kinds[i];
 		uint64_t total = app->counters[k->counter], *reported = &app->reported[k->counter];
@@ -341,7 +352,7 @@ static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX])
 		if (app->opt.json) {
 			strbuf_reset(&app->line);
 			output_lost_json(&app->line,
-					 timefmt_unix_ns(app->now_ns, app->real_minus_mono_ns),
+					 timefmt_unix_ns(read_ns, app->real_minus_mono_ns),
 					 k->reason, total - *reported, total);
 			sink_write(&app->out, &app->line);
 		}
@@ -423,12 +434,16 @@ static void report_if_due(struct app *app)
 		app->next_report_ns += app->report_every_ns;
 }
 
+/*
+ * Read the kernel's counters after each drain of the ring buffer: the queue
+ * of finished connections learns of losses, and the user hears of them.
+ */
 static void report_lost(struct app *app, struct tracer *t)
 {
 	uint64_t counters[TW_CNT_MAX];
 
 	if (tracer_read_counters(t, counters) == 0)
-		take_counters(app, counters);
+		take_counters(app, counters, timefmt_mono_now_ns());
 }
 
 static void print_exit_summary(const struct app *app)
@@ -484,11 +499,11 @@ static void finish(struct app *app, struct tracer *t)
 	app->now_ns = timefmt_mono_now_ns();
 	if (app->out.status == SINK_OK)
 		tracer_poll(t, 0);
+	report_lost(app, t);
 	recording_write_finish(&app->rec, app->now_ns);
 	release_all(app, app->now_ns);
 	if (!app->opt.events && app->out.status == SINK_OK)
 		tracer_dump_open(t, on_record, app);
-	report_lost(app, t);
 	if (app->opt.summary || app->opt.prom_file)
 		report(app, true);
 	sink_flush(&app->out);
@@ -514,6 +529,31 @@ static bool keep_tracing(const struct app *app)
 	return !exiting && app->out.status == SINK_OK && !app->rec.err;
 }
 
+/*
+ * What tcpwave still does with BPF after the drop goes through descriptors
+ * it holds (see privilege.h). Kernels before 5.19 refuse every bpf() call
+ * without CAP_BPF while kernel.unprivileged_bpf_disabled is set: say so now
+ * rather than lose the counters and the exit listing quietly.
+ */
+static int check_unprivileged_reads(struct app *app, struct tracer *t)
+{
+	int err;
+
+	if (app->privilege.keep)
+		return 0;
+	err = tracer_read_counters(t, app->counters);
+	if (err) {
+		fprintf(stderr, "tcpwave: reading BPF maps without privileges: %s; this kernel "
+				"needs --no-drop\n", strerror(-err));
+		return err;
+	}
+	if (app->opt.verbose)
+		fprintf(stderr, "tcpwave: running as %s (uid %u, gid %u) without capabilities\n",
+			app->privilege.switch_user ? app->privilege.user : "the invoking user",
+			(unsigned)getuid(), (unsigned)getgid());
+	return 0;
+}
+
 static int trace(struct app *app)
 {
 	struct tracer t;
@@ -526,6 +566,12 @@ static int trace(struct app *app)
 	err = tracer_open(&t, &app->opt, on_record, app);
 	if (err) {
 		recording_writer_close(&app->rec);
+		return 1;
+	}
+	/* Everything that needs privilege is done: nothing after this is root. */
+	if (privilege_drop(&app->privilege) || check_unprivileged_reads(app, &t)) {
+		recording_writer_close(&app->rec);
+		tracer_close(&t);
 		return 1;
 	}
 	app->real_minus_mono_ns = timefmt_real_minus_mono_ns();
@@ -553,8 +599,8 @@ static int trace(struct app *app)
 			break;
 		}
 		err = 0;
-		release_due(app, app->now_ns);
 		report_lost(app, &t);
+		release_due(app, app->now_ns);
 		report_if_due(app);
 		sink_flush(&app->out);
 		recording_writer_flush(&app->rec);
@@ -584,7 +630,7 @@ static void replay_counters(void *ctx, const uint64_t counters[TW_CNT_MAX], uint
 	struct app *app = ctx;
 
 	app->now_ns = now_ns;
-	take_counters(app, counters);
+	take_counters(app, counters, now_ns);
 }
 
 static void replay_finish(void *ctx, uint64_t now_ns)
@@ -635,6 +681,11 @@ static int replay(struct app *app)
 
 	if (replay_open(&rp, app->opt.read_path))
 		return 1;
+	/* A recording is input like any other: it is not parsed as root. */
+	if (privilege_drop(&app->privilege)) {
+		replay_close(&rp);
+		return 1;
+	}
 	rc = take_recorded_mode(app, &rp);
 	if (!rc) {
 		print_header(app);
@@ -759,6 +810,8 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
+	if (privilege_plan(&app.privilege, app.opt.user, app.opt.no_drop))
+		return 2;
 	sink_init_stdout(&app.out);
 	recording_writer_init(&app.rec);
 	conn_queue_init(&app.pending, LATE_RESET_GRACE_NS);

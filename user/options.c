@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +16,8 @@
 /* The kernel wants a power of two pages; 4 KiB pages up to 1 GiB. */
 #define RINGBUF_KB_MIN 4
 #define RINGBUF_KB_MAX (1024 * 1024)
-#define SECONDS_MAX (366.0 * 24 * 3600)
+#define SECONDS_MAX (366ull * 24 * 3600)
+#define NS_PER_SEC 1000000000ull
 #define SLOW_MS_MAX (366ull * 24 * 3600 * 1000)
 
 static const char usage_text[] =
@@ -82,6 +83,10 @@ static const char usage_text[] =
 	"  -r, --read FILE       replay a recording instead of tracing (- reads\n"
 	"                        standard input); needs no privileges\n"
 	"\n"
+	"Running:\n"
+	"      --user NAME       the user to become once tracing is set up, when\n"
+	"                        started as root (default nobody)\n"
+	"      --no-drop         keep root and every capability instead\n"
 	"  -v, --verbose         say how tcpwave attached; libbpf's own messages\n"
 	"  -h, --help            this text\n"
 	"  -V, --version         the version\n"
@@ -119,6 +124,8 @@ enum {
 	OPT_RADDR,
 	OPT_NETNS,
 	OPT_CGROUP,
+	OPT_USER,
+	OPT_NO_DROP,
 };
 
 static const char short_options[] = ":jtsd:w:r:vhVp:c:P:46";
@@ -146,6 +153,8 @@ static const struct option long_options[] = {
 	{ "raddr", required_argument, NULL, OPT_RADDR },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "no-drop", no_argument, NULL, OPT_NO_DROP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -161,34 +170,51 @@ int options_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
 	if (*end != '\0')
 		return -EINVAL;
-	if (v < min || v > max)
+	if (errno == ERANGE || v < min || v > max)
 		return -ERANGE;
 	*out = v;
 	return 0;
 }
 
+/*
+ * Plain decimals only ("2", "0.25", ".5", "5."): strtod() would also take
+ * "0x10", "1e3", "infinity" and leading blanks. Integer arithmetic, so that
+ * "1.005" is exactly 1005000000 ns; digits past the ninth round to nearest.
+ */
 int options_parse_seconds(const char *s, uint64_t *ns)
 {
-	double v;
-	char *end;
+	uint64_t whole = 0, frac = 0, scale = NS_PER_SEC;
+	const char *p;
+	bool digits = false;
 
-	if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+	if (!s)
 		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end != '\0' || end == s || !isfinite(v))
+	for (p = s; isdigit((unsigned char)*p); p++, digits = true) {
+		/* Held just past the limit: enough to refuse, and no overflow. */
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > SECONDS_MAX)
+			whole = SECONDS_MAX + 1;
+	}
+	if (*p == '.') {
+		/* Nine digits are ns; the tenth rounds; later ones cannot matter. */
+		for (p++; isdigit((unsigned char)*p); p++, digits = true) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			} else if (scale == 1) {
+				frac += *p >= '5';
+				scale = 0;
+			}
+		}
+	}
+	if (!digits || *p != '\0')
 		return -EINVAL;
-	if (errno == ERANGE || v <= 0 || v > SECONDS_MAX)
+	whole = whole * NS_PER_SEC + frac;
+	if (whole == 0 || whole > SECONDS_MAX * NS_PER_SEC)
 		return -ERANGE;
-	/* Round, not truncate: 1.005 is 1.00499999999999989... as a double. */
-	v = v * 1e9 + 0.5;
-	if (v < 1)
-		return -ERANGE;
-	*ns = (uint64_t)v;
+	*ns = whole;
 	return 0;
 }
 
@@ -403,6 +429,14 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 			o->prom_file = optarg;
 			tracing_only = "--prom-file";
 			break;
+		case OPT_USER:
+			if (!optarg[0])
+				return bad_value(err, "--user", optarg, "a user name");
+			o->user = optarg;
+			break;
+		case OPT_NO_DROP:
+			o->no_drop = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -446,6 +480,10 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	}
 	if (o->read_path && check_read(err, o, tracing_only) != OPTIONS_RUN)
 		return OPTIONS_USAGE;
+	if (o->no_drop && o->user) {
+		fprintf(err, "tcpwave: --no-drop: cannot be combined with --user\n");
+		return OPTIONS_USAGE;
+	}
 	if (optind < argc) {
 		fprintf(err, "tcpwave: %s: unexpected argument; see 'tcpwave --help'\n",
 			argv[optind]);

@@ -37,6 +37,8 @@ struct options {
 	const char *write_path; /* --write: also save the records there */
 	const char *read_path; /* --read: replay this recording ("-": stdin) instead of tracing */
 	struct filter filter;
+	const char *user; /* --user: whom to become after setup (NULL: the default) */
+	bool no_drop; /* keep root and every capability */
 };
 
 enum options_result {

@@ -13,6 +13,9 @@
 #include "tcp_state.h"
 #include "timefmt.h"
 
+/* After a connection whose record may be missing a part (TW_CONN_LOST_EVENTS). */
+#define LOST_EVENTS_MARK "(events lost)"
+
 /* "-1234.567" at most: ns as ms with 3 decimals, from any int64_t. */
 #define MS_STRLEN 24
 
@@ -170,6 +173,7 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	json_add_str_or_null(sb, "reset_reason", reset_reason_of(c));
 	json_add_bool(sb, "truncated", c->flags & TW_CONN_TRUNCATED);
 	json_add_bool(sb, "complete", v->complete);
+	json_add_bool(sb, "lost_events", c->flags & TW_CONN_LOST_EVENTS);
 	json_add_u64(sb, "netns", c->netns);
 	json_add_cgroup(sb, c->cgroup_id, cgroup);
 	json_diagnosis(sb, d);
@@ -266,6 +270,8 @@ void output_conn_table(struct strbuf *sb, const struct tw_conn *c, const struct 
 	add_ms_or_dash(sb, v->close_ns);
 	text_end_column(sb, start, COL_CLOSE_MS);
 	table_diagnosis(sb, d);
+	if (c->flags & TW_CONN_LOST_EVENTS)
+		strbuf_adds(sb, " " LOST_EVENTS_MARK);
 	strbuf_addc(sb, '\n');
 }
 
@@ -589,6 +595,8 @@ static void timeline_header(struct strbuf *sb, const struct timeline *tl,
 		strbuf_adds(sb, " (still open)");
 	if (c->flags & TW_CONN_TRUNCATED)
 		strbuf_adds(sb, " (timeline truncated)");
+	if (c->flags & TW_CONN_LOST_EVENTS)
+		strbuf_adds(sb, " " LOST_EVENTS_MARK);
 	strbuf_addc(sb, '\n');
 }
 

@@ -19,7 +19,7 @@ static enum sink_status sink_failed(struct sink *s, int err)
 	if (err == EPIPE) {
 		s->status = SINK_CLOSED;
 	} else {
-		fprintf(stderr, "tcpwave: cannot write to %s: %s\n", s->name, strerror(err));
+		fprintf(stderr, "tcpwave: writing %s: %s\n", s->name, strerror(err));
 		s->status = SINK_FAILED;
 	}
 	return s->status;

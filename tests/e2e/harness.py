@@ -15,7 +15,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TCPWAVE = os.path.join(ROOT, "tcpwave")
+# make test names the binary it built (SANITIZE=1 builds one apart).
+TCPWAVE = os.environ.get("TCPWAVE", os.path.join(ROOT, "tcpwave"))
 PEER = os.path.join(ROOT, "tests", "e2e", "peer.py")
 
 # Generous upper bounds: only reached when something is broken.

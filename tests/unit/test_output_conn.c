@@ -330,7 +330,7 @@ static const char *timeline_of(const struct rec *r, bool color)
 	"\"fin_wait2_end\":null,\"tw_overflow\":false,"
 #define JSON_NO_RETRANS "\"retrans\":{\"syn\":0,\"synack\":0,\"fin\":0,\"data\":0},"
 #define JSON_COUNTERS "\"rx_bytes\":5120,\"tx_bytes\":73,\"srtt_us\":750,"
-#define JSON_TAIL "\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":\"" CGROUP "\",\"diagnosis\":null}\n"
+#define JSON_TAIL "\"lost_events\":false,\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":\"" CGROUP "\",\"diagnosis\":null}\n"
 
 TEST(test_output_conn_json_active_close_with_time_wait)
 {
@@ -353,7 +353,7 @@ TEST(test_output_conn_json_active_close_with_time_wait)
 		  "\"retrans\":{\"syn\":2,\"synack\":0,\"fin\":0,\"data\":12},"
 		  "\"rx_bytes\":5120,\"tx_bytes\":73,\"srtt_us\":750,\"error\":null,"
 		  "\"reset_reason\":null,\"truncated\":false,\"complete\":true,"
-		  "\"netns\":4026531840,\"cgroup_id\":7,"
+		  "\"lost_events\":false,\"netns\":4026531840,\"cgroup_id\":7,"
 		  "\"cgroup\":\"/system.slice/curl.service\",\"diagnosis\":null}\n");
 }
 
@@ -1139,4 +1139,42 @@ TEST(test_output_conn_timeline_fin_wait2_handover_with_its_learned_end)
 			 ends[i].words);
 		CHECK_HAS(timeline_of(&r, false), want);
 	}
+}
+
+TEST(test_output_conn_json_lost_events)
+{
+	struct rec r = active_close();
+
+	r.c.flags |= TW_CONN_LOST_EVENTS;
+	CHECK_HAS(json_of(&r), "\"complete\":true,\"lost_events\":true,\"netns\":");
+}
+
+TEST(test_output_conn_table_marks_lost_events_after_the_diagnosis)
+{
+	struct rec r = active_close(), ref = refused();
+
+	r.c.flags |= TW_CONN_LOST_EVENTS;
+	CHECK_STR(table_of(&r), TABLE_CURL TABLE_CLIENT_ADDRS "active  "
+							      "active       "
+							      "1.500     "
+							      "412.500     "
+							      "0.500       "
+							      "- (events lost)\n");
+	ref.c.flags |= TW_CONN_LOST_EVENTS;
+	CHECK_STR(table_of(&ref), TABLE_CURL TABLE_CLIENT_ADDRS "active  "
+								"refused      "
+								"-         "
+								"0.120       "
+								"-           "
+								"- (events lost)\n");
+}
+
+TEST(test_output_conn_timeline_marks_lost_events_in_the_header)
+{
+	struct rec r = still_open();
+
+	r.c.flags |= TW_CONN_LOST_EVENTS | TW_CONN_TRUNCATED;
+	CHECK_STARTS(timeline_of(&r, false), "22:13:18.123456 " CURL_HEADER
+			     " open unknown (still open) (timeline truncated) (events lost)\n"
+			     "  +0.000 ms  ESTABLISHED  ");
 }
