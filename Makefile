@@ -25,6 +25,9 @@ INCLUDES := -I$(OUTPUT) -Ibpf -Iuser
 
 LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+# SHA-1 and base64 for the Community ID (user/community_id.c).
+NETTLE_CFLAGS = $(shell $(PKG_CONFIG) --cflags nettle 2>/dev/null)
+NETTLE_LIBS = $(shell $(PKG_CONFIG) --libs nettle 2>/dev/null || echo -lnettle)
 
 # Modules that use libbpf or the BPF skeleton; every other user/*.c is pure
 # userspace code (no BPF, no root) that the unit tests link directly.
@@ -77,14 +80,14 @@ $(OUTPUT)/tcpwave.skel.h: $(OUTPUT)/tcpwave.bpf.o
 
 $(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(LIBBPF_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(LIBBPF_CFLAGS) $(NETTLE_CFLAGS) -c $< -o $@
 
 # The loader embeds the BPF object through the skeleton.
 $(OUTPUT)/loader.o: $(OUTPUT)/tcpwave.skel.h
 
 tcpwave: $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(NETTLE_LIBS) -lm -o $@
 
 $(OUTPUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.h) | $(OUTPUT)/unit
 	$(call msg,CC,$@)
@@ -92,7 +95,7 @@ $(OUTPUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.
 
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(NETTLE_LIBS) -lm -o $@
 
 unit: $(OUTPUT)/unit-tests
 
