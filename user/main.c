@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include "community_id.h"
 #include "conn.h"
 #include "conn_queue.h"
 #include "event.h"
@@ -21,6 +22,7 @@
 #include "sink.h"
 #include "strbuf.h"
 #include "timefmt.h"
+#include "zeek_state.h"
 
 /* Idle hosts still see a transition within this long; see wakeup_bytes. */
 #define POLL_INTERVAL_MS 50
@@ -67,21 +69,35 @@ static void print_transition(struct app *app, const struct tw_state_event *e)
 	sink_write(&app->out, &app->line);
 }
 
+/* The fields that join a JSON record to other tools' records of the connection. */
+static void join_fields(const struct app *app, const struct tw_conn *c,
+			const struct conn_verdict *v, char cid[COMMUNITY_ID_STRLEN],
+			struct conn_join *join)
+{
+	join->community_id =
+		community_id_tcp(cid, &c->ep, app->opt.community_id_seed) ? NULL : cid;
+	join->conn_state = zeek_state_name(zeek_state_of(c, v));
+}
+
 static void print_connection(struct app *app, const struct tw_conn *c)
 {
+	char cid[COMMUNITY_ID_STRLEN];
 	struct conn_verdict v;
+	struct conn_join join;
 	uint64_t ts;
 
 	conn_classify(c, &app->env, &v);
 	/* A closed connection's time is its close; an open one's, now. */
 	ts = v.complete && c->nsteps ? c->start_ns + c->step_ns[c->nsteps - 1] : app->now_ns;
 	strbuf_reset(&app->line);
-	if (app->opt.json)
-		output_conn_json(&app->line, c, &v, ts, app->real_minus_mono_ns);
-	else if (app->opt.timeline)
+	if (app->opt.json) {
+		join_fields(app, c, &v, cid, &join);
+		output_conn_json(&app->line, c, &v, &join, ts, app->real_minus_mono_ns);
+	} else if (app->opt.timeline) {
 		output_conn_timeline(&app->line, c, &v, ts, app->real_minus_mono_ns, app->color);
-	else
+	} else {
 		output_conn_table(&app->line, c, &v, ts, app->real_minus_mono_ns);
+	}
 	sink_write(&app->out, &app->line);
 }
 

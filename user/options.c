@@ -27,6 +27,9 @@ static const char usage_text[] =
 	"                        and what happened\n"
 	"      --events          one line per state transition instead\n"
 	"  -j, --json            NDJSON instead of text\n"
+	"      --community-id-seed N\n"
+	"                        seed of the records' Community ID, 0 to 65535\n"
+	"                        (default 0); the same as the other tools' it joins\n"
 	"\n"
 	"Tracing:\n"
 	"  -d, --duration SEC    stop after SEC seconds (decimals allowed)\n"
@@ -51,6 +54,7 @@ enum {
 	OPT_EVENTS = 256,
 	OPT_RINGBUF_KB,
 	OPT_ATTACH,
+	OPT_COMMUNITY_ID_SEED,
 };
 
 static const char short_options[] = ":jtd:vhV";
@@ -61,6 +65,7 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "community-id-seed", required_argument, NULL, OPT_COMMUNITY_ID_SEED },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -158,6 +163,12 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 				o->attach = ATTACH_CLASSIC;
 			else
 				return bad_value(err, "--attach", optarg, "auto, btf or classic");
+			break;
+		case OPT_COMMUNITY_ID_SEED:
+			if (options_parse_u64(optarg, 0, UINT16_MAX, &v))
+				return bad_value(err, "--community-id-seed", optarg,
+						 "a number from 0 to 65535");
+			o->community_id_seed = (uint16_t)v;
 			break;
 		case 'v':
 			o->verbose = true;

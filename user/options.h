@@ -21,6 +21,7 @@ struct options {
 	uint64_t duration_ns; /* 0: until interrupted */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
+	uint16_t community_id_seed; /* --community-id-seed: the Community ID's seed */
 };
 
 enum options_result {

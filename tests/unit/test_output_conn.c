@@ -24,7 +24,11 @@
 struct rec {
 	struct tw_conn c;
 	struct conn_verdict v;
+	struct conn_join join; /* as main.c would compute it */
 };
+
+/* 10.0.0.1:43210 <-> 10.0.0.2:80, seed 0, from either end. */
+#define CLIENT_CID "1:+baL86ws//XAWncrmn91r1rM7Cw="
 
 static struct strbuf sb;
 
@@ -94,6 +98,7 @@ static struct rec client(void)
 			.close_ns = -1,
 			.handover_hold_ns = -1,
 		},
+		.join = { .community_id = CLIENT_CID, .conn_state = "S1" },
 	};
 
 	return r;
@@ -120,6 +125,7 @@ static struct rec active_close(void)
 	r.v.close_start_ns = 412 * MS;
 	r.v.close_ns = 500 * US;
 	r.v.handover_hold_ns = 60 * SEC;
+	r.join.conn_state = "SF";
 	return r;
 }
 
@@ -152,6 +158,7 @@ static struct rec passive_close(void)
 	r.v.lifetime_ns = 100300 * US;
 	r.v.close_start_ns = 100 * MS;
 	r.v.close_ns = 300 * US;
+	r.join.conn_state = "SF";
 	return r;
 }
 
@@ -173,6 +180,7 @@ static struct rec reset_by_peer(void)
 	r.v.end = CONN_END_CLOSED;
 	r.v.handshake_ns = 1 * MS;
 	r.v.lifetime_ns = 2001 * MS;
+	r.join.conn_state = "RSTR";
 	return r;
 }
 
@@ -187,6 +195,7 @@ static struct rec reset_by_us(void)
 	r.c.reset_reason = 11;
 	r.v.reset_by = CONN_RESET_LOCAL;
 	r.v.steps[2] = STEP_RESET_SENT;
+	r.join.conn_state = "RSTO";
 	return r;
 }
 
@@ -207,6 +216,7 @@ static struct rec refused(void)
 	r.v.reset_by = CONN_RESET_PEER;
 	r.v.end = CONN_END_CLOSED;
 	r.v.lifetime_ns = 120 * US;
+	r.join.conn_state = "REJ";
 	return r;
 }
 
@@ -223,6 +233,7 @@ static struct rec timed_out(void)
 	r.v.close = CONN_CLOSE_TIMEOUT;
 	r.v.end = CONN_END_CLOSED;
 	r.v.lifetime_ns = 127 * SEC;
+	r.join.conn_state = "S0";
 	return r;
 }
 
@@ -241,6 +252,7 @@ static struct rec still_open(void)
 	r.v.close = CONN_CLOSE_NONE;
 	r.v.end = CONN_END_OPEN;
 	r.v.complete = false;
+	r.join.conn_state = "OTH";
 	return r;
 }
 
@@ -253,6 +265,7 @@ static struct rec fin_wait2_handover(void)
 	r.v.steps[4] = STEP_FIN_WAIT2_HANDOVER;
 	r.v.end = CONN_END_FIN_WAIT2;
 	r.v.handover_hold_ns = 7500 * MS;
+	r.join.conn_state = "S2";
 	return r;
 }
 
@@ -273,7 +286,7 @@ static void set_ipv6(struct rec *r, const __u8 l[16], const __u8 rem[16])
 static const char *json_of(const struct rec *r)
 {
 	strbuf_reset(&sb);
-	output_conn_json(&sb, &r->c, &r->v, TS_MONO, REAL_MINUS_MONO);
+	output_conn_json(&sb, &r->c, &r->v, &r->join, TS_MONO, REAL_MINUS_MONO);
 	return sb.data;
 }
 
@@ -305,7 +318,8 @@ static const char *timeline_of(const struct rec *r, bool color)
 #define JSON_TS "{\"type\":\"conn\",\"ts\":\"2023-11-14T22:13:20.123456789Z\","
 #define JSON_CLIENT                                                                                \
 	"\"sock\":4242,\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":43210,"                \
-	"\"raddr\":\"10.0.0.2\",\"rport\":80,\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
+	"\"raddr\":\"10.0.0.2\",\"rport\":80,\"community_id\":\"" CLIENT_CID "\","           \
+	"\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
 #define JSON_ACTIVE_STATES                                                                         \
 	"\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"                                         \
 	"{\"state\":\"ESTABLISHED\",\"t_ns\":1500000},"                                            \
@@ -329,8 +343,8 @@ TEST(test_output_conn_json_active_close_with_time_wait)
 		  "{\"type\":\"conn\",\"ts\":\"2023-11-14T22:13:20.123456789Z\","
 		  "\"start_ts\":\"2023-11-14T22:13:19.710956789Z\",\"sock\":4242,"
 		  "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":43210,"
-		  "\"raddr\":\"10.0.0.2\",\"rport\":80,\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
-		  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,"
+		  "\"raddr\":\"10.0.0.2\",\"rport\":80,\"community_id\":\"" CLIENT_CID "\",\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
+		  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"SF\","
 		  "\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"
 		  "{\"state\":\"ESTABLISHED\",\"t_ns\":1500000},"
 		  "{\"state\":\"FIN_WAIT1\",\"t_ns\":412000000},"
@@ -352,9 +366,9 @@ TEST(test_output_conn_json_passive_close)
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:20.023156789Z\",\"sock\":4242,"
 			  "\"family\":\"ipv4\",\"laddr\":\"10.0.0.2\",\"lport\":80,"
-			  "\"raddr\":\"10.0.0.1\",\"rport\":43210,\"pid\":800,\"tid\":800,"
+			  "\"raddr\":\"10.0.0.1\",\"rport\":43210,\"community_id\":\"" CLIENT_CID "\",\"pid\":800,\"tid\":800,"
 			  "\"comm\":\"nginx\",\"open\":\"passive\",\"close\":\"passive\","
-			  "\"reset_by\":null,\"states\":[{\"state\":\"SYN_RECV\",\"t_ns\":0},"
+			  "\"reset_by\":null,\"conn_state\":\"SF\",\"states\":[{\"state\":\"SYN_RECV\",\"t_ns\":0},"
 			  "{\"state\":\"ESTABLISHED\",\"t_ns\":200000},"
 			  "{\"state\":\"CLOSE_WAIT\",\"t_ns\":100000000},"
 			  "{\"state\":\"LAST_ACK\",\"t_ns\":100100000},"
@@ -374,7 +388,7 @@ TEST(test_output_conn_json_reset_by_peer_has_error_and_no_reason)
 	rst_reason_set(12, "TCP_ABORT_ON_LINGER");
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:18.122456789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"reset\",\"reset_by\":\"peer\","
+			  "\"open\":\"active\",\"close\":\"reset\",\"reset_by\":\"peer\",\"conn_state\":\"RSTR\","
 			  JSON_RESET_STATES
 			  "\"handshake_ns\":1000000,\"lifetime_ns\":2001000000,\"close_ns\":null,"
 			  JSON_NO_HANDOVER JSON_NO_RETRANS JSON_COUNTERS
@@ -390,7 +404,7 @@ TEST(test_output_conn_json_reset_by_us_names_the_kernel_reason)
 	rst_reason_set(11, "TCP_ABORT_ON_CLOSE");
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:18.122456789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"reset\",\"reset_by\":\"local\","
+			  "\"open\":\"active\",\"close\":\"reset\",\"reset_by\":\"local\",\"conn_state\":\"RSTO\","
 			  JSON_RESET_STATES
 			  "\"handshake_ns\":1000000,\"lifetime_ns\":2001000000,\"close_ns\":null,"
 			  JSON_NO_HANDOVER JSON_NO_RETRANS JSON_COUNTERS
@@ -416,7 +430,7 @@ TEST(test_output_conn_json_refused)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:20.123336789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"refused\",\"reset_by\":\"peer\","
+			  "\"open\":\"active\",\"close\":\"refused\",\"reset_by\":\"peer\",\"conn_state\":\"REJ\","
 			  "\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"
 			  "{\"state\":\"CLOSE\",\"t_ns\":120000}],"
 			  "\"handshake_ns\":null,\"lifetime_ns\":120000,\"close_ns\":null,"
@@ -432,7 +446,7 @@ TEST(test_output_conn_json_timed_out)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:11:13.123456789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"timeout\",\"reset_by\":null,"
+			  "\"open\":\"active\",\"close\":\"timeout\",\"reset_by\":null,\"conn_state\":\"S0\","
 			  "\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"
 			  "{\"state\":\"CLOSE\",\"t_ns\":127000000000}],"
 			  "\"handshake_ns\":null,\"lifetime_ns\":127000000000,\"close_ns\":null,"
@@ -448,7 +462,7 @@ TEST(test_output_conn_json_still_open_has_nulls_where_nothing_is_known)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:18.123456789Z\"," JSON_CLIENT
-			  "\"open\":\"unknown\",\"close\":null,\"reset_by\":null,"
+			  "\"open\":\"unknown\",\"close\":null,\"reset_by\":null,\"conn_state\":\"OTH\","
 			  "\"states\":[{\"state\":\"ESTABLISHED\",\"t_ns\":0}],"
 			  "\"handshake_ns\":null,\"lifetime_ns\":null,\"close_ns\":null,"
 			  JSON_NO_HANDOVER
@@ -464,7 +478,7 @@ TEST(test_output_conn_json_fin_wait2_handover_is_not_time_wait)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:19.710956789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,"
+			  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"S2\","
 			  JSON_ACTIVE_STATES
 			  "\"handshake_ns\":1500000,\"lifetime_ns\":412500000,\"close_ns\":500000,"
 			  "\"time_wait\":false,\"handover\":\"FIN_WAIT2\","
@@ -480,7 +494,7 @@ TEST(test_output_conn_json_unknown_owner_is_null)
 	struct rec r = active_close();
 
 	r.c.flags &= ~TW_CONN_OWNER_KNOWN;
-	CHECK_HAS(json_of(&r), ",\"rport\":80,\"pid\":null,\"tid\":null,\"comm\":null,"
+	CHECK_HAS(json_of(&r), ",\"rport\":80,\"community_id\":\"" CLIENT_CID "\",\"pid\":null,\"tid\":null,\"comm\":null,"
 				  "\"open\":\"active\",");
 }
 
@@ -507,9 +521,21 @@ TEST(test_output_conn_json_ipv6_without_brackets)
 	struct rec r = active_close();
 
 	set_ipv6(&r, db8_1, db8_2);
+	r.join.community_id = "1:TZebe/ybIXr8J9lX26/lqPRYGuk=";
 	CHECK_HAS(json_of(&r), ",\"sock\":4242,\"family\":\"ipv6\",\"laddr\":\"2001:db8::1\","
 				  "\"lport\":51000,\"raddr\":\"2001:db8::2\",\"rport\":443,"
-				  "\"pid\":1234,");
+				  "\"community_id\":\"1:TZebe/ybIXr8J9lX26/lqPRYGuk=\",\"pid\":1234,");
+}
+
+/* A connect() refused before the kernel chose its local port has no Community ID. */
+TEST(test_output_conn_json_community_id_not_known_is_null)
+{
+	struct rec r = refused();
+
+	r.c.ep.lport = 0;
+	r.join.community_id = NULL;
+	CHECK_HAS(json_of(&r), ",\"lport\":0,\"raddr\":\"10.0.0.2\",\"rport\":80,"
+				  "\"community_id\":null,\"pid\":1234,");
 }
 
 TEST(test_output_conn_json_truncated_and_tw_overflow)
@@ -523,7 +549,7 @@ TEST(test_output_conn_json_truncated_and_tw_overflow)
 	r.v.handover_hold_ns = -1;
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:19.710956789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,"
+			  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"SF\","
 			  JSON_ACTIVE_STATES
 			  "\"handshake_ns\":1500000,\"lifetime_ns\":412500000,\"close_ns\":500000,"
 			  "\"time_wait\":false,\"handover\":null,\"handover_hold_ns\":null,"
@@ -562,7 +588,7 @@ TEST(test_output_conn_json_appends_one_line)
 
 	strbuf_reset(&sb);
 	strbuf_adds(&sb, "before\n");
-	output_conn_json(&sb, &r.c, &r.v, TS_MONO, REAL_MINUS_MONO);
+	output_conn_json(&sb, &r.c, &r.v, &r.join, TS_MONO, REAL_MINUS_MONO);
 	CHECK_STARTS(sb.data, "before\n" JSON_TS);
 	nl = strchr(sb.data + strlen("before\n"), '\n');
 	CHECK(nl && nl[1] == '\0');
