@@ -36,11 +36,19 @@
 #define TIME_WAIT_NS (60 * NS_PER_SEC)
 
 static volatile sig_atomic_t exiting;
+/* SIGHUP with -o: reopen the file between two records (see trace()). */
+static volatile sig_atomic_t reopen_requested;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	exiting = 1;
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	reopen_requested = 1;
 }
 
 struct app {
@@ -257,6 +265,12 @@ static int trace(struct app *app)
 		release_pending(app, app->now_ns);
 		report_lost(app, &t);
 		sink_flush(&app->out);
+		if (reopen_requested) {
+			/* Records are written whole, so none is split across the two files. */
+			reopen_requested = 0;
+			if (sink_reopen(&app->out) == 0)
+				print_header(app);
+		}
 		if (deadline && timefmt_mono_now_ns() >= deadline)
 			break;
 	}
@@ -298,6 +312,7 @@ int main(int argc, char **argv)
 	 * must not fail the write; the loop sees `exiting` once it returns.
 	 */
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	struct sigaction hup = { .sa_handler = on_hangup, .sa_flags = SA_RESTART };
 	int rc;
 
 	switch (options_parse(&app.opt, argc, argv, stdout, stderr)) {
@@ -310,12 +325,22 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sink_init_stdout(&app.out);
+	if (app.opt.output) {
+		if (sink_open_file(&app.out, app.opt.output))
+			return 1;
+		sigaction(SIGHUP, &hup, NULL);
+	} else {
+		/* A hangup of the terminal ends tracing as SIGTERM does. */
+		sigaction(SIGHUP, &sa, NULL);
+		sink_init_stdout(&app.out);
+	}
 	conn_queue_init(&app.pending, LATE_RESET_GRACE_NS);
 	app.env.time_wait_ns = TIME_WAIT_NS;
 	app.env.fin_timeout_ns = read_fin_timeout_ns();
-	app.color = want_color();
+	app.color = !app.opt.output && want_color();
 	rc = trace(&app);
+	if (sink_close(&app.out) == SINK_FAILED)
+		rc = 1;
 	conn_queue_free(&app.pending);
 	strbuf_free(&app.line);
 	return rc;

@@ -27,6 +27,8 @@ static const char usage_text[] =
 	"                        and what happened\n"
 	"      --events          one line per state transition instead\n"
 	"  -j, --json            NDJSON instead of text\n"
+	"  -o, --output FILE     append records to FILE (created rw-r-----)\n"
+	"                        instead of standard output; SIGHUP reopens it\n"
 	"      --community-id-seed N\n"
 	"                        seed of the records' Community ID, 0 to 65535\n"
 	"                        (default 0); the same as the other tools' it joins\n"
@@ -47,6 +49,7 @@ static const char usage_text[] =
 	"  tcpwave                          every connection as it closes\n"
 	"  tcpwave -t                       ... with its whole timeline\n"
 	"  tcpwave -j >> conns.ndjson       ... as JSON, for a log pipeline\n"
+	"  tcpwave -j -o conns.ndjson       ... into a file that SIGHUP reopens\n"
 	"  tcpwave --events                 every transition, as it happens\n"
 	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n";
 
@@ -57,7 +60,7 @@ enum {
 	OPT_COMMUNITY_ID_SEED,
 };
 
-static const char short_options[] = ":jtd:vhV";
+static const char short_options[] = ":jto:d:vhV";
 static const struct option long_options[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "json", no_argument, NULL, 'j' },
@@ -66,6 +69,7 @@ static const struct option long_options[] = {
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "community-id-seed", required_argument, NULL, OPT_COMMUNITY_ID_SEED },
+	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -163,6 +167,11 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 				o->attach = ATTACH_CLASSIC;
 			else
 				return bad_value(err, "--attach", optarg, "auto, btf or classic");
+			break;
+		case 'o':
+			if (!optarg[0])
+				return bad_value(err, "--output", optarg, "a file name");
+			o->output = optarg;
 			break;
 		case OPT_COMMUNITY_ID_SEED:
 			if (options_parse_u64(optarg, 0, UINT16_MAX, &v))

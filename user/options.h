@@ -22,6 +22,7 @@ struct options {
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
 	uint16_t community_id_seed; /* --community-id-seed: the Community ID's seed */
+	const char *output; /* -o: append records to this file; NULL: standard output */
 };
 
 enum options_result {

@@ -46,6 +46,7 @@ TEST(test_options_defaults)
 	CHECK_INT(o.ringbuf_kb, 8192);
 	CHECK_INT(o.attach, ATTACH_AUTO);
 	CHECK_INT(o.community_id_seed, 0);
+	CHECK(o.output == NULL);
 	CHECK_STR(out_text, "");
 	CHECK_STR(err_text, "");
 }
@@ -184,6 +185,29 @@ TEST(test_options_rejects_bad_community_id_seeds)
 	CHECK_STR(err_text, BAD_SEED(""));
 	CHECK_INT(PARSE(&o, "--community-id-seed"), OPTIONS_USAGE);
 	CHECK_STR(err_text, "tcpwave: --community-id-seed: needs a value\n");
+}
+
+TEST(test_options_output_file)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-o", "/var/log/tcpwave/tcpwave.json"), OPTIONS_RUN);
+	CHECK_STR(o.output, "/var/log/tcpwave/tcpwave.json");
+	CHECK_INT(PARSE(&o, "-jo", "out.json"), OPTIONS_RUN);
+	CHECK_STR(o.output, "out.json");
+	CHECK_INT(o.json, 1);
+	CHECK_INT(PARSE(&o, "--output=x"), OPTIONS_RUN);
+	CHECK_STR(o.output, "x");
+}
+
+TEST(test_options_rejects_an_empty_or_missing_output_file)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--output="), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --output: invalid value '': expected a file name\n");
+	CHECK_INT(PARSE(&o, "-o"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: -o: needs a value\n");
 }
 
 TEST(test_options_rejects_unknown_attach_mode)
