@@ -3,7 +3,6 @@
 Each test makes its connections in a namespace of its own and looks only at
 the records of that namespace; the file also gets every other connection on
 the host."""
-import json
 import os
 import select
 import shutil
@@ -12,7 +11,7 @@ import stat
 import tempfile
 import time
 
-from harness import Peer, Tracer, check, check_eq, test
+from harness import Peer, Tracer, check, check_eq, parse_record, test
 from netns import Netns
 
 WAIT_S = 10
@@ -26,19 +25,11 @@ def wait_until(cond, what):
 
 
 def records_in(path, netns):
-    """Every line of the file parsed (a partial line fails), those of netns kept."""
+    """Every line of the file as a record (a partial line fails), those of netns kept."""
     with open(path) as f:
         text = f.read()
     check(text == "" or text.endswith("\n"), "%s ends with a whole line: %r" % (path, text[-200:]))
-    out = []
-    for line in text.splitlines():
-        try:
-            r = json.loads(line)
-        except ValueError:
-            raise AssertionError("%s has a line that is not JSON: %r" % (path, line))
-        if r.get("netns") == netns:
-            out.append(r)
-    return out
+    return [r for r in map(parse_record, text.splitlines()) if r.get("netns") == netns]
 
 
 def ends(records):
