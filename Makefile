@@ -6,6 +6,7 @@ BPFTOOL ?= bpftool
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
@@ -56,7 +57,8 @@ help:
 	@echo "make deps       install the Debian/Ubuntu packages the build and tests need"
 	@echo "make run        deps + build + trace (as root); ARGS='--json' passes options"
 	@echo "make test       unit tests, then end-to-end tests (root)"
-	@echo "make install    install tcpwave to \$$(DESTDIR)\$$(PREFIX)/sbin"
+	@echo "make install    install tcpwave to \$$(DESTDIR)\$$(PREFIX)/sbin, its man page to"
+	@echo "                \$$(DESTDIR)\$$(MANDIR)/man8 (MANDIR: \$$(PREFIX)/share/man)"
 	@echo "make vmlinux    regenerate $(VMLINUX) from this kernel's BTF"
 	@echo "make clean      remove build products"
 	@echo "V=1 shows commands; SANITIZE=1 builds with ASan and UBSan"
@@ -112,6 +114,7 @@ deps:
 
 install: tcpwave
 	install -D -m 0755 tcpwave $(DESTDIR)$(PREFIX)/sbin/tcpwave
+	install -D -m 0644 docs/tcpwave.8 $(DESTDIR)$(MANDIR)/man8/tcpwave.8
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX))
