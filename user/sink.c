@@ -79,13 +79,15 @@ int sink_reopen(struct sink *s)
 		return 0;
 	f = open_append(s->path, &err);
 	if (!f) {
-		fprintf(stderr, "tcpwave: cannot reopen %s: %s; still writing to the file it had open\n",
+		fprintf(stderr,
+			"tcpwave: cannot reopen %s: %s; still writing to the file it had open\n",
 			s->path, strerror(-err));
 		return err;
 	}
 	/* The flush above wrote everything; a failure now is one the kernel deferred (NFS). */
 	if (fclose(s->f) != 0)
-		fprintf(stderr, "tcpwave: closing the previous %s: %s; records may be missing there\n",
+		fprintf(stderr,
+			"tcpwave: closing the previous %s: %s; records may be missing there\n",
 			s->path, strerror(errno));
 	s->f = f;
 	return 0;

@@ -35,8 +35,8 @@ static bool entered_any(const struct tw_conn *c, unsigned int mask)
 
 #define BIT(s) (1u << (s))
 /* Every state after the handshake: ESTABLISHED may be cut from a truncated timeline. */
-#define AFTER_HANDSHAKE                                                                            \
-	(BIT(TW_ESTABLISHED) | BIT(TW_FIN_WAIT1) | BIT(TW_FIN_WAIT2) | BIT(TW_CLOSE_WAIT) |        \
+#define AFTER_HANDSHAKE                                                                     \
+	(BIT(TW_ESTABLISHED) | BIT(TW_FIN_WAIT1) | BIT(TW_FIN_WAIT2) | BIT(TW_CLOSE_WAIT) | \
 	 BIT(TW_LAST_ACK) | BIT(TW_CLOSING))
 /* The states we enter by sending our FIN: first (FIN_WAIT1, then on) or second (LAST_ACK). */
 #define OUR_FIN_SENT (BIT(TW_FIN_WAIT1) | BIT(TW_FIN_WAIT2) | BIT(TW_CLOSING) | BIT(TW_LAST_ACK))
@@ -141,11 +141,11 @@ enum zeek_state zeek_state_of(const struct tw_conn *c, const struct conn_verdict
 const char *zeek_state_name(enum zeek_state s)
 {
 	static const char *const names[ZEEK_STATE_MAX] = {
-		[ZEEK_S0] = "S0",     [ZEEK_S1] = "S1",	    [ZEEK_SF] = "SF",
-		[ZEEK_REJ] = "REJ",   [ZEEK_S2] = "S2",	    [ZEEK_S3] = "S3",
-		[ZEEK_RSTO] = "RSTO", [ZEEK_RSTR] = "RSTR", [ZEEK_RSTOS0] = "RSTOS0",
-		[ZEEK_RSTRH] = "RSTRH", [ZEEK_SH] = "SH",   [ZEEK_SHR] = "SHR",
-		[ZEEK_OTH] = "OTH",
+	    [ZEEK_S0] = "S0",	    [ZEEK_S1] = "S1",	  [ZEEK_SF] = "SF",
+	    [ZEEK_REJ] = "REJ",	    [ZEEK_S2] = "S2",	  [ZEEK_S3] = "S3",
+	    [ZEEK_RSTO] = "RSTO",   [ZEEK_RSTR] = "RSTR", [ZEEK_RSTOS0] = "RSTOS0",
+	    [ZEEK_RSTRH] = "RSTRH", [ZEEK_SH] = "SH",	  [ZEEK_SHR] = "SHR",
+	    [ZEEK_OTH] = "OTH",
 	};
 
 	return (unsigned int)s < ZEEK_STATE_MAX ? names[s] : "OTH";

@@ -11,19 +11,19 @@
 #include "conn.h"
 
 enum zeek_state {
-	ZEEK_S0, /* connection attempt, no reply */
-	ZEEK_S1, /* established, not closed */
-	ZEEK_SF, /* established, and both sides sent a FIN */
-	ZEEK_REJ, /* attempt rejected: the responder answered the SYN with a RST */
-	ZEEK_S2, /* established, the originator's FIN but none from the responder */
-	ZEEK_S3, /* established, the responder's FIN but none from the originator */
-	ZEEK_RSTO, /* the originator sent a RST */
-	ZEEK_RSTR, /* the responder sent a RST */
+	ZEEK_S0,     /* connection attempt, no reply */
+	ZEEK_S1,     /* established, not closed */
+	ZEEK_SF,     /* established, and both sides sent a FIN */
+	ZEEK_REJ,    /* attempt rejected: the responder answered the SYN with a RST */
+	ZEEK_S2,     /* established, the originator's FIN but none from the responder */
+	ZEEK_S3,     /* established, the responder's FIN but none from the originator */
+	ZEEK_RSTO,   /* the originator sent a RST */
+	ZEEK_RSTR,   /* the responder sent a RST */
 	ZEEK_RSTOS0, /* the originator sent a SYN, then a RST; no SYN-ACK */
-	ZEEK_RSTRH, /* the responder sent a SYN-ACK, then a RST; no SYN seen */
-	ZEEK_SH, /* the originator sent a SYN, then a FIN; no SYN-ACK */
-	ZEEK_SHR, /* the responder sent a SYN-ACK, then a FIN; no SYN seen */
-	ZEEK_OTH, /* no SYN seen: the connection was already open */
+	ZEEK_RSTRH,  /* the responder sent a SYN-ACK, then a RST; no SYN seen */
+	ZEEK_SH,     /* the originator sent a SYN, then a FIN; no SYN-ACK */
+	ZEEK_SHR,    /* the responder sent a SYN-ACK, then a FIN; no SYN seen */
+	ZEEK_OTH,    /* no SYN seen: the connection was already open */
 	ZEEK_STATE_MAX,
 };
 
