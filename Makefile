@@ -47,7 +47,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean deps run test unit e2e install vmlinux help check-arch
+.PHONY: all bench clean deps run test unit e2e install vmlinux help check-arch
 .DELETE_ON_ERROR:
 
 all: tcpwave
@@ -57,6 +57,7 @@ help:
 	@echo "make deps       install the Debian/Ubuntu packages the build and tests need"
 	@echo "make run        deps + build + trace (as root); ARGS='--json' passes options"
 	@echo "make test       unit tests, then end-to-end tests (root)"
+	@echo "make bench      throughput of a connection churn, untraced and traced (root)"
 	@echo "make install    install tcpwave to \$$(DESTDIR)\$$(PREFIX)/sbin, its man page to"
 	@echo "                \$$(DESTDIR)\$$(MANDIR)/man8 (MANDIR: \$$(PREFIX)/share/man)"
 	@echo "make vmlinux    regenerate $(VMLINUX) from this kernel's BTF"
@@ -71,7 +72,7 @@ check-arch:
 $(OUTPUT) $(OUTPUT)/unit:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/tcpwave.bpf.o: bpf/tcpwave.bpf.c bpf/tcpwave.h | check-arch $(OUTPUT)
+$(OUTPUT)/tcpwave.bpf.o: bpf/tcpwave.bpf.c $(wildcard bpf/*.h) | check-arch $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf \
 		$(LIBBPF_CFLAGS) -Wall -Werror -c $< -o $@
@@ -105,6 +106,14 @@ unit: $(OUTPUT)/unit-tests
 # (with the reason) when they cannot, except under CI=true where they must run.
 test: tcpwave $(OUTPUT)/unit-tests
 	$(Q)tests/run
+
+# Benchmarks are not tests: they report numbers. BENCH_ARGS='--rounds 9'.
+bench: tcpwave $(OUTPUT)/churn
+	$(Q)python3 bench/run.py $(BENCH_ARGS)
+
+$(OUTPUT)/churn: bench/churn.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
 
 run: deps tcpwave
 	./tcpwave $(ARGS)

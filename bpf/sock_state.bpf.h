@@ -66,12 +66,15 @@ static __always_inline void carry_endpoints(struct tw_endpoints *now, struct tw_
  */
 static __always_inline void take_current_as_owner(struct tw_conn *c)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	__u64 id;
+	__u64 id = bpf_get_current_pid_tgid();
 
-	if ((c->flags & TW_CONN_OWNER_KNOWN) && (BPF_CORE_READ(task, flags) & PF_KTHREAD))
-		return;
-	id = bpf_get_current_pid_tgid();
+	if (c->flags & TW_CONN_OWNER_KNOWN) {
+		struct task_struct *task = (void *)bpf_get_current_task();
+
+		/* The same thread again (connect, then close): nothing to copy. */
+		if (c->owner.pid == (__u32)id || (BPF_CORE_READ(task, flags) & PF_KTHREAD))
+			return;
+	}
 	c->owner.pid = (__u32)id;
 	c->owner.tgid = id >> 32;
 	bpf_get_current_comm(c->owner.comm, sizeof(c->owner.comm));
@@ -121,19 +124,20 @@ static __always_inline void timeline_add(struct tw_conn *c, __u8 state, __u64 ts
 
 /*
  * A new connection on this socket: the first one, or connect() again after
- * the last one closed. The socket's identity and owner carry over.
+ * the last one closed. The socket's identity, cgroup and owner carry over.
  */
 static __always_inline void timeline_begin(struct tw_sock_state *st, struct transition *t)
 {
 	struct tw_conn *c = &st->conn;
 	struct tw_owner owner = c->owner;
 	__u32 owner_known = c->flags & TW_CONN_OWNER_KNOWN;
-	__u64 cookie = c->cookie;
+	__u64 cookie = c->cookie, cgroup_id = c->cgroup_id;
 
 	/* A new connection's ports and addresses are its own (a reconnect picks anew). */
 	__builtin_memset(c, 0, sizeof(*c));
 	c->type = TW_REC_CONN;
 	c->cookie = cookie;
+	c->cgroup_id = cgroup_id;
 	c->owner = owner;
 	c->flags = owner_known;
 	c->first_old_state = t->old_state;
@@ -234,7 +238,7 @@ static __always_inline void emit_state_event(struct transition *t, struct tw_soc
 	e->ts_ns = t->ts_ns;
 	e->cookie = st->conn.cookie;
 	e->dur_ns = fresh ? 0 : t->ts_ns - st->state_start_ns;
-	e->cgroup_id = t->cgroup_id;
+	e->cgroup_id = st->conn.cgroup_id;
 	e->owner = st->conn.owner;
 	e->ep = t->ep;
 	bpf_ringbuf_submit(e, wakeup_flag());
@@ -258,6 +262,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	if (fresh) {
 		c->cookie = t->cookie ? t->cookie :
 					SYNTHETIC_ID_BASE + __sync_fetch_and_add(&next_synthetic_id, 1);
+		c->cgroup_id = t->cgroup_id;
 		timeline_begin(st, t);
 	} else if (st->emitted && t->old_state == TW_CLOSE) {
 		timeline_begin(st, t);
@@ -268,7 +273,6 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	timeline_add(c, t->new_state, t->ts_ns);
 	carry_endpoints(&t->ep, &c->ep);
 	c->netns = t->netns;
-	c->cgroup_id = t->cgroup_id;
 	claim_accept_owner(t, st);
 	if (t->process_ctx)
 		take_current_as_owner(c);

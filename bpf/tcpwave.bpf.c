@@ -134,6 +134,14 @@ static __always_inline struct tw_sock_state *classic_state(const void *sk, int *
 	return bpf_map_lookup_elem(&sock_table, &key);
 }
 
+/* The cgroup a socket was created in (sk_cgrp_data, set once by sk_alloc()). */
+static __always_inline __u64 socket_cgroup_id(const struct sock *sk)
+{
+	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return 0;
+	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+}
+
 /* Sockets that have socket storage; not timewait or request sockets. */
 static __always_inline int is_full_socket(const struct sock *sk)
 {
@@ -157,7 +165,6 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 	t.ts_ns = bpf_ktime_get_ns();
 	t.old_state = oldstate;
 	t.new_state = newstate;
-	t.cookie = bpf_get_socket_cookie((void *)sk);
 	/*
 	 * Process context on the owner's behalf is exactly when the socket is
 	 * locked by a task (lock_sock(): connect, close, shutdown, backlog
@@ -166,8 +173,6 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 	 */
 	t.process_ctx = sk->sk_lock.owned != 0;
 	t.netns = sk->__sk_common.skc_net.net->ns.inum;
-	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
-		t.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 	t.ep.family = sk->__sk_common.skc_family;
 	t.ep.lport = sk->__sk_common.skc_num;
 	t.ep.rport = bpf_ntohs(sk->__sk_common.skc_dport);
@@ -180,8 +185,13 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 	}
 
 	st = btf_state(sk, &fresh);
-	if (st)
-		on_transition(&t, st, fresh);
+	if (!st)
+		return 0;
+	if (fresh) {
+		t.cookie = bpf_get_socket_cookie((void *)sk);
+		t.cgroup_id = socket_cgroup_id(sk);
+	}
+	on_transition(&t, st, fresh);
 	return 0;
 }
 
@@ -200,12 +210,8 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 	t.ts_ns = bpf_ktime_get_ns();
 	t.old_state = ctx->oldstate;
 	t.new_state = ctx->newstate;
-	/* No cookie helper here: read the field, assigned if anyone asked for it. */
-	t.cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	t.process_ctx = BPF_CORE_READ(sk, sk_lock.owned) != 0;
 	t.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
-		t.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 	t.ep.family = ctx->family;
 	t.ep.lport = ctx->sport;
 	t.ep.rport = ctx->dport;
@@ -221,6 +227,11 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 	st = classic_state(sk, &fresh);
 	if (!st)
 		return 0;
+	if (fresh) {
+		/* No cookie helper here: read the field, assigned if anyone asked for it. */
+		t.cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+		t.cgroup_id = socket_cgroup_id(sk);
+	}
 	on_transition(&t, st, fresh);
 	if (t.new_state == TW_CLOSE) {
 		__u64 key = (__u64)sk;

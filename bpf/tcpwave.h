@@ -207,6 +207,13 @@ enum tw_counter {
 	TW_CNT_LOST = 0, /* ring buffer full: a record could not be reserved */
 	TW_CNT_ACCEPT_DROPPED, /* accept owner table full: an owner was not recorded */
 	TW_CNT_SOCK_DROPPED, /* classic mode socket table full: socket tracked without state */
+	/*
+	 * Not counted by the BPF side: runs of our programs the kernel skipped
+	 * because the program was already running on that CPU (an interrupt's
+	 * softirq nested in it), each a transition, retransmit or reset never
+	 * seen. The loader reads them from bpf_prog_info.recursion_misses.
+	 */
+	TW_CNT_MISSED,
 	TW_CNT_MAX,
 };
 

@@ -294,12 +294,21 @@ int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 	__u32 key;
 	int i, fd = bpf_map__fd(t->skel->maps.counters);
 
-	for (key = 0; key < TW_CNT_MAX; key++) {
+	for (key = 0; key < TW_CNT_MISSED; key++) {
 		out[key] = 0;
 		if (bpf_map_lookup_elem(fd, &key, percpu))
 			return -errno;
 		for (i = 0; i < t->ncpus; i++)
 			out[key] += percpu[i];
+	}
+	out[TW_CNT_MISSED] = 0;
+	for (i = 0; i < (int)(sizeof(t->progs) / sizeof(t->progs[0])); i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (t->progs[i] &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(t->progs[i]), &info, &len))
+			out[TW_CNT_MISSED] += info.recursion_misses;
 	}
 	return 0;
 }

@@ -17,6 +17,7 @@
 #define RINGBUF_KB_MIN 4
 #define RINGBUF_KB_MAX (1024 * 1024)
 #define SECONDS_MAX (366.0 * 24 * 3600)
+#define SLOW_MS_MAX (366ull * 24 * 3600 * 1000)
 
 static const char usage_text[] =
 	"Usage: tcpwave [OPTIONS]\n"
@@ -32,6 +33,26 @@ static const char usage_text[] =
 	"      --community-id-seed N\n"
 	"                        seed of the records' Community ID, 0 to 65535\n"
 	"                        (default 0); the same as the other tools' it joins\n"
+	"\n"
+	"Slow connections (each record says what held it up):\n"
+	"      --slow-close MS   only connections whose close took MS or longer\n"
+	"      --slow-handshake MS\n"
+	"                        only connections whose handshake took MS or longer;\n"
+	"                        with --slow-close, those slow in either\n"
+	"      --no-fin-wait2-hold\n"
+	"                        print a connection closed before its peer's FIN at\n"
+	"                        once, without waiting for a peer on this host to\n"
+	"                        show how long its close took\n"
+	"\n"
+	"Summaries:\n"
+	"  -s, --summary         at exit, a summary: counts by open and close type,\n"
+	"                        histograms of handshake, lifetime and close times,\n"
+	"                        the top slow closers, TIME_WAIT and CLOSE_WAIT now\n"
+	"      --interval SEC    print the summary every SEC seconds, each one\n"
+	"                        covering its interval; write --prom-file as often\n"
+	"      --prom-file PATH  write Prometheus metrics to PATH every interval\n"
+	"                        (default 15 s) and at exit, for node_exporter's\n"
+	"                        textfile collector\n"
 	"\n"
 	"Tracing:\n"
 	"  -d, --duration SEC    stop after SEC seconds (decimals allowed)\n"
@@ -50,6 +71,10 @@ static const char usage_text[] =
 	"  tcpwave -t                       ... with its whole timeline\n"
 	"  tcpwave -j >> conns.ndjson       ... as JSON, for a log pipeline\n"
 	"  tcpwave -j -o conns.ndjson       ... into a file that SIGHUP reopens\n"
+	"  tcpwave --slow-close 1000        closes that took a second or more, and why\n"
+	"  tcpwave -s --interval 10         every connection; a summary every 10 s\n"
+	"  tcpwave -j --prom-file /var/lib/prometheus/node-exporter/tcpwave.prom\n"
+	"                                   JSON, and metrics for node_exporter\n"
 	"  tcpwave --events                 every transition, as it happens\n"
 	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n";
 
@@ -58,9 +83,14 @@ enum {
 	OPT_RINGBUF_KB,
 	OPT_ATTACH,
 	OPT_COMMUNITY_ID_SEED,
+	OPT_SLOW_CLOSE,
+	OPT_SLOW_HANDSHAKE,
+	OPT_NO_FIN_WAIT2_HOLD,
+	OPT_INTERVAL,
+	OPT_PROM_FILE,
 };
 
-static const char short_options[] = ":jto:d:vhV";
+static const char short_options[] = ":jto:sd:vhV";
 static const struct option long_options[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "json", no_argument, NULL, 'j' },
@@ -70,6 +100,12 @@ static const struct option long_options[] = {
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "community-id-seed", required_argument, NULL, OPT_COMMUNITY_ID_SEED },
 	{ "output", required_argument, NULL, 'o' },
+	{ "slow-close", required_argument, NULL, OPT_SLOW_CLOSE },
+	{ "slow-handshake", required_argument, NULL, OPT_SLOW_HANDSHAKE },
+	{ "no-fin-wait2-hold", no_argument, NULL, OPT_NO_FIN_WAIT2_HOLD },
+	{ "summary", no_argument, NULL, 's' },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "prom-file", required_argument, NULL, OPT_PROM_FILE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -123,6 +159,27 @@ static enum options_result bad_value(FILE *err, const char *opt, const char *val
 	return OPTIONS_USAGE;
 }
 
+/* --slow-close and --slow-handshake: milliseconds into ns. */
+static int parse_slow_ms(const char *s, int64_t *ns)
+{
+	uint64_t ms;
+	int err = options_parse_u64(s, 0, SLOW_MS_MAX, &ms);
+
+	if (!err)
+		*ns = (int64_t)(ms * 1000000);
+	return err;
+}
+
+/* Options that shape connection records, which --events does not print. */
+static const char *record_option(const struct options *o)
+{
+	if (o->slow_close_ns >= 0)
+		return "--slow-close";
+	if (o->slow_handshake_ns >= 0)
+		return "--slow-handshake";
+	return o->no_fin_wait2_hold ? "--no-fin-wait2-hold" : NULL;
+}
+
 enum options_result options_parse(struct options *o, int argc, char **argv, FILE *out, FILE *err)
 {
 	uint64_t v;
@@ -131,6 +188,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_kb = RINGBUF_KB_DEFAULT;
 	o->attach = ATTACH_AUTO;
+	o->slow_close_ns = o->slow_handshake_ns = -1;
 
 	/* 0 resets getopt fully: a cluster a previous call stopped in ("-hj") is dropped. */
 	optind = 0;
@@ -179,6 +237,33 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 						 "a number from 0 to 65535");
 			o->community_id_seed = (uint16_t)v;
 			break;
+		case OPT_SLOW_CLOSE:
+			if (parse_slow_ms(optarg, &o->slow_close_ns))
+				return bad_value(err, "--slow-close", optarg,
+						 "milliseconds, from 0 to 31622400000 (a year)");
+			break;
+		case OPT_SLOW_HANDSHAKE:
+			if (parse_slow_ms(optarg, &o->slow_handshake_ns))
+				return bad_value(err, "--slow-handshake", optarg,
+						 "milliseconds, from 0 to 31622400000 (a year)");
+			break;
+		case OPT_NO_FIN_WAIT2_HOLD:
+			o->no_fin_wait2_hold = true;
+			break;
+		case 's':
+			o->summary = true;
+			break;
+		case OPT_INTERVAL:
+			if (options_parse_seconds(optarg, &o->interval_ns) ||
+			    o->interval_ns < OPTIONS_INTERVAL_MIN_NS)
+				return bad_value(err, "--interval", optarg,
+						 "seconds, from 0.1 to a year");
+			break;
+		case OPT_PROM_FILE:
+			if (!optarg[0])
+				return bad_value(err, "--prom-file", optarg, "a file name");
+			o->prom_file = optarg;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -205,6 +290,19 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	if (o->timeline && (o->json || o->events)) {
 		fprintf(err, "tcpwave: --timeline: cannot be combined with %s\n",
 			o->json ? "--json" : "--events");
+		return OPTIONS_USAGE;
+	}
+	if (o->events && record_option(o)) {
+		fprintf(err, "tcpwave: %s: cannot be combined with --events\n", record_option(o));
+		return OPTIONS_USAGE;
+	}
+	if (o->events && (o->summary || o->interval_ns || o->prom_file)) {
+		fprintf(err, "tcpwave: %s: summarises connections, not --events\n",
+			o->summary ? "--summary" : o->prom_file ? "--prom-file" : "--interval");
+		return OPTIONS_USAGE;
+	}
+	if (o->interval_ns && !o->summary && !o->prom_file) {
+		fprintf(err, "tcpwave: --interval: needs --summary or --prom-file\n");
 		return OPTIONS_USAGE;
 	}
 	if (optind < argc) {

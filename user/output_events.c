@@ -63,9 +63,11 @@ void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
 	strbuf_adds(sb, "}\n");
 }
 
-void output_lost_json(struct strbuf *sb, int64_t unix_ns, uint64_t count, uint64_t total)
+void output_lost_json(struct strbuf *sb, int64_t unix_ns, const char *reason, uint64_t count,
+		      uint64_t total)
 {
 	strbuf_adds(sb, "{\"type\":\"lost\",\"ts\":\"");
 	timefmt_rfc3339(sb, unix_ns);
-	strbuf_addf(sb, "\",\"count\":%" PRIu64 ",\"total\":%" PRIu64 "}\n", count, total);
+	strbuf_addf(sb, "\",\"reason\":\"%s\",\"count\":%" PRIu64 ",\"total\":%" PRIu64 "}\n",
+		    reason, count, total);
 }

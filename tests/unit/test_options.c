@@ -398,3 +398,50 @@ TEST(test_options_parse_seconds_rejects_out_of_range)
 	CHECK_INT(options_parse_seconds("0.0000000001", &ns), -ERANGE);
 	CHECK_INT(ns, 42);
 }
+
+TEST(test_options_slow_thresholds_in_milliseconds)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, NULL), OPTIONS_RUN);
+	CHECK_INT(o.slow_close_ns, -1);
+	CHECK_INT(o.slow_handshake_ns, -1);
+	CHECK_INT(o.no_fin_wait2_hold, 0);
+	CHECK_INT(PARSE(&o, "--slow-close", "1500", "--slow-handshake", "0", "--no-fin-wait2-hold"),
+		  OPTIONS_RUN);
+	CHECK_INT(o.slow_close_ns, 1500000000);
+	CHECK_INT(o.slow_handshake_ns, 0);
+	CHECK_INT(o.no_fin_wait2_hold, 1);
+	CHECK_INT(PARSE(&o, "--slow-close=31622400000", "-t"), OPTIONS_RUN);
+	CHECK_INT(o.slow_close_ns, 31622400000ll * 1000000);
+	CHECK_INT(o.slow_handshake_ns, -1);
+}
+
+TEST(test_options_rejects_bad_slow_thresholds)
+{
+	static const char *const bad[] = { "-1", "1.5", "", "1s", "31622400001",
+					   "99999999999999999999999" };
+	struct options o;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_INT(PARSE(&o, "--slow-close", (char *)bad[i]), OPTIONS_USAGE);
+		CHECK(strstr(err_text, "tcpwave: --slow-close: invalid value") == err_text);
+		CHECK_INT(PARSE(&o, "--slow-handshake", (char *)bad[i]), OPTIONS_USAGE);
+		CHECK(strstr(err_text, "tcpwave: --slow-handshake: invalid value") == err_text);
+	}
+	CHECK_STR(err_text, "tcpwave: --slow-handshake: invalid value '99999999999999999999999': "
+			    "expected milliseconds, from 0 to 31622400000 (a year)\n");
+}
+
+TEST(test_options_connection_record_options_need_connection_records)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--events", "--slow-close", "10"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --slow-close: cannot be combined with --events\n");
+	CHECK_INT(PARSE(&o, "--slow-handshake", "10", "--events"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --slow-handshake: cannot be combined with --events\n");
+	CHECK_INT(PARSE(&o, "--events", "--no-fin-wait2-hold"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --no-fin-wait2-hold: cannot be combined with --events\n");
+}

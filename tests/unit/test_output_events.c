@@ -208,7 +208,7 @@ TEST(test_output_event_text_ipv6_in_brackets)
 TEST(test_output_lost_json)
 {
 	strbuf_reset(&sb);
-	output_lost_json(&sb, 1700000000123456789ll, 3, 10);
+	output_lost_json(&sb, 1700000000123456789ll, "ring_buffer_full", 3, 10);
 	CHECK_STR(sb.data, "{\"type\":\"lost\",\"ts\":\"2023-11-14T22:13:20.123456789Z\","
-			   "\"count\":3,\"total\":10}\n");
+			   "\"reason\":\"ring_buffer_full\",\"count\":3,\"total\":10}\n");
 }
