@@ -47,11 +47,13 @@ static bool entered_any(const struct tw_conn *c, unsigned int mask)
  * A RST goes to whoever the verdict says reset the connection: the first
  * RST. The kernel fires tcp_receive_reset also when it aborts a connection
  * itself after sending a RST (data after shutdown), so both flags can be
- * set with only our RST on the wire.
+ * set with only our RST on the wire. After a FIN_WAIT2 hand-over, what the
+ * peer's record showed of its end (fin_wait2_end) counts as seen: the
+ * peer's FIN or RST, or our timewait socket's RST.
  */
 static enum endpoint local_endpoint(const struct tw_conn *c, const struct conn_verdict *v)
 {
-	if (v->reset_by == CONN_RESET_LOCAL)
+	if (v->reset_by == CONN_RESET_LOCAL || v->fin_wait2_end == CONN_FW2_LOCAL_RESET)
 		return EP_RESET;
 	if (entered_any(c, OUR_FIN_SENT))
 		return EP_CLOSED;
@@ -64,10 +66,10 @@ static enum endpoint local_endpoint(const struct tw_conn *c, const struct conn_v
 
 static enum endpoint peer_endpoint(const struct tw_conn *c, const struct conn_verdict *v)
 {
-	if (v->reset_by == CONN_RESET_PEER)
+	if (v->reset_by == CONN_RESET_PEER || v->fin_wait2_end == CONN_FW2_PEER_RESET)
 		return EP_RESET;
 	if ((c->flags & TW_CONN_PEER_FIN) || entered_any(c, PEER_FIN_RECEIVED) ||
-	    v->end == CONN_END_TIME_WAIT)
+	    v->end == CONN_END_TIME_WAIT || v->fin_wait2_end == CONN_FW2_PEER_FIN)
 		return EP_CLOSED;
 	if (v->open == CONN_OPEN_UNKNOWN)
 		return EP_PARTIAL;

@@ -15,6 +15,9 @@ from netfilter import SYN, Drop
 from netns import Netns
 
 TRACER_ARGS = ("--json", "--ringbuf-kb", "32768")
+# Records of orphans leave at their FIN_WAIT2 hand-over, as for a peer on
+# another host; test_conn_state_once_the_peers_fin_is_learned covers the hold.
+NO_HOLD_ARGS = TRACER_ARGS + ("--no-fin-wait2-hold",)
 
 
 def record(records, lport, rport):
@@ -38,6 +41,16 @@ def wait_for_record(tracer, netns, lport, rport):
         if (r.get("type"), r.get("netns"), r.get("lport"), r.get("rport")) == \
                 ("conn", netns, lport, rport):
             return r
+
+
+def wait_for_fin_wait2_handover(sc, lport):
+    """Wait until a timewait socket holds lport in FIN_WAIT2 (ss shows it), so
+    that the peer's FIN reaches the timewait socket, not the traced one."""
+    deadline = time.monotonic() + STATE_TIMEOUT_S
+    while not sc.ns.run(["ss", "-Htn", "state", "fin-wait-2", "( sport = :%d )" % lport]):
+        check(time.monotonic() < deadline, "port %d in FIN_WAIT2 within %d s"
+              % (lport, STATE_TIMEOUT_S))
+        time.sleep(0.01)
 
 
 def check_end(r, what, close, conn_state):
@@ -78,7 +91,7 @@ def client_gives_up_connecting(sc):
 
 @test
 def test_conn_state_for_each_close_class_on_both_ends():
-    with Scenario("ipv4", TRACER_ARGS) as sc:
+    with Scenario("ipv4", NO_HOLD_ARGS) as sc:
         refused = close_paths.refused_connect(sc)
         client_abort = close_paths.abort(sc, "client")
         server_abort = close_paths.abort(sc, "server")
@@ -118,6 +131,23 @@ def test_conn_state_for_each_close_class_on_both_ends():
 
 
 @test
+def test_conn_state_once_the_peers_fin_is_learned():
+    """The client closes first; tcpwave holds its record until the server's
+    shows the server's FIN, and then both FINs are known: SF on both ends."""
+    with Scenario("ipv4", TRACER_ARGS) as sc:
+        port, cport = sc.establish()
+        sc.client.do("close")
+        sc.server.do("recv_eof")
+        wait_for_fin_wait2_handover(sc, cport)
+        sc.server.do("close")
+        sc.wait_for(cport, port, "FIN_WAIT2", "CLOSE")
+        sc.wait_for(port, cport, "LAST_ACK", "CLOSE")
+        records = sc.stop()
+    check_pair(records, port, cport, "client closes first", ("active", "SF"), ("passive", "SF"))
+    check_eq(record(records, cport, port)["fin_wait2_end"], "peer_fin", "client fin_wait2_end")
+
+
+@test
 def test_conn_state_of_a_connection_open_before_tracing():
     """Who sent the SYN is not known: SF where both FINs were seen, else OTH."""
     with Netns() as ns:
@@ -127,7 +157,7 @@ def test_conn_state_of_a_connection_open_before_tracing():
             port = int(server.do("listen", "ipv4"))
             cport = int(client.do("connect", "ipv4", port))
             server.do("accept")
-            tracer = Tracer(*TRACER_ARGS).start()
+            tracer = Tracer(*NO_HOLD_ARGS).start()
             # As in client_closes_first: the client's record leaves before the server's FIN.
             client.do("close")
             c = wait_for_record(tracer, ns.inode, cport, port)

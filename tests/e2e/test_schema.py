@@ -56,6 +56,8 @@ CONN_BREAKAGES = [
     ("a negative duration", lambda r: r.update(lifetime_ns=-1), "lifetime_ns"),
     ("a timestamp without nanoseconds", lambda r: r.update(ts=r["ts"][:19] + "Z"), "ts"),
     ("no retrans.fin", lambda r: r["retrans"].pop("fin"), "retrans"),
+    ("an unknown FIN_WAIT2 end", lambda r: r.update(fin_wait2_end="closed"), "fin_wait2_end"),
+    ("a diagnosis that is a string", lambda r: r.update(diagnosis="slow"), "diagnosis"),
     ("an unknown type", lambda r: r.update(type="connection"), "(record)"),
 ]
 STATE_BREAKAGES = [

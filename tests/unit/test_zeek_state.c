@@ -112,6 +112,40 @@ TEST(test_zeek_state_fin_wait2_handover_is_s3_for_the_responder)
 	CHECK_STR(classify(&c), "active/S3");
 }
 
+/*
+ * A hand-over whose end tcpwave learned from the peer's record on this host
+ * (handover_wait.c): the wire saw what that end says.
+ */
+static const char *classify_fin_wait2_end(struct tw_conn *c, enum conn_fin_wait2_end end)
+{
+	static char out[64];
+	struct conn_verdict v;
+
+	conn_classify(c, &env, &v);
+	conn_end_fin_wait2(&v, end, 5 * MS);
+	snprintf(out, sizeof(out), "%s/%s", conn_close_name(v.close),
+		 zeek_state_name(zeek_state_of(c, &v)));
+	return out;
+}
+
+TEST(test_zeek_state_fin_wait2_handover_with_a_learned_end)
+{
+	struct tw_conn client = CONN(TW_CLOSE, TW_CONN_ORPHAN, ACTIVE_OPEN, TW_FIN_WAIT1,
+				     TW_FIN_WAIT2, TW_CLOSE);
+	struct tw_conn server = CONN(TW_LISTEN, TW_CONN_ORPHAN, PASSIVE_OPEN, TW_FIN_WAIT1,
+				     TW_FIN_WAIT2, TW_CLOSE);
+
+	CHECK_STR(classify_fin_wait2_end(&client, CONN_FW2_PEER_FIN), "active/SF");
+	CHECK_STR(classify_fin_wait2_end(&server, CONN_FW2_PEER_FIN), "active/SF");
+	CHECK_STR(classify_fin_wait2_end(&client, CONN_FW2_PEER_RESET), "active/RSTR");
+	CHECK_STR(classify_fin_wait2_end(&server, CONN_FW2_PEER_RESET), "active/RSTO");
+	CHECK_STR(classify_fin_wait2_end(&client, CONN_FW2_LOCAL_RESET), "active/RSTO");
+	CHECK_STR(classify_fin_wait2_end(&server, CONN_FW2_LOCAL_RESET), "active/RSTR");
+	/* The kernel dropped it without a word, or tracing ended first. */
+	CHECK_STR(classify_fin_wait2_end(&client, CONN_FW2_TIMEOUT), "active/S2");
+	CHECK_STR(classify_fin_wait2_end(&server, CONN_FW2_WAITING), "active/S3");
+}
+
 /* Still in CLOSE_WAIT when tracing ended: only the peer's FIN so far. */
 TEST(test_zeek_state_still_in_close_wait_names_the_peers_fin)
 {
@@ -283,7 +317,8 @@ TEST(test_zeek_state_unknown_opener_otherwise_is_oth)
  * only mid-stream packets, beside one that sent a SYN, SYN-ACK, FIN or
  * RST. tcpwave's endpoint always sent its SYN or SYN-ACK when it saw the
  * opening, and when it did not, the code would depend on who opened. Try
- * every opening, a set of closings and every combination of close flags.
+ * every opening, a set of closings, every combination of close flags and
+ * every learned end of a FIN_WAIT2 hand-over.
  */
 TEST(test_zeek_state_never_gives_the_codes_of_one_sided_captures)
 {
@@ -319,6 +354,7 @@ TEST(test_zeek_state_never_gives_the_codes_of_one_sided_captures)
 				__u8 states[TW_STEPS_MAX] = { 0 };
 				struct conn_verdict v;
 				struct tw_conn c;
+				enum conn_fin_wait2_end end;
 				__u32 flags = 0;
 				int n = openings[o].n, i;
 				enum zeek_state z;
@@ -331,18 +367,22 @@ TEST(test_zeek_state_never_gives_the_codes_of_one_sided_captures)
 				for (i = 0; i < 4 && closings[k][i]; i++)
 					states[n++] = closings[k][i];
 				c = build(openings[o].first_old, flags, states, n);
-				conn_classify(&c, &env, &v);
-				z = zeek_state_of(&c, &v);
-				tried++;
-				if (z == ZEEK_RSTOS0 || z == ZEEK_RSTRH || z == ZEEK_SH ||
-				    z == ZEEK_SHR)
-					unit_fail(__FILE__, __LINE__,
-						  "opening %u, closing %u, flags %#x gave %s", o, k,
-						  flags, zeek_state_name(z));
+				for (end = CONN_FW2_NONE; end <= CONN_FW2_TIMEOUT; end++) {
+					conn_classify(&c, &env, &v);
+					conn_end_fin_wait2(&v, end, 5 * MS);
+					z = zeek_state_of(&c, &v);
+					tried++;
+					if (z == ZEEK_RSTOS0 || z == ZEEK_RSTRH || z == ZEEK_SH ||
+					    z == ZEEK_SHR)
+						unit_fail(__FILE__, __LINE__,
+							  "opening %u, closing %u, flags %#x, "
+							  "FIN_WAIT2 end %d gave %s",
+							  o, k, flags, end, zeek_state_name(z));
+				}
 			}
 		}
 	}
-	CHECK_INT(tried, 5 * 8 * 64);
+	CHECK_INT(tried, 5 * 8 * 64 * (CONN_FW2_TIMEOUT + 1));
 }
 
 TEST(test_zeek_state_names_as_zeek_logs_them)
