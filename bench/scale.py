@@ -113,7 +113,7 @@ def one_run(ns, n, traced, out_path):
     """Open and close n connections; returns figures measured on the way."""
     tracer = None
     if traced:
-        tracer = subprocess.Popen(os.environ.get("SCALE_WRAP", "").split() + [TCPWAVE, "--json"], stdout=open(out_path, "wb"),
+        tracer = subprocess.Popen([TCPWAVE, "--json"], stdout=open(out_path, "wb"),
                                   stderr=subprocess.PIPE)
         line = tracer.stderr.readline().decode()
         if "tracing" not in line:

@@ -80,12 +80,17 @@ struct {
 	__type(value, struct tw_accept_owner);
 } accept_owners SEC(".maps");
 
+static __always_inline void count_n(__u32 which, __u64 n)
+{
+	__u64 *total = bpf_map_lookup_elem(&counters, &which);
+
+	if (total)
+		*total += n;
+}
+
 static __always_inline void count(__u32 which)
 {
-	__u64 *n = bpf_map_lookup_elem(&counters, &which);
-
-	if (n)
-		*n += 1;
+	count_n(which, 1);
 }
 
 /* Wake userspace only once enough data waits; it also polls on a short timer. */
@@ -96,6 +101,7 @@ static __always_inline __u64 wakeup_flag(void)
 		       BPF_RB_NO_WAKEUP;
 }
 
+#include "filter.bpf.h"
 #include "sock_state.bpf.h"
 
 static __always_inline int is_tcp_family(__u16 family)
@@ -154,7 +160,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct transition t = {};
-	struct tw_sock_state *st;
+	struct tw_sock_state *st = NULL;
 	int fresh = 0;
 
 	/* SCTP and the MPTCP socket report here too; TCP subflows stay. */
@@ -184,7 +190,14 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 		BPF_CORE_READ_INTO(&t.ep.raddr, sk, __sk_common.skc_v6_daddr);
 	}
 
-	st = btf_state(sk, &fresh);
+	/* A socket the filters drop from its first transition gets no state, nor a cookie. */
+	if (filters & TW_F_TUPLE) {
+		st = btf_state(sk, NULL);
+		if (!st && filtered_untracked(&t))
+			return 0;
+	}
+	if (!st)
+		st = btf_state(sk, &fresh);
 	if (!st)
 		return 0;
 	if (fresh) {
@@ -200,7 +213,7 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	struct transition t = {};
 	const struct sock *sk = ctx->skaddr;
-	struct tw_sock_state *st;
+	struct tw_sock_state *st = NULL;
 	int fresh = 0;
 
 	if (ctx->protocol != IPPROTO_TCP || !is_tcp_family(ctx->family))
@@ -224,7 +237,13 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 		bpf_probe_read_kernel(t.ep.raddr, 16, ctx->daddr_v6);
 	}
 
-	st = classic_state(sk, &fresh);
+	if (filters & TW_F_TUPLE) {
+		st = classic_state(sk, NULL);
+		if (!st && filtered_untracked(&t))
+			return 0;
+	}
+	if (!st)
+		st = classic_state(sk, &fresh);
 	if (!st)
 		return 0;
 	if (fresh) {
@@ -383,6 +402,8 @@ int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
 			c.flags |= TW_CONN_OWNER_KNOWN;
 		}
 	}
+	if (filter_open_dropped(st->filter, &c, sk))
+		return 0;
 	note_counters(&c, sk);
 	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
 	return 0;
@@ -419,7 +440,7 @@ static __always_inline int record_accept_owner(long fd)
 		return 0;
 	sk = current_fd_sock(fd);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
-	    !is_tcp_family(BPF_CORE_READ(sk, __sk_common.skc_family)))
+	    !is_tcp_family(BPF_CORE_READ(sk, __sk_common.skc_family)) || filter_sock_dropped(sk))
 		return 0;
 	key = (__u64)sk;
 	id = bpf_get_current_pid_tgid();

@@ -70,6 +70,13 @@ static inline void json_add_u64_or_null(struct strbuf *sb, const char *key, bool
 	strbuf_addc(sb, ',');
 }
 
+/* Close a record: the comma after its last field becomes `}`, then a newline. */
+static inline void json_end_record(struct strbuf *sb)
+{
+	sb->data[sb->len - 1] = '}';
+	strbuf_addc(sb, '\n');
+}
+
 /*
  * Append text for a terminal: printable ASCII as is, valid UTF-8 as is,
  * control bytes, DEL and invalid bytes as \xNN, and the backslash as \\.

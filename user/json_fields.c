@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "json_fields.h"
 
+#include <string.h>
 #include "addr.h"
 #include "json.h"
 
@@ -27,4 +28,10 @@ void json_add_owner(struct strbuf *sb, const struct tw_owner *owner, bool known)
 	else
 		strbuf_adds(sb, "null");
 	strbuf_addc(sb, ',');
+}
+
+void json_add_cgroup(struct strbuf *sb, __u64 cgroup_id, const char *cgroup)
+{
+	json_add_u64(sb, "cgroup_id", cgroup_id);
+	json_add_str_or_null(sb, "cgroup", cgroup);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcpwave: options, setup, the poll loop, teardown.
- * Data flows one way: ring buffer -> decode -> reconstruct -> format -> sink.
+ * Data flows one way: ring buffer -> decode -> reconstruct -> filter -> format
+ * -> sink. --write records what comes off the ring buffer and what the loop
+ * did with it; --read replays that through the same steps instead of tracing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,11 +14,13 @@
 #include <unistd.h>
 #include <linux/types.h>
 #include "community_id.h"
+#include "cgroup_path.h"
 #include "conn.h"
 #include "conn_queue.h"
 #include "diagnosis.h"
 #include "event.h"
 #include "handover_wait.h"
+#include "filter.h"
 #include "loader.h"
 #include "local_addrs.h"
 #include "options.h"
@@ -25,6 +29,8 @@
 #include "output_summary.h"
 #include "prom.h"
 #include "prom_file.h"
+#include "recording_write.h"
+#include "replay.h"
 #include "sink.h"
 #include "sock_count.h"
 #include "strbuf.h"
@@ -73,6 +79,10 @@ struct app {
 	struct local_addrs local;
 	struct conn_env env;
 	struct diag_thresholds slow; /* --slow-close, --slow-handshake */
+	struct recording_writer rec; /* --write */
+	struct filter_stream stream; /* --events: transitions through the filters */
+	struct cgroup_path cgroups;
+	bool want_cgroups; /* resolve cgroup paths: for JSON, and for --cgroup */
 	bool color;
 	int64_t real_minus_mono_ns;
 	uint64_t now_ns; /* CLOCK_MONOTONIC just before the current drain began */
@@ -80,6 +90,7 @@ struct app {
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
 	uint64_t reported[TW_CNT_MAX]; /* each loss counter as report_lost last said it */
+	uint64_t filtered_here; /* connection records the filters rejected in userspace */
 	uint64_t counters[TW_CNT_MAX];
 	struct summary shown; /* -s: restarted at each --interval */
 	struct summary total; /* --prom-file: cumulative, as Prometheus wants it */
@@ -89,11 +100,17 @@ struct app {
 	int prom_err; /* likewise; the exit status says whether the last write failed */
 };
 
-static void print_transition(struct app *app, const struct tw_state_event *e)
+/* The socket's cgroup v2 path, where wanted and known. */
+static const char *cgroup_of(struct app *app, __u64 cgroup_id)
+{
+	return app->want_cgroups ? cgroup_path_of(&app->cgroups, cgroup_id, app->now_ns) : NULL;
+}
+
+static void print_transition(struct app *app, const struct tw_state_event *e, const char *cgroup)
 {
 	strbuf_reset(&app->line);
 	if (app->opt.json)
-		output_event_json(&app->line, e, app->real_minus_mono_ns);
+		output_event_json(&app->line, e, app->real_minus_mono_ns, cgroup);
 	else
 		output_event_text(&app->line, e, app->real_minus_mono_ns);
 	sink_write(&app->out, &app->line);
@@ -109,17 +126,33 @@ static void join_fields(const struct app *app, const struct tw_conn *c,
 	join->conn_state = zeek_state_name(zeek_state_of(c, v));
 }
 
+/* A transition, and any its socket held back, as the filters decide. */
+static void on_transition(struct app *app, const struct tw_state_event *e)
+{
+	struct tw_state_event out[TW_HELD_MAX + 1];
+	const char *cgroup = cgroup_of(app, e->cgroup_id);
+	unsigned int i, n = filter_stream_push(&app->stream, e, cgroup, out);
+
+	for (i = 0; i < n; i++)
+		print_transition(app, &out[i], cgroup);
+}
+
 /*
- * Count, diagnose, select (--slow-*) and print a classified connection. The
- * metrics cover every connection; the -s summary those printed.
+ * Filter, count, diagnose, select (--slow-*) and print a classified
+ * connection. The metrics cover every connection; the -s summary those printed.
  */
 static void print_verdict(struct app *app, const struct tw_conn *c, const struct conn_verdict *v)
 {
 	char cid[COMMUNITY_ID_STRLEN];
 	struct conn_join join;
+	const char *cgroup = cgroup_of(app, c->cgroup_id);
 	struct diagnosis d;
 	uint64_t ts;
 
+	if (!filter_match_conn(&app->opt.filter, c, cgroup)) {
+		app->filtered_here++;
+		return;
+	}
 	if (app->opt.prom_file)
 		summary_add(&app->total, c, v);
 	diagnosis_make(c, v, &app->slow, &d);
@@ -137,7 +170,7 @@ static void print_verdict(struct app *app, const struct tw_conn *c, const struct
 	strbuf_reset(&app->line);
 	if (app->opt.json) {
 		join_fields(app, c, v, cid, &join);
-		output_conn_json(&app->line, c, v, &d, &join, ts, app->real_minus_mono_ns);
+		output_conn_json(&app->line, c, v, &d, &join, ts, app->real_minus_mono_ns, cgroup);
 	} else if (app->opt.timeline) {
 		output_conn_timeline(&app->line, c, v, &d, ts, app->real_minus_mono_ns, app->color);
 	} else {
@@ -184,7 +217,8 @@ static void finish_connection(struct app *app, const struct tw_conn *c)
 	print_verdict(app, c, &v);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+/* One record, as it came at recv_ns: from the ring buffer, or from a recording. */
+static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv_ns)
 {
 	struct app *app = ctx;
 	struct tw_state_event e;
@@ -196,7 +230,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	case TW_REC_STATE:
 		if (event_decode_state(data, size, &e))
 			goto bad;
-		print_transition(app, &e);
+		on_transition(app, &e);
 		break;
 	case TW_REC_CONN:
 		if (event_decode_conn(data, size, &c))
@@ -204,7 +238,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (c.flags & TW_CONN_OPEN)
 			print_connection(app, &c);
 		else
-			conn_queue_push(&app->pending, &c, timefmt_mono_now_ns());
+			conn_queue_push(&app->pending, &c, recv_ns);
 		break;
 	case TW_REC_RESET:
 		if (event_decode_reset(data, size, &r))
@@ -222,6 +256,17 @@ bad:
 	return 0;
 }
 
+/* The ring buffer's callback, and the open connections' at exit. */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct app *app = ctx;
+	uint64_t now_ns = timefmt_mono_now_ns();
+
+	/* A write error ends the loop (keep_tracing); the record is printed all the same. */
+	recording_write_record(&app->rec, data, size, now_ns);
+	return handle_record(app, data, size, now_ns);
+}
+
 /* Pass on the finished connections whose grace has passed by due_ns. */
 static void release_pending(struct app *app, uint64_t due_ns)
 {
@@ -237,6 +282,28 @@ static void release_expired(struct app *app, uint64_t now_ns)
 	struct handover_release r;
 
 	while (app->out.status == SINK_OK && handover_wait_pop_expired(&app->held, now_ns, &r))
+		print_released(app, &r);
+}
+
+/* The poll loop's releases, recorded when any is due, for a replay to repeat. */
+static void release_due(struct app *app, uint64_t now_ns)
+{
+	if (conn_queue_next_due(&app->pending) <= now_ns ||
+	    handover_wait_next_due(&app->held) <= now_ns)
+		recording_write_release(&app->rec, now_ns);
+	release_pending(app, now_ns);
+	release_expired(app, now_ns);
+}
+
+/* Tracing stopped at now_ns: every connection finished or waiting goes out. */
+static void release_all(struct app *app, uint64_t now_ns)
+{
+	struct handover_release r;
+
+	release_pending(app, UINT64_MAX);
+	release_expired(app, now_ns);
+	/* Still waiting for their peer's FIN: printed as such. */
+	while (app->out.status == SINK_OK && handover_wait_pop_any(&app->held, &r))
 		print_released(app, &r);
 }
 
@@ -272,13 +339,18 @@ static const struct loss_kind {
 	  "CPU when an interrupt nested in it%s)" },
 };
 
-/* Say so whenever the kernel could not hand over a record or a transition. */
-static void report_lost(struct app *app, struct tracer *t)
+/*
+ * The kernel's counters as read at app->now_ns: recorded when they change,
+ * and reported whenever the kernel could not hand over a record or a
+ * transition.
+ */
+static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX])
 {
 	size_t i;
 
-	if (tracer_read_counters(t, app->counters))
-		return;
+	if (memcmp(counters, app->counters, sizeof(app->counters)))
+		recording_write_counters(&app->rec, counters, TW_CNT_MAX, app->now_ns);
+	memcpy(app->counters, counters, sizeof(app->counters));
 	for (i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
 		const struct loss_kind *k = &loss_kinds[i];
 		uint64_t total = app->counters[k->counter], *reported = &app->reported[k->counter];
@@ -292,7 +364,8 @@ static void report_lost(struct app *app, struct tracer *t)
 		fputc('\n', stderr);
 		if (app->opt.json) {
 			strbuf_reset(&app->line);
-			output_lost_json(&app->line, (int64_t)app->now_ns + app->real_minus_mono_ns,
+			output_lost_json(&app->line,
+					 timefmt_unix_ns(app->now_ns, app->real_minus_mono_ns),
 					 k->reason, total - *reported, total);
 			sink_write(&app->out, &app->line);
 		}
@@ -374,6 +447,14 @@ static void report_if_due(struct app *app)
 		app->next_report_ns += app->report_every_ns;
 }
 
+static void report_lost(struct app *app, struct tracer *t)
+{
+	uint64_t counters[TW_CNT_MAX];
+
+	if (tracer_read_counters(t, counters) == 0)
+		take_counters(app, counters);
+}
+
 static void print_exit_summary(const struct app *app)
 {
 	fprintf(stderr,
@@ -392,6 +473,17 @@ static void print_exit_summary(const struct app *app)
 			"tcpwave: %" PRIu64 " connections closed before their peer's FIN were "
 			"printed without waiting for it: %u were waiting already\n",
 			app->held.full, app->held.cap);
+	if (filter_flags(&app->opt.filter))
+		fprintf(stderr,
+			"tcpwave: filters: %" PRIu64 " records not delivered by the kernel "
+			"(%" PRIu64 " of them outside --netns), %" PRIu64 " more rejected here\n",
+			app->counters[TW_CNT_FILTERED], app->counters[TW_CNT_FILTERED_NETNS],
+			app->filtered_here + app->stream.filtered);
+	if (app->counters[TW_CNT_HELD_DROPPED] || app->stream.held_dropped)
+		fprintf(stderr,
+			"tcpwave: %" PRIu64 " transitions lost: more than %d on one socket waited "
+			"for the filters to decide\n",
+			app->counters[TW_CNT_HELD_DROPPED] + app->stream.held_dropped, TW_HELD_MAX);
 }
 
 static void print_header(struct app *app)
@@ -412,17 +504,12 @@ static void print_header(struct app *app)
  */
 static void finish(struct app *app, struct tracer *t)
 {
-	struct handover_release r;
-
 	tracer_detach(t);
 	app->now_ns = timefmt_mono_now_ns();
 	if (app->out.status == SINK_OK)
 		tracer_poll(t, 0);
-	release_pending(app, UINT64_MAX);
-	release_expired(app, app->now_ns);
-	/* Still waiting for their peer's FIN: printed as such. */
-	while (app->out.status == SINK_OK && handover_wait_pop_any(&app->held, &r))
-		print_released(app, &r);
+	recording_write_finish(&app->rec, app->now_ns);
+	release_all(app, app->now_ns);
 	if (!app->opt.events && app->out.status == SINK_OK)
 		tracer_dump_open(t, on_record, app);
 	report_lost(app, t);
@@ -431,24 +518,54 @@ static void finish(struct app *app, struct tracer *t)
 	sink_flush(&app->out);
 }
 
+/* --write: the header, with what a replay needs of this host, before any record. */
+static int start_recording(struct app *app)
+{
+	struct recording_header h = {
+		.real_minus_mono_ns = app->real_minus_mono_ns,
+		.fin_timeout_ns = app->env.fin_timeout_ns,
+		.time_wait_ns = app->env.time_wait_ns,
+		.flags = app->opt.events ? RECORDING_FLAG_EVENTS : 0,
+	};
+
+	/* A destination that cannot take the header fails now, not minutes later. */
+	return recording_write_header(&app->rec, &h) ?: recording_write_rst_reasons(&app->rec) ?:
+			recording_writer_flush(&app->rec);
+}
+
+static bool keep_tracing(const struct app *app)
+{
+	return !exiting && app->out.status == SINK_OK && !app->rec.err;
+}
+
 static int trace(struct app *app)
 {
 	struct tracer t;
 	uint64_t deadline = 0;
 	int err;
 
-	err = tracer_open(&t, &app->opt, on_record, app);
-	if (err)
+	/* Before loading BPF: a path that cannot be written is known at once. */
+	if (app->opt.write_path && recording_writer_open(&app->rec, app->opt.write_path))
 		return 1;
+	err = tracer_open(&t, &app->opt, on_record, app);
+	if (err) {
+		recording_writer_close(&app->rec);
+		return 1;
+	}
 	app->real_minus_mono_ns = timefmt_real_minus_mono_ns();
 	app->next_report_ns = timefmt_mono_now_ns() + app->report_every_ns;
+	if (start_recording(app)) {
+		recording_writer_close(&app->rec);
+		tracer_close(&t);
+		return 1;
+	}
 	if (app->opt.duration_ns)
 		deadline = timefmt_mono_now_ns() + app->opt.duration_ns;
 	print_header(app);
 	fprintf(stderr, "tcpwave: tracing TCP %s; Ctrl-C to stop\n",
 		app->opt.events ? "state transitions" : "connections");
 
-	while (!exiting && app->out.status == SINK_OK) {
+	while (keep_tracing(app)) {
 		/*
 		 * A record reserved before now is handed over by this poll, so a
 		 * connection due by now has had its grace for a late reset.
@@ -460,8 +577,7 @@ static int trace(struct app *app)
 			break;
 		}
 		err = 0;
-		release_pending(app, app->now_ns);
-		release_expired(app, app->now_ns);
+		release_due(app, app->now_ns);
 		report_lost(app, &t);
 		report_if_due(app);
 		sink_flush(&app->out);
@@ -471,15 +587,96 @@ static int trace(struct app *app)
 			if (sink_reopen(&app->out) == 0)
 				print_header(app);
 		}
+		recording_writer_flush(&app->rec);
 		if (deadline && timefmt_mono_now_ns() >= deadline)
 			break;
 	}
 	finish(app, &t);
+	if (recording_writer_close(&app->rec))
+		err = -EIO;
 	print_exit_summary(app);
 	tracer_close(&t);
 	if (err || app->out.status == SINK_FAILED || app->prom_err)
 		return 1;
 	return 0;
+}
+
+static void replay_release(void *ctx, uint64_t now_ns)
+{
+	struct app *app = ctx;
+
+	app->now_ns = now_ns;
+	release_due(app, now_ns);
+}
+
+static void replay_counters(void *ctx, const uint64_t counters[TW_CNT_MAX], uint64_t now_ns)
+{
+	struct app *app = ctx;
+
+	app->now_ns = now_ns;
+	take_counters(app, counters);
+}
+
+static void replay_finish(void *ctx, uint64_t now_ns)
+{
+	struct app *app = ctx;
+
+	app->now_ns = now_ns;
+	release_all(app, now_ns);
+}
+
+/*
+ * The recording decides what it holds: transitions or connections, and the
+ * host's facts. Options that contradict it are a usage error (exit 2).
+ */
+static int take_recorded_mode(struct app *app, const struct replay *rp)
+{
+	bool events = rp->header.flags & RECORDING_FLAG_EVENTS;
+
+	if (app->opt.events && !events) {
+		fprintf(stderr, "tcpwave: --events: %s holds connections (recorded without --events)\n",
+			rp->name);
+		return 2;
+	}
+	if (app->opt.timeline && events) {
+		fprintf(stderr, "tcpwave: --timeline: %s holds transitions (recorded with --events)\n",
+			rp->name);
+		return 2;
+	}
+	app->opt.events = events;
+	app->real_minus_mono_ns = rp->header.real_minus_mono_ns;
+	app->env.fin_timeout_ns = rp->header.fin_timeout_ns;
+	app->env.time_wait_ns = rp->header.time_wait_ns;
+	handover_wait_init(&app->held, HANDOVER_WAIT_MAX, app->env.fin_timeout_ns);
+	return 0;
+}
+
+/* --read: no BPF, no privileges, no waiting; the recorded times drive the steps. */
+static int replay(struct app *app)
+{
+	static const struct replay_ops ops = {
+		.record = handle_record,
+		.release = replay_release,
+		.counters = replay_counters,
+		.finish = replay_finish,
+	};
+	struct replay rp;
+	int rc;
+
+	if (replay_open(&rp, app->opt.read_path))
+		return 1;
+	rc = take_recorded_mode(app, &rp);
+	if (!rc) {
+		print_header(app);
+		if (replay_run(&rp, &ops, app))
+			rc = 1;
+		sink_flush(&app->out);
+		print_exit_summary(app);
+		if (app->out.status == SINK_FAILED)
+			rc = 1;
+	}
+	replay_close(&rp);
+	return rc;
 }
 
 /* net.ipv4.tcp_fin_timeout, how long an orphan waits in FIN_WAIT2 (default 60 s). */
@@ -494,6 +691,51 @@ static uint64_t read_fin_timeout_ns(void)
 		fclose(f);
 	}
 	return s * NS_PER_SEC;
+}
+
+/*
+ * cgroup v2 paths: the JSON records carry them, --cgroup names them. Each
+ * --cgroup becomes the id and depth the kernel side tests. Returns the exit
+ * status to end with, or 0 to go on.
+ */
+static int setup_cgroups(struct app *app)
+{
+	struct filter *f = &app->opt.filter;
+	struct filter_cgroup *c;
+	unsigned int i;
+	int err;
+
+	if (!app->opt.json && !f->ncgroups)
+		return 0;
+	err = cgroup_path_open(&app->cgroups);
+	if (err && f->ncgroups) {
+		fprintf(stderr, "tcpwave: --cgroup: cannot find the cgroup v2 hierarchy: %s\n",
+			err == -ENOENT ? "no cgroup2 mount in /proc/self/mountinfo" :
+					 strerror(-err));
+		return 1;
+	}
+	if (err) {
+		fprintf(stderr,
+			"tcpwave: warning: no cgroup v2 hierarchy (%s); \"cgroup\" is null\n",
+			strerror(-err));
+		return 0;
+	}
+	app->want_cgroups = true;
+	for (i = 0; i < f->ncgroups; i++) {
+		c = &f->cgroups[i];
+		err = cgroup_path_find(&app->cgroups, c->path, c->path, sizeof(c->path), &c->id,
+				       &c->level);
+		if (err) {
+			fprintf(stderr, "tcpwave: --cgroup: '%s' is not a cgroup v2 directory "
+					"(cgroup2 is mounted at %s): %s\n",
+				c->path, app->cgroups.mount, strerror(-err));
+			return 2;
+		}
+		if (app->opt.verbose)
+			fprintf(stderr, "tcpwave: --cgroup %s: cgroup id %llu, depth %u\n", c->path,
+				(unsigned long long)c->id, c->level);
+	}
+	return 0;
 }
 
 /* Colour on a terminal only, and never when NO_COLOR is set (no-color.org). */
@@ -548,33 +790,44 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	if (app.opt.output) {
 		if (sink_open_file(&app.out, app.opt.output))
 			return 1;
-		sigaction(SIGHUP, &hup, NULL);
 	} else {
-		/* A hangup of the terminal ends tracing as SIGTERM does. */
-		sigaction(SIGHUP, &sa, NULL);
 		sink_init_stdout(&app.out);
 	}
+	recording_writer_init(&app.rec);
 	conn_queue_init(&app.pending, LATE_RESET_GRACE_NS);
-	app.env.time_wait_ns = TIME_WAIT_NS;
-	app.env.fin_timeout_ns = read_fin_timeout_ns();
-	handover_wait_init(&app.held, HANDOVER_WAIT_MAX, app.env.fin_timeout_ns);
+	app.color = !app.opt.output && want_color();
 	app.slow.close_ns = app.opt.slow_close_ns;
 	app.slow.handshake_ns = app.opt.slow_handshake_ns;
-	app.color = !app.opt.output && want_color();
-	rc = start_summaries(&app);
-	if (!rc)
-		rc = trace(&app);
+	filter_stream_init(&app.stream, &app.opt.filter);
+	cgroup_path_init(&app.cgroups, NULL);
+	rc = setup_cgroups(&app);
+	if (!rc && app.opt.read_path) {
+		rc = replay(&app);
+	} else if (!rc) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		/* With -o, SIGHUP reopens the file; a terminal's hangup ends tracing. */
+		sigaction(SIGHUP, app.opt.output ? &hup : &sa, NULL);
+		/* The kernel side applies the same filters: what it let through, it matched. */
+		app.opt.filter.kernel_applied = true;
+		app.env.time_wait_ns = TIME_WAIT_NS;
+		app.env.fin_timeout_ns = read_fin_timeout_ns();
+		handover_wait_init(&app.held, HANDOVER_WAIT_MAX, app.env.fin_timeout_ns);
+		rc = start_summaries(&app);
+		if (!rc)
+			rc = trace(&app);
+	}
 	if (sink_close(&app.out) == SINK_FAILED)
 		rc = 1;
 	handover_wait_free(&app.held);
 	local_addrs_free(&app.local);
 	summary_free(&app.shown);
 	summary_free(&app.total);
+	filter_stream_free(&app.stream);
+	cgroup_path_close(&app.cgroups);
 	conn_queue_free(&app.pending);
 	strbuf_free(&app.line);
 	return rc;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "filter.h"
 
 enum attach_mode {
 	ATTACH_AUTO, /* tp_btf, falling back to the classic tracepoint */
@@ -35,6 +36,9 @@ struct options {
 	enum attach_mode attach;
 	uint16_t community_id_seed; /* --community-id-seed: the Community ID's seed */
 	const char *output; /* -o: append records to this file; NULL: standard output */
+	const char *write_path; /* --write: also save the records there */
+	const char *read_path; /* --read: replay this recording ("-": stdin) instead of tracing */
+	struct filter filter;
 };
 
 enum options_result {

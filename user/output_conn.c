@@ -144,11 +144,11 @@ static void json_diagnosis(struct strbuf *sb, const struct diagnosis *d)
 
 void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
 		      const struct diagnosis *d, const struct conn_join *join,
-		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns)
+		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns, const char *cgroup)
 {
 	strbuf_adds(sb, "{\"type\":\"conn\",");
-	json_time(sb, "ts", (int64_t)ts_mono_ns + real_minus_mono_ns);
-	json_time(sb, "start_ts", (int64_t)c->start_ns + real_minus_mono_ns);
+	json_time(sb, "ts", timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
+	json_time(sb, "start_ts", timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
 	json_add_u64(sb, "sock", c->cookie);
 	json_add_endpoints(sb, &c->ep);
 	json_add_str_or_null(sb, "community_id", join->community_id);
@@ -173,7 +173,7 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	json_add_bool(sb, "truncated", c->flags & TW_CONN_TRUNCATED);
 	json_add_bool(sb, "complete", v->complete);
 	json_add_u64(sb, "netns", c->netns);
-	json_add_u64(sb, "cgroup_id", c->cgroup_id);
+	json_add_cgroup(sb, c->cgroup_id, cgroup);
 	json_diagnosis(sb, d);
 	strbuf_adds(sb, "}\n");
 }
@@ -253,7 +253,7 @@ void output_conn_table(struct strbuf *sb, const struct tw_conn *c, const struct 
 {
 	size_t start = sb->len;
 
-	timefmt_clock(sb, (int64_t)ts_mono_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
 	start = text_end_column(sb, start, COL_TIME);
 	start = text_add_owner(sb, &c->owner, owner_known(c), start);
 	start = table_endpoints(sb, &c->ep, start);
@@ -571,7 +571,7 @@ static void timeline_header(struct strbuf *sb, const struct timeline *tl,
 
 	addr_format_port(local, c->ep.family, c->ep.laddr, c->ep.lport);
 	addr_format_port(remote, c->ep.family, c->ep.raddr, c->ep.rport);
-	timefmt_clock(sb, (int64_t)c->start_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
 	strbuf_addf(sb, " %s -> %s pid ", local, remote);
 	if (owner_known(c)) {
 		strbuf_addf(sb, "%u (", c->owner.tgid);

@@ -26,10 +26,13 @@ struct conn_join {
 	const char *conn_state;	  /* Zeek's code: "SF", "REJ", ... */
 };
 
-/* {"type":"conn",...}\n: the keys and their order are a contract with log pipelines. */
+/*
+ * {"type":"conn",...}\n: the keys and their order are a contract with log
+ * pipelines. cgroup is the socket's cgroup v2 path (NULL: not known).
+ */
 void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
 		      const struct diagnosis *d, const struct conn_join *join,
-		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns);
+		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns, const char *cgroup);
 
 /* Column titles for output_conn_table(). */
 void output_conn_table_header(struct strbuf *sb);

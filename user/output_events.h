@@ -13,8 +13,9 @@ void output_events_text_header(struct strbuf *sb);
 /* real_minus_mono_ns turns the kernel's monotonic time into wall-clock time. */
 void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
 		       int64_t real_minus_mono_ns);
+/* cgroup: the socket's cgroup v2 path (NULL: not known). */
 void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
-		       int64_t real_minus_mono_ns);
+		       int64_t real_minus_mono_ns, const char *cgroup);
 /*
  * {"type":"lost",...}: `count` lost since the last report, `total` in all,
  * and why: "ring_buffer_full" (records) or "program_busy" (transitions the

@@ -286,11 +286,18 @@ static void set_ipv6(struct rec *r, const __u8 l[16], const __u8 rem[16])
 
 #define HOSTILE_COMM "a\"b\\c\n\x1b[31m\xff"
 
-static const char *json_of(const struct rec *r)
+#define CGROUP "/system.slice/curl.service"
+
+static const char *json_with_cgroup(const struct rec *r, const char *cgroup)
 {
 	strbuf_reset(&sb);
-	output_conn_json(&sb, &r->c, &r->v, &r->d, &r->join, TS_MONO, REAL_MINUS_MONO);
+	output_conn_json(&sb, &r->c, &r->v, &r->d, &r->join, TS_MONO, REAL_MINUS_MONO, cgroup);
 	return sb.data;
+}
+
+static const char *json_of(const struct rec *r)
+{
+	return json_with_cgroup(r, CGROUP);
 }
 
 static void utc(void)
@@ -337,7 +344,7 @@ static const char *timeline_of(const struct rec *r, bool color)
 	"\"fin_wait2_end\":null,\"tw_overflow\":false,"
 #define JSON_NO_RETRANS "\"retrans\":{\"syn\":0,\"synack\":0,\"fin\":0,\"data\":0},"
 #define JSON_COUNTERS "\"rx_bytes\":5120,\"tx_bytes\":73,\"srtt_us\":750,"
-#define JSON_TAIL "\"netns\":4026531840,\"cgroup_id\":7,\"diagnosis\":null}\n"
+#define JSON_TAIL "\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":\"" CGROUP "\",\"diagnosis\":null}\n"
 
 TEST(test_output_conn_json_active_close_with_time_wait)
 {
@@ -360,7 +367,8 @@ TEST(test_output_conn_json_active_close_with_time_wait)
 		  "\"retrans\":{\"syn\":2,\"synack\":0,\"fin\":0,\"data\":12},"
 		  "\"rx_bytes\":5120,\"tx_bytes\":73,\"srtt_us\":750,\"error\":null,"
 		  "\"reset_reason\":null,\"truncated\":false,\"complete\":true,"
-		  "\"netns\":4026531840,\"cgroup_id\":7,\"diagnosis\":null}\n");
+		  "\"netns\":4026531840,\"cgroup_id\":7,"
+		  "\"cgroup\":\"/system.slice/curl.service\",\"diagnosis\":null}\n");
 }
 
 TEST(test_output_conn_json_passive_close)
@@ -586,6 +594,21 @@ TEST(test_output_conn_json_reads_no_step_past_the_arrays)
 	CHECK_INT(n, TW_STEPS_MAX);
 }
 
+TEST(test_output_conn_json_cgroup_gone_is_null)
+{
+	struct rec r = active_close();
+
+	CHECK_HAS(json_with_cgroup(&r, NULL), ",\"cgroup_id\":7,\"cgroup\":null,\"diagnosis\":null}\n");
+}
+
+TEST(test_output_conn_json_escapes_cgroup_path)
+{
+	struct rec r = active_close();
+
+	CHECK_HAS(json_with_cgroup(&r, "/a\"b\\c\n"),
+		  ",\"cgroup_id\":7,\"cgroup\":\"/a\\\"b\\\\c\\u000a\",\"diagnosis\":null}\n");
+}
+
 TEST(test_output_conn_json_appends_one_line)
 {
 	struct rec r = active_close();
@@ -593,7 +616,7 @@ TEST(test_output_conn_json_appends_one_line)
 
 	strbuf_reset(&sb);
 	strbuf_adds(&sb, "before\n");
-	output_conn_json(&sb, &r.c, &r.v, &r.d, &r.join, TS_MONO, REAL_MINUS_MONO);
+	output_conn_json(&sb, &r.c, &r.v, &r.d, &r.join, TS_MONO, REAL_MINUS_MONO, CGROUP);
 	CHECK_STARTS(sb.data, "before\n" JSON_TS);
 	nl = strchr(sb.data + strlen("before\n"), '\n');
 	CHECK(nl && nl[1] == '\0');
@@ -1054,7 +1077,8 @@ TEST(test_output_conn_json_diagnosis_of_the_close)
 	struct rec r = passive_close();
 
 	r.d.close = close_wait_diag;
-	CHECK_HAS(json_of(&r), ",\"cgroup_id\":7,\"diagnosis\":{\"handshake\":null,"
+	CHECK_HAS(json_of(&r), ",\"cgroup_id\":7,\"cgroup\":\"/system.slice/curl.service\","
+			       "\"diagnosis\":{\"handshake\":null,"
 			       "\"close\":{\"state\":\"CLOSE_WAIT\",\"ns\":4200000000,"
 			       "\"cause\":\"local_app_did_not_close\",\"retransmits\":0,"
 			       "\"text\":\"" CLOSE_WAIT_TEXT "\"}}}\n");
