@@ -5,6 +5,7 @@ BPFTOOL ?= bpftool
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
@@ -31,6 +32,9 @@ INCLUDES := -I$(OUTPUT) -Ibpf -Iuser
 
 LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+# SHA-1 and base64 for the Community ID (user/community_id.c).
+NETTLE_CFLAGS = $(shell $(PKG_CONFIG) --cflags nettle 2>/dev/null)
+NETTLE_LIBS = $(shell $(PKG_CONFIG) --libs nettle 2>/dev/null || echo -lnettle)
 
 # Modules that use libbpf or the BPF skeleton; every other user/*.c is pure
 # userspace code (no BPF, no root) that the unit tests link directly.
@@ -62,7 +66,8 @@ help:
 	@echo "make test SANITIZE=1  the same with ASan and UBSan (build/sanitize/tcpwave)"
 	@echo "make fuzz       fuzz the recording reader for FUZZ_SECONDS (default 60)"
 	@echo "make bench      throughput of a connection churn, untraced and traced (root)"
-	@echo "make install    install tcpwave to \$$(DESTDIR)\$$(PREFIX)/sbin"
+	@echo "make install    install tcpwave to \$$(DESTDIR)\$$(PREFIX)/sbin, its man page to"
+	@echo "                \$$(DESTDIR)\$$(MANDIR)/man8 (MANDIR: \$$(PREFIX)/share/man)"
 	@echo "make vmlinux    regenerate $(VMLINUX) from this kernel's BTF"
 	@echo "make clean      remove build products"
 	@echo "V=1 shows commands; SANITIZE=1 builds with ASan and UBSan"
@@ -86,14 +91,14 @@ $(OUTPUT)/tcpwave.skel.h: $(OUTPUT)/tcpwave.bpf.o
 
 $(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(LIBBPF_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(LIBBPF_CFLAGS) $(NETTLE_CFLAGS) -c $< -o $@
 
 # The loader embeds the BPF object through the skeleton.
 $(OUTPUT)/loader.o: $(OUTPUT)/tcpwave.skel.h
 
 $(BINARY): $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(NETTLE_LIBS) -lm -o $@
 
 $(OUTPUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.h) | $(OUTPUT)/unit
 	$(call msg,CC,$@)
@@ -101,7 +106,7 @@ $(OUTPUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.
 
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(NETTLE_LIBS) -lm -o $@
 
 unit: $(OUTPUT)/unit-tests
 
@@ -125,19 +130,20 @@ $(OUTPUT)/fuzz/loader.o $(OUTPUT)/fuzz-corpus.d/loader.o: $(OUTPUT)/tcpwave.skel
 $(OUTPUT)/fuzz/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)/fuzz
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_DEFINES) $(INCLUDES) \
-		$(LIBBPF_CFLAGS) -c $< -o $@
+		$(LIBBPF_CFLAGS) $(NETTLE_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/fuzz-corpus.d/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)/fuzz-corpus.d
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(CC) $(FUZZ_CFLAGS) $(FUZZ_DEFINES) $(INCLUDES) $(LIBBPF_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(FUZZ_CFLAGS) $(FUZZ_DEFINES) $(INCLUDES) $(LIBBPF_CFLAGS) $(NETTLE_CFLAGS) \
+		-c $< -o $@
 
 $(OUTPUT)/fuzz-recording: tests/fuzz/fuzz_recording.c $(FUZZ_LIBFUZZER_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBBPF_LIBS) -lm -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBBPF_LIBS) $(NETTLE_LIBS) -lm -o $@
 
 $(OUTPUT)/fuzz-corpus: tests/fuzz/fuzz_recording.c tests/fuzz/run_inputs.c $(FUZZ_CORPUS_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(FUZZ_CFLAGS) $^ $(LIBBPF_LIBS) -lm -o $@
+	$(Q)$(CC) $(FUZZ_CFLAGS) $^ $(LIBBPF_LIBS) $(NETTLE_LIBS) -lm -o $@
 
 # New inputs collect in $(OUTPUT)/fuzz-work; crashes land in tests/fuzz/crashes,
 # where, once fixed, they stay as regression inputs for make test.
@@ -169,6 +175,7 @@ deps:
 
 install: $(BINARY)
 	install -D -m 0755 tcpwave $(DESTDIR)$(PREFIX)/sbin/tcpwave
+	install -D -m 0644 docs/tcpwave.8 $(DESTDIR)$(MANDIR)/man8/tcpwave.8
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX))

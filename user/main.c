@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include "community_id.h"
 #include "cgroup_path.h"
 #include "conn.h"
 #include "conn_queue.h"
@@ -36,6 +37,7 @@
 #include "strbuf.h"
 #include "summary.h"
 #include "timefmt.h"
+#include "zeek_state.h"
 
 /* Idle hosts still see a transition within this long; see wakeup_bytes. */
 #define POLL_INTERVAL_MS 50
@@ -54,6 +56,8 @@
 #define HANDOVER_WAIT_MAX 4096
 
 static volatile sig_atomic_t exiting;
+/* SIGHUP with -o: reopen the file between two records (see trace()). */
+static volatile sig_atomic_t reopen_requested;
 
 /*
  * The first SIGINT or SIGTERM ends tracing cleanly: the loop flushes what is
@@ -66,6 +70,12 @@ static void on_signal(int sig)
 	if (exiting)
 		_exit(128 + sig);
 	exiting = 1;
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	reopen_requested = 1;
 }
 
 struct app {
@@ -115,6 +125,16 @@ static void print_transition(struct app *app, const struct tw_state_event *e, co
 	sink_write(&app->out, &app->line);
 }
 
+/* The fields that join a JSON record to other tools' records of the connection. */
+static void join_fields(const struct app *app, const struct tw_conn *c,
+			const struct conn_verdict *v, char cid[COMMUNITY_ID_STRLEN],
+			struct conn_join *join)
+{
+	join->community_id =
+		community_id_tcp(cid, &c->ep, app->opt.community_id_seed) ? NULL : cid;
+	join->conn_state = zeek_state_name(zeek_state_of(c, v));
+}
+
 /* A transition, and any its socket held back, as the filters decide. */
 static void on_transition(struct app *app, const struct tw_state_event *e)
 {
@@ -132,6 +152,8 @@ static void on_transition(struct app *app, const struct tw_state_event *e)
  */
 static void print_verdict(struct app *app, const struct tw_conn *c, const struct conn_verdict *v)
 {
+	char cid[COMMUNITY_ID_STRLEN];
+	struct conn_join join;
 	const char *cgroup = cgroup_of(app, c->cgroup_id);
 	struct diagnosis d;
 	uint64_t ts;
@@ -155,12 +177,14 @@ static void print_verdict(struct app *app, const struct tw_conn *c, const struct
 	else
 		ts = c->start_ns + c->step_ns[c->nsteps - 1];
 	strbuf_reset(&app->line);
-	if (app->opt.json)
-		output_conn_json(&app->line, c, v, &d, ts, app->real_minus_mono_ns, cgroup);
-	else if (app->opt.timeline)
+	if (app->opt.json) {
+		join_fields(app, c, v, cid, &join);
+		output_conn_json(&app->line, c, v, &d, &join, ts, app->real_minus_mono_ns, cgroup);
+	} else if (app->opt.timeline) {
 		output_conn_timeline(&app->line, c, v, &d, ts, app->real_minus_mono_ns, app->color);
-	else
+	} else {
 		output_conn_table(&app->line, c, v, &d, ts, app->real_minus_mono_ns);
+	}
 	sink_write(&app->out, &app->line);
 }
 
@@ -603,6 +627,12 @@ static int trace(struct app *app)
 		release_due(app, app->now_ns);
 		report_if_due(app);
 		sink_flush(&app->out);
+		if (reopen_requested) {
+			/* Records are written whole, so none is split across the two files. */
+			reopen_requested = 0;
+			if (sink_reopen(&app->out) == 0)
+				print_header(app);
+		}
 		recording_writer_flush(&app->rec);
 		if (deadline && timefmt_mono_now_ns() >= deadline)
 			break;
@@ -800,6 +830,7 @@ int main(int argc, char **argv)
 	 * must not fail the write; the loop sees `exiting` once it returns.
 	 */
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	struct sigaction hup = { .sa_handler = on_hangup, .sa_flags = SA_RESTART };
 	int rc;
 
 	switch (options_parse(&app.opt, argc, argv, stdout, stderr)) {
@@ -812,10 +843,15 @@ int main(int argc, char **argv)
 	}
 	if (privilege_plan(&app.privilege, app.opt.user, app.opt.no_drop))
 		return 2;
-	sink_init_stdout(&app.out);
+	if (app.opt.output) {
+		if (sink_open_file(&app.out, app.opt.output))
+			return 1;
+	} else {
+		sink_init_stdout(&app.out);
+	}
 	recording_writer_init(&app.rec);
 	conn_queue_init(&app.pending, LATE_RESET_GRACE_NS);
-	app.color = want_color();
+	app.color = !app.opt.output && want_color();
 	app.slow.close_ns = app.opt.slow_close_ns;
 	app.slow.handshake_ns = app.opt.slow_handshake_ns;
 	filter_stream_init(&app.stream, &app.opt.filter);
@@ -826,6 +862,8 @@ int main(int argc, char **argv)
 	} else if (!rc) {
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
+		/* With -o, SIGHUP reopens the file; a terminal's hangup ends tracing. */
+		sigaction(SIGHUP, app.opt.output ? &hup : &sa, NULL);
 		/* The kernel side applies the same filters: what it let through, it matched. */
 		app.opt.filter.kernel_applied = true;
 		app.env.time_wait_ns = TIME_WAIT_NS;
@@ -835,6 +873,8 @@ int main(int argc, char **argv)
 		if (!rc)
 			rc = trace(&app);
 	}
+	if (sink_close(&app.out) == SINK_FAILED)
+		rc = 1;
 	handover_wait_free(&app.held);
 	local_addrs_free(&app.local);
 	summary_free(&app.shown);

@@ -29,6 +29,11 @@ static const char usage_text[] =
 	"                        and what happened\n"
 	"      --events          one line per state transition instead\n"
 	"  -j, --json            NDJSON instead of text\n"
+	"  -o, --output FILE     append records to FILE (created rw-r-----)\n"
+	"                        instead of standard output; SIGHUP reopens it\n"
+	"      --community-id-seed N\n"
+	"                        seed of the records' Community ID, 0 to 65535\n"
+	"                        (default 0); the same as the other tools' it joins\n"
 	"\n"
 	"Slow connections (each record says what held it up):\n"
 	"      --slow-close MS   only connections whose close took MS or longer\n"
@@ -97,6 +102,7 @@ static const char usage_text[] =
 	"  tcpwave                          every connection as it closes\n"
 	"  tcpwave -t                       ... with its whole timeline\n"
 	"  tcpwave -j >> conns.ndjson       ... as JSON, for a log pipeline\n"
+	"  tcpwave -j -o conns.ndjson       ... into a file that SIGHUP reopens\n"
 	"  tcpwave --slow-close 1000        closes that took a second or more, and why\n"
 	"  tcpwave -s --interval 10         every connection; a summary every 10 s\n"
 	"  tcpwave -j --prom-file /var/lib/prometheus/node-exporter/tcpwave.prom\n"
@@ -113,6 +119,7 @@ enum {
 	OPT_EVENTS = 256,
 	OPT_RINGBUF_KB,
 	OPT_ATTACH,
+	OPT_COMMUNITY_ID_SEED,
 	OPT_SLOW_CLOSE,
 	OPT_SLOW_HANDSHAKE,
 	OPT_NO_FIN_WAIT2_HOLD,
@@ -128,7 +135,7 @@ enum {
 	OPT_NO_DROP,
 };
 
-static const char short_options[] = ":jtsd:w:r:vhVp:c:P:46";
+static const char short_options[] = ":jto:sd:w:r:vhVp:c:P:46";
 static const struct option long_options[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "json", no_argument, NULL, 'j' },
@@ -136,6 +143,8 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "community-id-seed", required_argument, NULL, OPT_COMMUNITY_ID_SEED },
+	{ "output", required_argument, NULL, 'o' },
 	{ "slow-close", required_argument, NULL, OPT_SLOW_CLOSE },
 	{ "slow-handshake", required_argument, NULL, OPT_SLOW_HANDSHAKE },
 	{ "no-fin-wait2-hold", no_argument, NULL, OPT_NO_FIN_WAIT2_HOLD },
@@ -398,6 +407,17 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 				return bad_value(err, "--read", optarg,
 						 "a file name, or - for standard input");
 			o->read_path = optarg;
+			break;
+		case 'o':
+			if (!optarg[0])
+				return bad_value(err, "--output", optarg, "a file name");
+			o->output = optarg;
+			break;
+		case OPT_COMMUNITY_ID_SEED:
+			if (options_parse_u64(optarg, 0, UINT16_MAX, &v))
+				return bad_value(err, "--community-id-seed", optarg,
+						 "a number from 0 to 65535");
+			o->community_id_seed = (uint16_t)v;
 			break;
 		case OPT_SLOW_CLOSE:
 			if (parse_slow_ms(optarg, &o->slow_close_ns))

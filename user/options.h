@@ -34,6 +34,8 @@ struct options {
 	bool no_fin_wait2_hold; /* print an orphan's FIN_WAIT2 hand-over without waiting */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
+	uint16_t community_id_seed; /* --community-id-seed: the Community ID's seed */
+	const char *output; /* -o: append records to this file; NULL: standard output */
 	const char *write_path; /* --write: also save the records there */
 	const char *read_path; /* --read: replay this recording ("-": stdin) instead of tracing */
 	struct filter filter;

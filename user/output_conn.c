@@ -146,18 +146,20 @@ static void json_diagnosis(struct strbuf *sb, const struct diagnosis *d)
 }
 
 void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
-		      const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns,
-		      const char *cgroup)
+		      const struct diagnosis *d, const struct conn_join *join,
+		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns, const char *cgroup)
 {
 	strbuf_adds(sb, "{\"type\":\"conn\",");
 	json_time(sb, "ts", timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
 	json_time(sb, "start_ts", timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
 	json_add_u64(sb, "sock", c->cookie);
 	json_add_endpoints(sb, &c->ep);
+	json_add_str_or_null(sb, "community_id", join->community_id);
 	json_add_owner(sb, &c->owner, owner_known(c));
 	json_add_str_or_null(sb, "open", conn_open_name(v->open));
 	json_add_str_or_null(sb, "close", conn_close_name(v->close));
 	json_add_str_or_null(sb, "reset_by", conn_reset_by_name(v->reset_by));
+	json_add_str_or_null(sb, "conn_state", join->conn_state);
 	json_states(sb, c);
 	json_ns_or_null(sb, "handshake_ns", v->handshake_ns);
 	json_ns_or_null(sb, "lifetime_ns", v->lifetime_ns);

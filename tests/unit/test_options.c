@@ -45,6 +45,8 @@ TEST(test_options_defaults)
 	CHECK_INT(o.duration_ns, 0);
 	CHECK_INT(o.ringbuf_kb, 8192);
 	CHECK_INT(o.attach, ATTACH_AUTO);
+	CHECK_INT(o.community_id_seed, 0);
+	CHECK(o.output == NULL);
 	CHECK_STR(out_text, "");
 	CHECK_STR(err_text, "");
 }
@@ -150,6 +152,62 @@ TEST(test_options_rejects_bad_ringbuf_sizes)
 	CHECK_STR(err_text, BAD_RINGBUF("99999999999999999999"));
 	CHECK_INT(PARSE(&o, "--ringbuf-kb", "8k"), OPTIONS_USAGE);
 	CHECK_STR(err_text, BAD_RINGBUF("8k"));
+}
+
+TEST(test_options_community_id_seed_takes_16_bits)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--community-id-seed", "0"), OPTIONS_RUN);
+	CHECK_INT(o.community_id_seed, 0);
+	CHECK_INT(PARSE(&o, "--community-id-seed=65535"), OPTIONS_RUN);
+	CHECK_INT(o.community_id_seed, 65535);
+	CHECK_INT(PARSE(&o, "--community-id-seed", "7"), OPTIONS_RUN);
+	CHECK_INT(o.community_id_seed, 7);
+}
+
+#define BAD_SEED(v)                                                                                \
+	"tcpwave: --community-id-seed: invalid value '" v "': expected a number from 0 to 65535\n"
+
+TEST(test_options_rejects_bad_community_id_seeds)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--community-id-seed", "65536"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SEED("65536"));
+	CHECK_INT(PARSE(&o, "--community-id-seed", "-1"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SEED("-1"));
+	CHECK_INT(PARSE(&o, "--community-id-seed", "0x10"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SEED("0x10"));
+	CHECK_INT(PARSE(&o, "--community-id-seed", "18446744073709551616"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SEED("18446744073709551616"));
+	CHECK_INT(PARSE(&o, "--community-id-seed="), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SEED(""));
+	CHECK_INT(PARSE(&o, "--community-id-seed"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --community-id-seed: needs a value\n");
+}
+
+TEST(test_options_output_file)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-o", "/var/log/tcpwave/tcpwave.json"), OPTIONS_RUN);
+	CHECK_STR(o.output, "/var/log/tcpwave/tcpwave.json");
+	CHECK_INT(PARSE(&o, "-jo", "out.json"), OPTIONS_RUN);
+	CHECK_STR(o.output, "out.json");
+	CHECK_INT(o.json, 1);
+	CHECK_INT(PARSE(&o, "--output=x"), OPTIONS_RUN);
+	CHECK_STR(o.output, "x");
+}
+
+TEST(test_options_rejects_an_empty_or_missing_output_file)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--output="), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --output: invalid value '': expected a file name\n");
+	CHECK_INT(PARSE(&o, "-o"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: -o: needs a value\n");
 }
 
 TEST(test_options_rejects_unknown_attach_mode)
