@@ -157,7 +157,7 @@ def main():
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
         for cmd in (["ip", "link", "set", "lo", "up"],
-                    ["sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65000"]):
+                    ["sysctl", "-qw", "net.ipv4.ip_local_port_range=10000 65000"]):
             subprocess.run(["ip", "netns", "exec", ns] + cmd, check=True)
         with tempfile.TemporaryDirectory() as tmp:
             bare = one_run(ns, args.connections, False, None)

@@ -424,6 +424,11 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		}
 	} else if (st->emitted && t->old_state == TW_CLOSE) {
 		timeline_begin(st, t);
+	} else if (!st->emitted && c->nsteps &&
+		   t->old_state != c->step_state[(c->nsteps - 1) & (TW_STEPS_MAX - 1)]) {
+		/* A transition in between never reached us: the kernel skipped our program. */
+		c->flags |= TW_CONN_LOST_EVENTS;
+		st->lost = 1;
 	}
 	carry_endpoints(&t->ep, &c->ep);
 	tuple = tuple_verdict(t, st);
@@ -455,6 +460,32 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		emit_connection(st);
 	}
 	st->emitted = 1;
+}
+
+/*
+ * A socket is destroyed (tcp_destroy_sock, from tcp_v4_destroy_sock()) only
+ * after its ->CLOSE, unless the kernel skipped our program there: it does
+ * when the program is already running on that CPU and a softirq nests in it
+ * (bpf_prog_info.recursion_misses, which userspace reports). The connection
+ * would then leave no record: it gets its ->CLOSE now, marked as having
+ * lost events. Its endpoints come from what was kept (carry_endpoints()).
+ */
+static __always_inline void close_if_missed(const struct sock *sk, struct tw_sock_state *st)
+{
+	struct tw_conn *c = &st->conn;
+	struct transition t = {};
+
+	if (st->emitted || !c->nsteps)
+		return;
+	t.sk = sk;
+	t.ts_ns = bpf_ktime_get_ns();
+	t.old_state = c->step_state[(c->nsteps - 1) & (TW_STEPS_MAX - 1)];
+	t.new_state = TW_CLOSE;
+	t.netns = c->netns;
+	t.ep.family = c->ep.family;
+	c->flags |= TW_CONN_LOST_EVENTS;
+	st->lost = 1;
+	on_transition(&t, st, 0);
 }
 
 #define RCV_SHUTDOWN 1

@@ -273,6 +273,30 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 	return 0;
 }
 
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(on_destroy_btf, struct sock *sk)
+{
+	struct tw_sock_state *st = btf_state(sk, NULL);
+
+	if (st)
+		close_if_missed(sk, st);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_destroy_sock")
+int on_destroy_classic(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+	struct tw_sock_state *st = classic_state(sk, NULL);
+	__u64 key = (__u64)sk;
+
+	if (!st)
+		return 0;
+	close_if_missed(sk, st);
+	bpf_map_delete_elem(&sock_table, &key);
+	return 0;
+}
+
 /*
  * Since 6.17 the tracepoint also reports retransmissions that failed before
  * anything was sent: the original still queued on this host (-EBUSY), no

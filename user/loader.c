@@ -162,7 +162,7 @@ static int tracepoint_arity(const struct btf *btf, const char *name)
 
 /* The programs of each attach mode; the accept() ones serve both. */
 static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const struct btf *btf,
-			struct bpf_program *out[4])
+			struct bpf_program *out[TRACER_PROGS])
 {
 	bool btf_mode = mode == ATTACH_BTF;
 
@@ -171,6 +171,7 @@ static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const s
 		out[1] = skel->progs.on_retransmit_classic;
 		out[2] = skel->progs.on_send_reset_classic;
 		out[3] = skel->progs.on_receive_reset_classic;
+		out[4] = skel->progs.on_destroy_classic;
 		return;
 	}
 	out[0] = skel->progs.on_state_btf;
@@ -180,6 +181,7 @@ static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const s
 	out[2] = tracepoint_arity(btf, "tcp_send_reset") >= 3 ? skel->progs.on_send_reset_reason_btf :
 								 skel->progs.on_send_reset_btf;
 	out[3] = skel->progs.on_receive_reset_btf;
+	out[4] = skel->progs.on_destroy_btf;
 }
 
 /* A map sized to the values given: the kernel wants at least one entry. */
@@ -261,7 +263,7 @@ static int filters_fill(struct tcpwave_bpf *skel, const struct filter *f)
 static int load(struct tracer *t, const struct options *o, enum attach_mode mode,
 		const struct btf *btf, const struct cgroup_layout *cgroup)
 {
-	struct bpf_program *mine[4], *prog;
+	struct bpf_program *mine[TRACER_PROGS], *prog;
 	struct tcpwave_bpf *skel;
 	bool btf_mode = mode == ATTACH_BTF;
 	int err, i;
@@ -277,7 +279,7 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
 	programs_of(skel, mode, btf, mine);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < TRACER_PROGS; i++)
 		bpf_program__set_autoload(mine[i], true);
 	bpf_program__set_autoload(skel->progs.on_accept4_exit, true);
 	bpf_program__set_autoload(skel->progs.on_accept_exit, true);
@@ -330,6 +332,8 @@ static int attach(struct tracer *t)
 		return err;
 	for (i = 1; i < 4; i++)
 		attach_optional(t, t->progs[i], "retransmits or resets go uncounted");
+	attach_optional(t, t->progs[4],
+			"a connection whose ->CLOSE the kernel skipped goes without a record");
 	attach_optional(t, t->skel->progs.on_accept4_exit,
 			"accepted connections get their owner when they first close or shut down");
 	attach_optional(t, t->skel->progs.on_accept_exit,

@@ -17,10 +17,13 @@ struct tcpwave_bpf;
 
 #define TRACER_MAX_LINKS 8
 
+#define TRACER_PROGS 5
+
 struct tracer {
 	struct tcpwave_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_program *progs[4]; /* this mode's: state, retransmit, send and receive reset */
+	/* This mode's: state, retransmit, send and receive reset, socket destroyed. */
+	struct bpf_program *progs[TRACER_PROGS];
 	struct bpf_link *links[TRACER_MAX_LINKS];
 	size_t nlinks;
 	/*
