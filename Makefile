@@ -66,7 +66,7 @@ check-arch:
 $(OUTPUT) $(OUTPUT)/unit:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/tcpwave.bpf.o: bpf/tcpwave.bpf.c bpf/tcpwave.h | check-arch $(OUTPUT)
+$(OUTPUT)/tcpwave.bpf.o: bpf/tcpwave.bpf.c $(wildcard bpf/*.h) | check-arch $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf \
 		$(LIBBPF_CFLAGS) -Wall -Werror -c $< -o $@
