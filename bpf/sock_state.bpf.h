@@ -26,6 +26,10 @@ struct transition {
 	struct tw_endpoints ep;
 };
 
+/* --stuck's part of a transition, in stuck.bpf.h. */
+static __always_inline void stuck_track(const struct transition *t,
+					const struct tw_sock_state *st);
+
 static __always_inline int is_zero16(const __u8 *a)
 {
 	const __u64 *w = (const __u64 *)a;
@@ -219,6 +223,7 @@ static __always_inline void emit_state_event(struct transition *t, struct tw_soc
 					     int fresh)
 {
 	struct tw_state_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	int dur_known = !fresh && st->age_from == TW_AGE_TRANSITION;
 
 	if (!e) {
 		count(TW_CNT_LOST);
@@ -229,11 +234,11 @@ static __always_inline void emit_state_event(struct transition *t, struct tw_soc
 	e->new_state = t->new_state;
 	e->flags = (t->process_ctx ? TW_EV_PROCESS_CTX : 0) |
 		   ((st->conn.flags & TW_CONN_OWNER_KNOWN) ? TW_EV_OWNER_KNOWN : 0) |
-		   (fresh ? 0 : TW_EV_DUR_KNOWN);
+		   (dur_known ? TW_EV_DUR_KNOWN : 0);
 	e->netns = t->netns;
 	e->ts_ns = t->ts_ns;
 	e->cookie = st->conn.cookie;
-	e->dur_ns = fresh ? 0 : t->ts_ns - st->state_start_ns;
+	e->dur_ns = dur_known ? t->ts_ns - st->state_start_ns : 0;
 	e->cgroup_id = t->cgroup_id;
 	e->owner = st->conn.owner;
 	e->ep = t->ep;
@@ -275,8 +280,12 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 
 	if (emit_transitions)
 		emit_state_event(t, st, fresh);
-	if (t->old_state != t->new_state)
+	/* A socket first seen going from a state to itself was in it already. */
+	if (fresh || t->old_state != t->new_state) {
 		st->state_start_ns = t->ts_ns;
+		st->age_from = t->old_state != t->new_state ? TW_AGE_TRANSITION : TW_AGE_FIRST_SEEN;
+	}
+	stuck_track(t, st);
 
 	if (t->new_state != TW_CLOSE)
 		return;

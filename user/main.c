@@ -18,8 +18,10 @@
 #include "options.h"
 #include "output_conn.h"
 #include "output_events.h"
+#include "output_stuck.h"
 #include "sink.h"
 #include "strbuf.h"
+#include "stuck.h"
 #include "timefmt.h"
 
 /* Idle hosts still see a transition within this long; see wakeup_bytes. */
@@ -50,6 +52,7 @@ struct app {
 	bool color;
 	int64_t real_minus_mono_ns;
 	uint64_t now_ns; /* CLOCK_MONOTONIC just before the current drain began */
+	uint64_t stuck_due_ns; /* --stuck: when the next check is due */
 	uint64_t records;
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
@@ -85,10 +88,21 @@ static void print_connection(struct app *app, const struct tw_conn *c)
 	sink_write(&app->out, &app->line);
 }
 
+static void print_stuck(struct app *app, const struct tw_stuck *s)
+{
+	strbuf_reset(&app->line);
+	if (app->opt.json)
+		output_stuck_json(&app->line, s, stuck_open(s), app->real_minus_mono_ns);
+	else
+		output_stuck_text(&app->line, s, stuck_open(s), app->real_minus_mono_ns);
+	sink_write(&app->out, &app->line);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct app *app = ctx;
 	struct tw_state_event e;
+	struct tw_stuck stuck;
 	struct tw_reset r;
 	struct tw_conn c;
 
@@ -113,6 +127,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (conn_queue_apply_reset(&app->pending, &r))
 			app->unmatched_resets++;
 		break;
+	case TW_REC_STUCK:
+		if (event_decode_stuck(data, size, &stuck))
+			goto bad;
+		print_stuck(app, &stuck);
+		break;
 	default:
 		goto bad;
 	}
@@ -132,12 +151,14 @@ static void release_pending(struct app *app, uint64_t due_ns)
 		print_connection(app, &c);
 }
 
-/* Wait no longer than until the oldest finished connection is due. */
+/* Wait no longer than until the oldest finished connection or the next --stuck check is due. */
 static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 {
 	uint64_t due = conn_queue_next_due(&app->pending);
 	uint64_t ms;
 
+	if (app->opt.stuck_ns && app->stuck_due_ns < due)
+		due = app->stuck_due_ns;
 	if (due == UINT64_MAX)
 		return POLL_INTERVAL_MS;
 	ms = due > now_ns ? (due - now_ns) / 1000000 + 1 : 0;
@@ -166,7 +187,7 @@ static void report_lost(struct app *app, struct tracer *t)
 	app->lost_reported = lost;
 }
 
-static void print_exit_summary(const struct app *app)
+static void print_exit_summary(const struct app *app, const struct tracer *t)
 {
 	fprintf(stderr,
 		"tcpwave: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64
@@ -179,6 +200,11 @@ static void print_exit_summary(const struct app *app)
 	if (app->unmatched_resets)
 		fprintf(stderr, "tcpwave: %" PRIu64 " resets came too late to join their connection\n",
 			app->unmatched_resets);
+	if (app->opt.verbose && t->stuck_checks)
+		fprintf(stderr,
+			"tcpwave: --stuck: %" PRIu64 " checks, %.3f ms on average, %.3f ms at most\n",
+			t->stuck_checks, t->stuck_check_ns / 1e6 / t->stuck_checks,
+			t->stuck_check_max_ns / 1e6);
 }
 
 static void print_header(struct app *app)
@@ -210,6 +236,28 @@ static void finish(struct app *app, struct tracer *t)
 	sink_flush(&app->out);
 }
 
+/*
+ * --stuck: check the connections in a close state when it is due; the
+ * finds come through the ring buffer. Those it had no room for wait for the
+ * next check, right after this poll has drained it.
+ */
+static int check_stuck(struct app *app, struct tracer *t)
+{
+	int rc;
+
+	if (!app->opt.stuck_ns || app->now_ns < app->stuck_due_ns)
+		return 0;
+	rc = tracer_check_stuck(t);
+	if (rc < 0) {
+		fprintf(stderr, "tcpwave: --stuck: checking the connections: %s\n", strerror(-rc));
+		return rc;
+	}
+	app->stuck_due_ns = app->now_ns;
+	if (!rc)
+		app->stuck_due_ns += stuck_check_interval_ns(app->opt.stuck_ns);
+	return 0;
+}
+
 static int trace(struct app *app)
 {
 	struct tracer t;
@@ -232,6 +280,9 @@ static int trace(struct app *app)
 		 * connection due by now has had its grace for a late reset.
 		 */
 		app->now_ns = timefmt_mono_now_ns();
+		err = check_stuck(app, &t);
+		if (err)
+			break;
 		err = tracer_poll(&t, poll_timeout_ms(app, app->now_ns));
 		if (err < 0 && err != -EINTR && err != -EPIPE) {
 			fprintf(stderr, "tcpwave: reading the ring buffer: %s\n", strerror(-err));
@@ -245,7 +296,7 @@ static int trace(struct app *app)
 			break;
 	}
 	finish(app, &t);
-	print_exit_summary(app);
+	print_exit_summary(app, &t);
 	tracer_close(&t);
 	if (err || app->out.status == SINK_FAILED)
 		return 1;

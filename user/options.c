@@ -17,6 +17,7 @@
 #define RINGBUF_KB_MIN 4
 #define RINGBUF_KB_MAX (1024 * 1024)
 #define SECONDS_MAX (366.0 * 24 * 3600)
+#define STUCK_MS_MAX (366ull * 24 * 3600 * 1000)
 
 static const char usage_text[] =
 	"Usage: tcpwave [OPTIONS]\n"
@@ -27,6 +28,9 @@ static const char usage_text[] =
 	"                        and what happened\n"
 	"      --events          one line per state transition instead\n"
 	"  -j, --json            NDJSON instead of text\n"
+	"      --stuck MS        also report, while they are still open, connections\n"
+	"                        that have sat MS or longer in CLOSE_WAIT, FIN_WAIT1,\n"
+	"                        FIN_WAIT2, LAST_ACK or CLOSING\n"
 	"\n"
 	"Tracing:\n"
 	"  -d, --duration SEC    stop after SEC seconds (decimals allowed)\n"
@@ -45,12 +49,14 @@ static const char usage_text[] =
 	"  tcpwave -t                       ... with its whole timeline\n"
 	"  tcpwave -j >> conns.ndjson       ... as JSON, for a log pipeline\n"
 	"  tcpwave --events                 every transition, as it happens\n"
-	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n";
+	"  tcpwave --events -j -d 10        ten seconds of transitions as JSON\n"
+	"  tcpwave --stuck 5000             every connection, and those stuck closing 5 s\n";
 
 enum {
 	OPT_EVENTS = 256,
 	OPT_RINGBUF_KB,
 	OPT_ATTACH,
+	OPT_STUCK,
 };
 
 static const char short_options[] = ":jtd:vhV";
@@ -61,6 +67,7 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "stuck", required_argument, NULL, OPT_STUCK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -158,6 +165,12 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 				o->attach = ATTACH_CLASSIC;
 			else
 				return bad_value(err, "--attach", optarg, "auto, btf or classic");
+			break;
+		case OPT_STUCK:
+			if (options_parse_u64(optarg, 1, STUCK_MS_MAX, &v))
+				return bad_value(err, "--stuck", optarg,
+						 "milliseconds, from 1 to a year");
+			o->stuck_ns = v * 1000000;
 			break;
 		case 'v':
 			o->verbose = true;

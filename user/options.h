@@ -19,6 +19,7 @@ struct options {
 	bool timeline; /* a multi-line picture per connection */
 	bool verbose;
 	uint64_t duration_ns; /* 0: until interrupted */
+	uint64_t stuck_ns; /* --stuck: report connections this long in a close state; 0: off */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
 };
