@@ -40,12 +40,12 @@ struct closing {
  * tracepoint puts a socket in as it enters such a state and takes it out as
  * it leaves. An update replaces the element whole (not preallocated: a new
  * element goes in under RCU), so the check sees one stay or the next, never
- * a mix of both. Sized like the classic socket table.
+ * a mix of both.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);
+	__uint(max_entries, TW_CLOSING_MAX);
 	__type(key, __u64);
 	__type(value, struct closing);
 } closing SEC(".maps");

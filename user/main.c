@@ -200,6 +200,11 @@ static void print_exit_summary(const struct app *app, const struct tracer *t)
 	if (app->unmatched_resets)
 		fprintf(stderr, "tcpwave: %" PRIu64 " resets came too late to join their connection\n",
 			app->unmatched_resets);
+	if (app->counters[TW_CNT_CLOSING_DROPPED])
+		fprintf(stderr,
+			"tcpwave: --stuck: %" PRIu64 " stays in a close state went unwatched "
+			"(more than %d connections in close states at once)\n",
+			app->counters[TW_CNT_CLOSING_DROPPED], TW_CLOSING_MAX);
 	if (app->opt.verbose && t->stuck_checks)
 		fprintf(stderr,
 			"tcpwave: --stuck: %" PRIu64 " checks, %.3f ms on average, %.3f ms at most\n",
