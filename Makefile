@@ -43,7 +43,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean deps run test unit e2e install vmlinux help check-arch
+.PHONY: all bench clean deps run test unit e2e fuzz install vmlinux help check-arch
 .DELETE_ON_ERROR:
 
 all: tcpwave
@@ -52,7 +52,9 @@ help:
 	@echo "make            build ./tcpwave"
 	@echo "make deps       install the Debian/Ubuntu packages the build and tests need"
 	@echo "make run        deps + build + trace (as root); ARGS='--json' passes options"
-	@echo "make test       unit tests, then end-to-end tests (root)"
+	@echo "make test       unit tests, the fuzz corpus, then end-to-end tests (root)"
+	@echo "make fuzz       fuzz the recording reader for FUZZ_SECONDS (default 60)"
+	@echo "make bench      throughput of a connection churn, untraced and traced (root)"
 	@echo "make install    install tcpwave to \$$(DESTDIR)\$$(PREFIX)/sbin"
 	@echo "make vmlinux    regenerate $(VMLINUX) from this kernel's BTF"
 	@echo "make clean      remove build products"
@@ -96,10 +98,60 @@ $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS)
 
 unit: $(OUTPUT)/unit-tests
 
+# The fuzz target (tests/fuzz) runs tcpwave's own main(), renamed, on each
+# input: every user/ module is built again with the sanitizers, once with
+# clang for libFuzzer (make fuzz), once with $(CC) and a plain driver that
+# replays the corpus and the crashes found so far (make test).
+FUZZ_SECONDS ?= 60
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(FUZZ_SANITIZE)
+FUZZ_SRCS := $(CORE_SRCS) $(APP_SRCS)
+FUZZ_LIBFUZZER_OBJS := $(patsubst user/%.c,$(OUTPUT)/fuzz/%.o,$(FUZZ_SRCS))
+FUZZ_CORPUS_OBJS := $(patsubst user/%.c,$(OUTPUT)/fuzz-corpus.d/%.o,$(FUZZ_SRCS))
+
+$(OUTPUT)/fuzz $(OUTPUT)/fuzz-corpus.d:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/fuzz/main.o $(OUTPUT)/fuzz-corpus.d/main.o: FUZZ_DEFINES := -Dmain=tcpwave_main
+$(OUTPUT)/fuzz/loader.o $(OUTPUT)/fuzz-corpus.d/loader.o: $(OUTPUT)/tcpwave.skel.h
+
+$(OUTPUT)/fuzz/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)/fuzz
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_DEFINES) $(INCLUDES) \
+		$(LIBBPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/fuzz-corpus.d/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)/fuzz-corpus.d
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CC) $(FUZZ_CFLAGS) $(FUZZ_DEFINES) $(INCLUDES) $(LIBBPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/fuzz-recording: tests/fuzz/fuzz_recording.c $(FUZZ_LIBFUZZER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBBPF_LIBS) -lm -o $@
+
+$(OUTPUT)/fuzz-corpus: tests/fuzz/fuzz_recording.c tests/fuzz/run_inputs.c $(FUZZ_CORPUS_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(FUZZ_CFLAGS) $^ $(LIBBPF_LIBS) -lm -o $@
+
+# New inputs collect in $(OUTPUT)/fuzz-work; crashes land in tests/fuzz/crashes,
+# where, once fixed, they stay as regression inputs for make test.
+fuzz: $(OUTPUT)/fuzz-recording
+	$(Q)mkdir -p $(OUTPUT)/fuzz-work tests/fuzz/crashes
+	$(Q)$(OUTPUT)/fuzz-recording -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+		-close_fd_mask=2 -artifact_prefix=tests/fuzz/crashes/ \
+		$(OUTPUT)/fuzz-work tests/fuzz/corpus
+
 # Unit tests need no privileges; the end-to-end tests load BPF and skip
 # (with the reason) when they cannot, except under CI=true where they must run.
-test: tcpwave $(OUTPUT)/unit-tests
+test: tcpwave $(OUTPUT)/unit-tests $(OUTPUT)/fuzz-corpus
 	$(Q)tests/run
+
+# Benchmarks are not tests: they report numbers. BENCH_ARGS='--rounds 9'.
+bench: tcpwave $(OUTPUT)/churn
+	$(Q)python3 bench/run.py $(BENCH_ARGS)
+
+$(OUTPUT)/churn: bench/churn.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
 
 run: deps tcpwave
 	./tcpwave $(ARGS)

@@ -60,7 +60,10 @@ static __always_inline void snapshot_take(struct tw_sock_state *st, const struct
 	t.sk = sk;
 	t.old_state = state;
 	t.new_state = state;
-	btf_sock_facts(sk, &t);
+	t.cookie = bpf_get_socket_cookie((void *)sk);
+	t.cgroup_id = socket_cgroup_id(sk);
+	t.netns = sk->__sk_common.skc_net.net->ns.inum;
+	btf_endpoints(&sk->__sk_common, &t.ep);
 	st->age_from = snapshot_age(tp, state, &age_ns);
 	t.ts_ns = bpf_ktime_get_ns() - age_ns;
 	st->conn.cookie = t.cookie;

@@ -23,6 +23,8 @@ struct transition {
 	__u8 old_state;
 	__u8 new_state;
 	__u8 process_ctx;
+	/* tuple filters' verdict, where taken before the socket had state (filtered_untracked()) */
+	__u8 filter;
 	struct tw_endpoints ep;
 };
 
@@ -70,12 +72,15 @@ static __always_inline void carry_endpoints(struct tw_endpoints *now, struct tw_
  */
 static __always_inline void take_current_as_owner(struct tw_conn *c)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	__u64 id;
+	__u64 id = bpf_get_current_pid_tgid();
 
-	if ((c->flags & TW_CONN_OWNER_KNOWN) && (BPF_CORE_READ(task, flags) & PF_KTHREAD))
-		return;
-	id = bpf_get_current_pid_tgid();
+	if (c->flags & TW_CONN_OWNER_KNOWN) {
+		struct task_struct *task = (void *)bpf_get_current_task();
+
+		/* The same thread again (connect, then close): nothing to copy. */
+		if (c->owner.pid == (__u32)id || (BPF_CORE_READ(task, flags) & PF_KTHREAD))
+			return;
+	}
 	c->owner.pid = (__u32)id;
 	c->owner.tgid = id >> 32;
 	bpf_get_current_comm(c->owner.comm, sizeof(c->owner.comm));
@@ -125,19 +130,20 @@ static __always_inline void timeline_add(struct tw_conn *c, __u8 state, __u64 ts
 
 /*
  * A new connection on this socket: the first one, or connect() again after
- * the last one closed. The socket's identity and owner carry over.
+ * the last one closed. The socket's identity, cgroup and owner carry over.
  */
 static __always_inline void timeline_begin(struct tw_sock_state *st, struct transition *t)
 {
 	struct tw_conn *c = &st->conn;
 	struct tw_owner owner = c->owner;
 	__u32 owner_known = c->flags & TW_CONN_OWNER_KNOWN;
-	__u64 cookie = c->cookie;
+	__u64 cookie = c->cookie, cgroup_id = c->cgroup_id;
 
 	/* A new connection's ports and addresses are its own (a reconnect picks anew). */
 	__builtin_memset(c, 0, sizeof(*c));
 	c->type = TW_REC_CONN;
 	c->cookie = cookie;
+	c->cgroup_id = cgroup_id;
 	c->owner = owner;
 	c->flags = owner_known;
 	c->first_old_state = t->old_state;
@@ -146,6 +152,7 @@ static __always_inline void timeline_begin(struct tw_sock_state *st, struct tran
 	if (t->old_state != TW_CLOSE && t->old_state != TW_LISTEN)
 		timeline_add(c, t->old_state, t->ts_ns);
 	st->emitted = 0;
+	st->filter = TW_FILTER_PENDING;
 	/*
 	 * A child of a listener waits for accept(); so may a socket first seen
 	 * midway (accepted after tracing began), and its claim clears the entry.
@@ -219,36 +226,180 @@ static __always_inline void note_close(struct tw_conn *c, const struct sock *sk)
 	note_counters(c, sk);
 }
 
-static __always_inline void emit_state_event(struct transition *t, struct tw_sock_state *st,
-					     int fresh)
+/* A transition record: one just made, or one held back (tw_held) until the filters decided. */
+static __always_inline void emit_transition(struct tw_sock_state *st, const struct tw_held *h,
+					    const struct tw_endpoints *ep)
 {
 	struct tw_state_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	int dur_known = !fresh && st->age_from == TW_AGE_TRANSITION;
 
 	if (!e) {
 		count(TW_CNT_LOST);
 		return;
 	}
 	e->type = TW_REC_STATE;
-	e->old_state = t->old_state;
-	e->new_state = t->new_state;
-	e->flags = (t->process_ctx ? TW_EV_PROCESS_CTX : 0) |
-		   ((st->conn.flags & TW_CONN_OWNER_KNOWN) ? TW_EV_OWNER_KNOWN : 0) |
-		   (dur_known ? TW_EV_DUR_KNOWN : 0);
-	e->netns = t->netns;
-	e->ts_ns = t->ts_ns;
+	e->old_state = h->old_state;
+	e->new_state = h->new_state;
+	e->flags = h->flags;
+	e->netns = st->conn.netns;
+	e->ts_ns = h->ts_ns;
 	e->cookie = st->conn.cookie;
-	e->dur_ns = dur_known ? t->ts_ns - st->state_start_ns : 0;
-	e->cgroup_id = t->cgroup_id;
+	e->dur_ns = h->dur_ns;
+	e->cgroup_id = st->conn.cgroup_id;
 	e->owner = st->conn.owner;
-	e->ep = t->ep;
+	e->ep = *ep;
 	bpf_ringbuf_submit(e, wakeup_flag());
+}
+
+/* The endpoint fields a held transition did not know yet. */
+static __always_inline __u8 unknown_endpoints(const struct tw_endpoints *ep)
+{
+	return (ep->lport ? 0 : TW_HELD_NO_LPORT) | (ep->rport ? 0 : TW_HELD_NO_RPORT) |
+	       (is_zero16(ep->laddr) ? TW_HELD_NO_LADDR : 0) |
+	       (is_zero16(ep->raddr) ? TW_HELD_NO_RADDR : 0);
+}
+
+/* The held transitions leave, in order, showing the endpoints as they knew them. */
+static __always_inline void release_held(struct tw_sock_state *st)
+{
+	struct tw_endpoints ep;
+	__u32 i;
+
+	for (i = 0; i < TW_HELD_MAX && i < st->nheld; i++) {
+		__u8 unknown = st->held[i].unknown;
+
+		ep = st->conn.ep;
+		if (unknown & TW_HELD_NO_LPORT)
+			ep.lport = 0;
+		if (unknown & TW_HELD_NO_RPORT)
+			ep.rport = 0;
+		if (unknown & TW_HELD_NO_LADDR)
+			__builtin_memset(ep.laddr, 0, 16);
+		if (unknown & TW_HELD_NO_RADDR)
+			__builtin_memset(ep.raddr, 0, 16);
+		emit_transition(st, &st->held[i], &ep);
+	}
+	st->nheld = 0;
+}
+
+/*
+ * --events: the transition leaves; or, while the filters cannot decide
+ * (owner or endpoints not known yet), it waits in the socket's state and
+ * shares the fate of the next one they can decide. tuple is the tuple
+ * filters' verdict (not a drop: those never get here).
+ */
+static __always_inline void transition_out(struct transition *t, struct tw_sock_state *st,
+					   int fresh, int tuple)
+{
+	/* The start-up walk only estimated when its state began (tw_age_from). */
+	int dur_known = !fresh && st->age_from == TW_AGE_TRANSITION;
+	struct tw_held h = {
+		.ts_ns = t->ts_ns,
+		.dur_ns = dur_known ? t->ts_ns - st->state_start_ns : 0,
+		.old_state = t->old_state,
+		.new_state = t->new_state,
+		.flags = (t->process_ctx ? TW_EV_PROCESS_CTX : 0) |
+			 ((st->conn.flags & TW_CONN_OWNER_KNOWN) ? TW_EV_OWNER_KNOWN : 0) |
+			 (dur_known ? TW_EV_DUR_KNOWN : 0),
+	};
+	int v = filters ? filter_and(tuple, filter_owner(&st->conn, t->new_state == TW_CLOSE)) :
+			  TW_FILTER_PASS;
+
+	if (v == TW_FILTER_PASS) {
+		if (filters)
+			release_held(st);
+		emit_transition(st, &h, &t->ep);
+	} else if (v == TW_FILTER_PENDING) {
+		if (st->nheld >= TW_HELD_MAX) {
+			count(TW_CNT_HELD_DROPPED);
+			return;
+		}
+		h.unknown = unknown_endpoints(&t->ep);
+		st->held[st->nheld & (TW_HELD_MAX - 1)] = h;
+		st->nheld++;
+	} else {
+		filter_count(v, 1 + st->nheld);
+		st->nheld = 0;
+	}
 }
 
 static __always_inline void emit_connection(struct tw_sock_state *st)
 {
 	if (bpf_ringbuf_output(&events, &st->conn, sizeof(st->conn), wakeup_flag()))
 		count(TW_CNT_LOST);
+}
+
+/* Its accept() owner entry goes with the connection (see accept_owners). */
+static __always_inline void forget_accept_owner(struct transition *t, struct tw_sock_state *st)
+{
+	__u64 key = (__u64)t->sk;
+
+	if (!st->accept_pending)
+		return;
+	bpf_map_delete_elem(&accept_owners, &key);
+	st->accept_pending = 0;
+}
+
+/*
+ * A socket with no state yet: 1 if the tuple filters drop it at this
+ * transition, so that it never gets any. Counted where a record was due:
+ * each transition with --events, else the connection at its ->CLOSE (a
+ * listener's is none).
+ */
+static __always_inline int filtered_untracked(struct transition *t)
+{
+	int final = t->new_state == TW_CLOSE;
+
+	if (!(filters & TW_F_TUPLE))
+		return 0;
+	t->filter = filter_tuple(&t->ep, t->netns, t->sk, final);
+	if (!filter_dropped(t->filter))
+		return 0;
+	filter_count(t->filter,
+		     emit_transitions || (emit_connections && final && t->old_state != TW_LISTEN));
+	return 1;
+}
+
+/* The tuple filters' verdict on the connection, taken once its endpoints allow. */
+static __always_inline int tuple_verdict(struct transition *t, struct tw_sock_state *st)
+{
+	if (!(filters & TW_F_TUPLE))
+		return TW_FILTER_PASS;
+	if (st->filter == TW_FILTER_PENDING)
+		st->filter = t->filter ? t->filter :
+					 filter_tuple(&t->ep, t->netns, t->sk,
+						      t->new_state == TW_CLOSE);
+	return st->filter;
+}
+
+/*
+ * A connection the tuple filters dropped: nothing of it leaves, and only the
+ * timeline is kept, to tell at its ->CLOSE whether a record was due.
+ */
+static __always_inline void filtered_transition(struct transition *t, struct tw_sock_state *st)
+{
+	timeline_add(&st->conn, t->new_state, t->ts_ns);
+	if (emit_transitions) {
+		filter_count(st->filter, 1 + st->nheld);
+		st->nheld = 0;
+	}
+	if (t->new_state != TW_CLOSE)
+		return;
+	if (emit_connections && tw_is_connection(&st->conn))
+		filter_count(st->filter, 1);
+	forget_accept_owner(t, st);
+	st->emitted = 1;
+}
+
+/* The connection record is due: the owner filters decide now (and its late RST follows them). */
+static __always_inline int owner_filtered(struct tw_sock_state *st)
+{
+	int v = filter_owner(&st->conn, 1);
+
+	if (!filter_dropped(v))
+		return 0;
+	filter_count(v, 1);
+	st->filter = v;
+	return 1;
 }
 
 /*
@@ -259,27 +410,33 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 					  int fresh)
 {
 	struct tw_conn *c = &st->conn;
+	int tuple;
 
 	if (fresh) {
 		c->cookie = t->cookie ? t->cookie :
 					SYNTHETIC_ID_BASE + __sync_fetch_and_add(&next_synthetic_id, 1);
+		c->cgroup_id = t->cgroup_id;
 		timeline_begin(st, t);
 	} else if (st->emitted && t->old_state == TW_CLOSE) {
 		timeline_begin(st, t);
+	}
+	carry_endpoints(&t->ep, &c->ep);
+	tuple = tuple_verdict(t, st);
+	if (filter_dropped(tuple)) {
+		filtered_transition(t, st);
+		return;
 	}
 	if (t->old_state == TW_SYN_RECV && t->new_state == TW_ESTABLISHED &&
 	    c->first_old_state == TW_LISTEN && c->nsteps == 1)
 		note_passive_handshake(c, t->sk, t->ts_ns);
 	timeline_add(c, t->new_state, t->ts_ns);
-	carry_endpoints(&t->ep, &c->ep);
 	c->netns = t->netns;
-	c->cgroup_id = t->cgroup_id;
 	claim_accept_owner(t, st);
 	if (t->process_ctx)
 		take_current_as_owner(c);
 
 	if (emit_transitions)
-		emit_state_event(t, st, fresh);
+		transition_out(t, st, fresh, tuple);
 	/* A socket first seen going from a state to itself was in it already. */
 	if (fresh || t->old_state != t->new_state) {
 		st->state_start_ns = t->ts_ns;
@@ -289,15 +446,11 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 
 	if (t->new_state != TW_CLOSE)
 		return;
-	if (st->accept_pending) {
-		__u64 key = (__u64)t->sk;
-
-		bpf_map_delete_elem(&accept_owners, &key);
-		st->accept_pending = 0;
-	}
-	note_close(c, t->sk);
-	if (emit_connections && tw_is_connection(c))
+	forget_accept_owner(t, st);
+	if (emit_connections && tw_is_connection(c) && !owner_filtered(st)) {
+		note_close(c, t->sk);
 		emit_connection(st);
+	}
 	st->emitted = 1;
 }
 
@@ -324,6 +477,8 @@ static __always_inline void on_reset(const struct sock *sk, struct tw_sock_state
 	struct tw_conn *c = &st->conn;
 	struct tw_reset *r;
 
+	if (filters && filter_dropped(st->filter))
+		return;
 	if (st->emitted) {
 		if (!emit_connections)
 			return;
@@ -359,6 +514,8 @@ static __always_inline void on_retransmit(struct tw_sock_state *st, __u16 tcp_fl
 {
 	__u32 kind;
 
+	if (filters && filter_dropped(st->filter))
+		return;
 	if (tcp_flags & TCPHDR_SYN)
 		kind = (tcp_flags & TCPHDR_ACK) ? TW_RETRANS_SYNACK : TW_RETRANS_SYN;
 	else if (tcp_flags & TCPHDR_FIN)

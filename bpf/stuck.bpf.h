@@ -32,7 +32,8 @@ __u32 stuck_deferred;
 struct closing {
 	struct tw_stuck rec;
 	__u8 reported; /* sent, for this stay */
-	__u8 pad[7];
+	__u8 tuple; /* the tuple filters' verdict on the connection so far (tw_sock_state.filter) */
+	__u8 pad[6];
 };
 
 /*
@@ -76,6 +77,7 @@ static __always_inline void closing_begin(struct closing *v, const struct tw_soc
 	r->cgroup_id = c->cgroup_id;
 	r->owner = c->owner;
 	r->ep = c->ep;
+	v->tuple = st->filter;
 }
 
 /* Put a socket in the table, or replace its entry: a new stay. */
@@ -106,6 +108,30 @@ static __always_inline void stuck_track(const struct transition *t, const struct
 	} else if (is_close_state(t->old_state)) {
 		bpf_map_delete_elem(&closing, &key);
 	}
+}
+
+/*
+ * The filters' last word on a report, as on a connection still open at the
+ * end (filter_open_dropped()): its owner is as known as it will get. sk may
+ * be a socket's bare address, or NULL for a timewait socket, which has no
+ * cgroup: only BPF_CORE_READ() reaches through it.
+ */
+static __always_inline int stuck_filtered(const struct tw_stuck *r, int tuple,
+					  const struct sock *sk)
+{
+	struct tw_conn c;
+
+	if (!filters)
+		return 0;
+	/* The filters read these fields only. */
+	c.flags = r->flags;
+	c.owner = r->owner;
+	c.ep = r->ep;
+	c.netns = r->netns;
+	if (!filter_open_dropped(tuple, &c, sk))
+		return 0;
+	filter_count(TW_FILTER_DROP, 1);
+	return 1;
 }
 
 /*
@@ -148,6 +174,11 @@ int check_stuck(struct bpf_iter__bpf_map_elem *ctx)
 	if (!(r->flags & TW_CONN_OWNER_KNOWN) && !stuck_report_unowned) {
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
 		stuck_unowned++;
+		return 0;
+	}
+	if (stuck_filtered(r, v->tuple, (const void *)skc)) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		v->reported = 1;
 		return 0;
 	}
 	BPF_CORE_READ_INTO(&sk_flags, skc, skc_flags);
@@ -201,6 +232,10 @@ static __always_inline void stuck_report_timewait(struct tcp_timewait_sock *ttw)
 	r->state_start_ns = start;
 	r->start_ns = start;
 	btf_endpoints(&tw->__tw_common, &r->ep);
+	if (stuck_filtered(r, TW_FILTER_PENDING, NULL)) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return;
+	}
 	/* The walk runs before userspace polls: no wakeup needed. */
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }

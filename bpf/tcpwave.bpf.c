@@ -80,12 +80,17 @@ struct {
 	__type(value, struct tw_accept_owner);
 } accept_owners SEC(".maps");
 
+static __always_inline void count_n(__u32 which, __u64 n)
+{
+	__u64 *total = bpf_map_lookup_elem(&counters, &which);
+
+	if (total)
+		*total += n;
+}
+
 static __always_inline void count(__u32 which)
 {
-	__u64 *n = bpf_map_lookup_elem(&counters, &which);
-
-	if (n)
-		*n += 1;
+	count_n(which, 1);
 }
 
 /* Wake userspace only once enough data waits; it also polls on a short timer. */
@@ -96,6 +101,7 @@ static __always_inline __u64 wakeup_flag(void)
 		       BPF_RB_NO_WAKEUP;
 }
 
+#include "filter.bpf.h"
 #include "sock_state.bpf.h"
 
 static __always_inline int is_tcp_family(__u16 family)
@@ -116,16 +122,6 @@ static __always_inline void btf_endpoints(const struct sock_common *skc, struct 
 		BPF_CORE_READ_INTO(&ep->laddr, skc, skc_v6_rcv_saddr);
 		BPF_CORE_READ_INTO(&ep->raddr, skc, skc_v6_daddr);
 	}
-}
-
-/* What a socket says about itself: its cookie, namespace, cgroup and ends. */
-static __always_inline void btf_sock_facts(const struct sock *sk, struct transition *t)
-{
-	t->cookie = bpf_get_socket_cookie((void *)sk);
-	t->netns = sk->__sk_common.skc_net.net->ns.inum;
-	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
-		t->cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-	btf_endpoints(&sk->__sk_common, &t->ep);
 }
 
 /* Socket storage, created on a socket's first transition (tp_btf mode). */
@@ -159,6 +155,14 @@ static __always_inline struct tw_sock_state *classic_state(const void *sk, int *
 	return bpf_map_lookup_elem(&sock_table, &key);
 }
 
+/* The cgroup a socket was created in (sk_cgrp_data, set once by sk_alloc()). */
+static __always_inline __u64 socket_cgroup_id(const struct sock *sk)
+{
+	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return 0;
+	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+}
+
 /* Sockets that have socket storage; not timewait or request sockets. */
 static __always_inline int is_full_socket(const struct sock *sk)
 {
@@ -171,7 +175,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct transition t = {};
-	struct tw_sock_state *st;
+	struct tw_sock_state *st = NULL;
 	int fresh = 0;
 
 	/* SCTP and the MPTCP socket report here too; TCP subflows stay. */
@@ -189,11 +193,24 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 	 * whatever task it interrupted is not the owner.
 	 */
 	t.process_ctx = sk->sk_lock.owned != 0;
-	btf_sock_facts(sk, &t);
+	t.netns = sk->__sk_common.skc_net.net->ns.inum;
+	btf_endpoints(&sk->__sk_common, &t.ep);
 
-	st = btf_state(sk, &fresh);
-	if (st)
-		on_transition(&t, st, fresh);
+	/* A socket the filters drop from its first transition gets no state, nor a cookie. */
+	if (filters & TW_F_TUPLE) {
+		st = btf_state(sk, NULL);
+		if (!st && filtered_untracked(&t))
+			return 0;
+	}
+	if (!st)
+		st = btf_state(sk, &fresh);
+	if (!st)
+		return 0;
+	if (fresh) {
+		t.cookie = bpf_get_socket_cookie((void *)sk);
+		t.cgroup_id = socket_cgroup_id(sk);
+	}
+	on_transition(&t, st, fresh);
 	return 0;
 }
 
@@ -202,7 +219,7 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	struct transition t = {};
 	const struct sock *sk = ctx->skaddr;
-	struct tw_sock_state *st;
+	struct tw_sock_state *st = NULL;
 	int fresh = 0;
 
 	if (ctx->protocol != IPPROTO_TCP || !is_tcp_family(ctx->family))
@@ -212,12 +229,8 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 	t.ts_ns = bpf_ktime_get_ns();
 	t.old_state = ctx->oldstate;
 	t.new_state = ctx->newstate;
-	/* No cookie helper here: read the field, assigned if anyone asked for it. */
-	t.cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	t.process_ctx = BPF_CORE_READ(sk, sk_lock.owned) != 0;
 	t.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
-		t.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 	t.ep.family = ctx->family;
 	t.ep.lport = ctx->sport;
 	t.ep.rport = ctx->dport;
@@ -230,9 +243,20 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 		bpf_probe_read_kernel(t.ep.raddr, 16, ctx->daddr_v6);
 	}
 
-	st = classic_state(sk, &fresh);
+	if (filters & TW_F_TUPLE) {
+		st = classic_state(sk, NULL);
+		if (!st && filtered_untracked(&t))
+			return 0;
+	}
+	if (!st)
+		st = classic_state(sk, &fresh);
 	if (!st)
 		return 0;
+	if (fresh) {
+		/* No cookie helper here: read the field, assigned if anyone asked for it. */
+		t.cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+		t.cgroup_id = socket_cgroup_id(sk);
+	}
 	on_transition(&t, st, fresh);
 	if (t.new_state == TW_CLOSE) {
 		__u64 key = (__u64)sk;
@@ -391,6 +415,8 @@ int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
 	c.flags |= TW_CONN_OPEN;
 	if (st->accept_pending && accept_owner_of((__u64)sk, c.cookie, &c.ep, &c.owner))
 		c.flags |= TW_CONN_OWNER_KNOWN;
+	if (filter_open_dropped(st->filter, &c, sk))
+		return 0;
 	note_counters(&c, sk);
 	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
 	return 0;
@@ -427,7 +453,7 @@ static __always_inline int record_accept_owner(long fd)
 		return 0;
 	sk = current_fd_sock(fd);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
-	    !is_tcp_family(BPF_CORE_READ(sk, __sk_common.skc_family)))
+	    !is_tcp_family(BPF_CORE_READ(sk, __sk_common.skc_family)) || filter_sock_dropped(sk))
 		return 0;
 	key = (__u64)sk;
 	id = bpf_get_current_pid_tgid();

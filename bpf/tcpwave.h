@@ -222,13 +222,47 @@ struct tw_snapshot_counts {
  * mode) and of the bounded socket table (classic mode), which userspace
  * reads at exit in that mode.
  */
+/*
+ * --events with filters: a transition the filters cannot decide yet (its
+ * owner or, before connect() picks it, the local port not known) waits in the
+ * socket's state and shares the fate of the socket's next transition that
+ * they can decide. What it needs beyond the socket's state.
+ */
+#define TW_HELD_MAX 4
+/* tw_held.unknown: endpoint fields not known yet at the held transition */
+#define TW_HELD_NO_LPORT (1u << 0)
+#define TW_HELD_NO_RPORT (1u << 1)
+#define TW_HELD_NO_LADDR (1u << 2)
+#define TW_HELD_NO_RADDR (1u << 3)
+
+struct tw_held {
+	__u64 ts_ns;
+	__u64 dur_ns;
+	__u8 old_state;
+	__u8 new_state;
+	__u8 flags; /* TW_EV_* */
+	__u8 unknown; /* TW_HELD_NO_* */
+	__u32 pad;
+};
+
+/* tw_sock_state.filter: what the filters on endpoints, netns and cgroup decided */
+enum tw_filter_verdict {
+	TW_FILTER_PENDING = 0, /* not yet: an endpoint they need is not known */
+	TW_FILTER_PASS = 1,
+	TW_FILTER_DROP = 2,
+	TW_FILTER_DROP_NETNS = 3, /* dropped by --netns (checked first) */
+};
+
 struct tw_sock_state {
 	struct tw_conn conn; /* owner and endpoints are kept up to date in it */
 	__u64 state_start_ns; /* when the current state began */
 	__u8 accept_pending; /* accepted socket whose accept() is not yet claimed */
 	__u8 emitted; /* the connection record has left at ->CLOSE */
+	__u8 filter; /* enum tw_filter_verdict, for the current connection */
+	__u8 nheld; /* valid entries in held */
 	__u8 age_from; /* enum tw_age_from: how state_start_ns was learned */
-	__u8 pad[5];
+	__u8 pad[3];
+	struct tw_held held[TW_HELD_MAX];
 };
 
 /* The process that accept()ed a socket, until the socket's next transition claims it. */
@@ -280,8 +314,66 @@ enum tw_counter {
 	TW_CNT_LOST = 0, /* ring buffer full: a record could not be reserved */
 	TW_CNT_ACCEPT_DROPPED, /* accept owner table full: an owner was not recorded */
 	TW_CNT_SOCK_DROPPED, /* classic mode socket table full: socket tracked without state */
+	TW_CNT_FILTERED, /* records not delivered because a filter rejected them */
+	TW_CNT_FILTERED_NETNS, /* of those, the ones --netns rejected */
+	TW_CNT_HELD_DROPPED, /* more than TW_HELD_MAX transitions waited for a decision */
+	/*
+	 * Not counted by the BPF side: runs of our programs the kernel skipped
+	 * because the program was already running on that CPU (an interrupt's
+	 * softirq nested in it), each a transition, retransmit or reset never
+	 * seen. The loader reads them from bpf_prog_info.recursion_misses.
+	 */
+	TW_CNT_MISSED,
+	/* Counted by the BPF side again; after the others, as recordings keep their order. */
 	TW_CNT_CLOSING_DROPPED, /* --stuck's table full: a connection in a close state unwatched */
 	TW_CNT_MAX,
 };
+
+/*
+ * Filters, set by the loader: which are on (rodata, so that the verifier
+ * prunes the code of those that are off), and the keys and values of the
+ * maps that hold their values.
+ */
+#define TW_F_PID (1u << 0) /* -p: the owner's process id, map filter_pids */
+#define TW_F_COMM (1u << 1) /* -c: the owner's name, map filter_comms */
+#define TW_F_PORT (1u << 2) /* -P: either port, map filter_ports */
+#define TW_F_LPORT (1u << 3) /* --lport */
+#define TW_F_RPORT (1u << 4) /* --rport */
+#define TW_F_LADDR (1u << 5) /* --laddr: maps filter_v4, filter_v6 */
+#define TW_F_RADDR (1u << 6) /* --raddr */
+#define TW_F_IPV4 (1u << 7) /* -4 */
+#define TW_F_IPV6 (1u << 8) /* -6 */
+#define TW_F_NETNS (1u << 9) /* --netns: map filter_netns */
+#define TW_F_CGROUP (1u << 10) /* --cgroup: filter_cgroup_id/level */
+#define TW_F_OWNER (TW_F_PID | TW_F_COMM)
+#define TW_F_PORTS (TW_F_PORT | TW_F_LPORT | TW_F_RPORT)
+#define TW_F_TUPLE                                                                                 \
+	(TW_F_PORTS | TW_F_LADDR | TW_F_RADDR | TW_F_IPV4 | TW_F_IPV6 | TW_F_NETNS | TW_F_CGROUP)
+
+/* filter_ports values: which options named the port */
+#define TW_PORT_EITHER (1u << 0)
+#define TW_PORT_LOCAL (1u << 1)
+#define TW_PORT_REMOTE (1u << 2)
+
+/*
+ * filter_v4/filter_v6 values: the ends a prefix applies to. A trie lookup
+ * finds only the longest matching prefix, so each entry also carries the
+ * ends of every shorter prefix that contains it.
+ */
+#define TW_ADDR_LOCAL (1u << 0)
+#define TW_ADDR_REMOTE (1u << 1)
+
+struct tw_lpm_v4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct tw_lpm_v6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* --cgroup: at most this many subtrees, each tested as an ancestor of the socket's cgroup */
+#define TW_CGROUPS_MAX 8
 
 #endif /* TCPWAVE_H */

@@ -42,9 +42,28 @@ void addr_unmap_endpoints(struct tw_endpoints *ep)
 	ep->family = AF_INET;
 }
 
+/* Dotted quad without inet_ntop(), which goes through sprintf() for IPv4. */
+static void format_v4(char *out, const __u8 a[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		__u8 b = a[i];
+
+		if (b >= 100)
+			*out++ = (char)('0' + b / 100);
+		if (b >= 10)
+			*out++ = (char)('0' + b / 10 % 10);
+		*out++ = (char)('0' + b % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
 void addr_format(char out[ADDR_IP_STRLEN], __u16 family, const __u8 a[16])
 {
-	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, a, out, ADDR_IP_STRLEN))
+	if (family != AF_INET6)
+		format_v4(out, a);
+	else if (!inet_ntop(AF_INET6, a, out, ADDR_IP_STRLEN))
 		snprintf(out, ADDR_IP_STRLEN, "?");
 }
 

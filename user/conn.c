@@ -293,9 +293,25 @@ void conn_classify(const struct tw_conn *c, const struct conn_env *env, struct c
 	v->handover_hold_ns = v->end == CONN_END_TIME_WAIT ? (int64_t)env->time_wait_ns :
 			      v->end == CONN_END_FIN_WAIT2 ? (int64_t)env->fin_timeout_ns :
 							     -1;
+	v->fin_wait2_end = v->end == CONN_END_FIN_WAIT2 ? CONN_FW2_WAITING : CONN_FW2_NONE;
+	v->fin_wait2_end_ns = -1;
 	payload_bytes(c, v);
 	for (i = 0; i < TW_STEPS_MAX; i++)
 		v->steps[i] = i < n ? step_event(c, v, i) : STEP_OTHER;
+}
+
+void conn_end_fin_wait2(struct conn_verdict *v, enum conn_fin_wait2_end end, int64_t end_ns)
+{
+	if (v->end != CONN_END_FIN_WAIT2)
+		return;
+	v->fin_wait2_end = end;
+	v->fin_wait2_end_ns = end_ns;
+	if (end_ns < 0)
+		return;
+	if (v->close_start_ns >= 0 && v->close_ns >= 0)
+		v->close_ns = end_ns - v->close_start_ns;
+	if (v->lifetime_ns >= 0)
+		v->lifetime_ns = end_ns;
 }
 
 void conn_apply_late_reset(struct tw_conn *c, const struct tw_reset *r)
@@ -349,4 +365,18 @@ const char *conn_reset_by_name(enum conn_reset_by by)
 const char *conn_handover_name(enum conn_end end)
 {
 	return end == CONN_END_TIME_WAIT ? "TIME_WAIT" : end == CONN_END_FIN_WAIT2 ? "FIN_WAIT2" : NULL;
+}
+
+const char *conn_fin_wait2_end_name(enum conn_fin_wait2_end end)
+{
+	static const char *const names[] = {
+		[CONN_FW2_NONE] = NULL,
+		[CONN_FW2_WAITING] = "waiting",
+		[CONN_FW2_PEER_FIN] = "peer_fin",
+		[CONN_FW2_PEER_RESET] = "peer_reset",
+		[CONN_FW2_LOCAL_RESET] = "local_reset",
+		[CONN_FW2_TIMEOUT] = "timeout",
+	};
+
+	return (unsigned)end < sizeof(names) / sizeof(names[0]) ? names[end] : NULL;
 }

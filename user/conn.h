@@ -49,6 +49,21 @@ enum conn_end {
 	CONN_END_FIN_WAIT2,
 };
 
+/*
+ * How a FIN_WAIT2 hand-over ended. The tracepoint never shows it (a timewait
+ * socket's states are not reported); tcpwave learns it from the record of a
+ * peer on this host (user/handover_wait.c), or learns nothing.
+ */
+enum conn_fin_wait2_end {
+	CONN_FW2_NONE, /* no FIN_WAIT2 hand-over (JSON null) */
+	CONN_FW2_WAITING, /* not learned: the kernel was still waiting for the peer's FIN */
+	CONN_FW2_PEER_FIN, /* the peer's FIN came; TIME_WAIT followed */
+	CONN_FW2_PEER_RESET, /* the peer reset the connection */
+	/* The peer sent data after our close(): the timewait socket answered with a RST. */
+	CONN_FW2_LOCAL_RESET,
+	CONN_FW2_TIMEOUT, /* no FIN within tcp_fin_timeout: the kernel dropped the connection */
+};
+
 /* What happened at a step of the timeline: the reason its state was entered. */
 enum conn_step_event {
 	STEP_SEEN, /* already in this state when tracing began */
@@ -91,6 +106,8 @@ struct conn_verdict {
 	int64_t close_start_ns; /* offset of the first FIN sent or received */
 	int64_t close_ns; /* first FIN to CLOSE or the hand-over */
 	int64_t handover_hold_ns; /* how long the kernel keeps the timewait socket */
+	enum conn_fin_wait2_end fin_wait2_end;
+	int64_t fin_wait2_end_ns; /* offset of that end from the first step, or -1 */
 	/* Payload bytes: the kernel's counters less the SYN and FIN they include. */
 	int64_t rx_bytes;
 	int64_t tx_bytes;
@@ -98,6 +115,12 @@ struct conn_verdict {
 };
 
 void conn_classify(const struct tw_conn *c, const struct conn_env *env, struct conn_verdict *v);
+
+/*
+ * A FIN_WAIT2 hand-over's end, learned after the record (end_ns: its offset
+ * from the first step, or -1): the close and the lifetime extend to it.
+ */
+void conn_end_fin_wait2(struct conn_verdict *v, enum conn_fin_wait2_end end, int64_t end_ns);
 
 /* Join a RST that came after the connection record (struct tw_reset). */
 void conn_apply_late_reset(struct tw_conn *c, const struct tw_reset *r);
@@ -110,5 +133,7 @@ const char *conn_close_name(enum conn_close close);
 const char *conn_reset_by_name(enum conn_reset_by by);
 /* "TIME_WAIT", "FIN_WAIT2", or NULL when nothing was handed over. */
 const char *conn_handover_name(enum conn_end end);
+/* "waiting", "peer_fin", "peer_reset", "local_reset", "timeout", or NULL for CONN_FW2_NONE. */
+const char *conn_fin_wait2_end_name(enum conn_fin_wait2_end end);
 
 #endif

@@ -55,7 +55,16 @@ void json_add_string(struct strbuf *sb, const char *s, size_t n)
 	strbuf_addc(sb, '"');
 	while (i < n) {
 		unsigned char c = p[i];
+		size_t run = i;
 
+		/* Plain printable ASCII, by far the common case, goes in one copy. */
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) {
+			strbuf_add(sb, p + i, run - i);
+			i = run;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			strbuf_addc(sb, '\\');
 			strbuf_addc(sb, (char)c);
@@ -72,46 +81,6 @@ void json_add_string(struct strbuf *sb, const char *s, size_t n)
 		}
 	}
 	strbuf_addc(sb, '"');
-}
-
-void json_add_key(struct strbuf *sb, const char *key)
-{
-	strbuf_addc(sb, '"');
-	strbuf_adds(sb, key);
-	strbuf_adds(sb, "\":");
-}
-
-void json_add_str_or_null(struct strbuf *sb, const char *key, const char *s)
-{
-	json_add_key(sb, key);
-	if (s)
-		json_add_string(sb, s, strlen(s));
-	else
-		strbuf_adds(sb, "null");
-	strbuf_addc(sb, ',');
-}
-
-void json_add_bool(struct strbuf *sb, const char *key, bool b)
-{
-	json_add_key(sb, key);
-	strbuf_adds(sb, b ? "true," : "false,");
-}
-
-void json_add_u64(struct strbuf *sb, const char *key, uint64_t v)
-{
-	json_add_key(sb, key);
-	strbuf_add_u64(sb, v);
-	strbuf_addc(sb, ',');
-}
-
-void json_add_u64_or_null(struct strbuf *sb, const char *key, bool known, uint64_t v)
-{
-	if (known) {
-		json_add_u64(sb, key, v);
-		return;
-	}
-	json_add_key(sb, key);
-	strbuf_adds(sb, "null,");
 }
 
 void text_add_safe(struct strbuf *sb, const char *s, size_t n)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "strbuf.h"
 
 /*
@@ -18,16 +19,63 @@
  * not valid UTF-8 become U+FFFD, so the record stays valid JSON.
  */
 void json_add_string(struct strbuf *sb, const char *s, size_t n);
+/*
+ * The field appends are inline so that each key's length is a constant
+ * folded into its caller: a record has some thirty keys.
+ */
+
 /* Append `"key":` (key is a trusted literal). */
-void json_add_key(struct strbuf *sb, const char *key);
+static inline void json_add_key(struct strbuf *sb, const char *key)
+{
+	strbuf_addc(sb, '"');
+	strbuf_adds(sb, key);
+	strbuf_add(sb, "\":", 2);
+}
+
 /* Append `"key":"s",` (escaped), or `"key":null,` for NULL. */
-void json_add_str_or_null(struct strbuf *sb, const char *key, const char *s);
+static inline void json_add_str_or_null(struct strbuf *sb, const char *key, const char *s)
+{
+	json_add_key(sb, key);
+	if (s)
+		json_add_string(sb, s, strlen(s));
+	else
+		strbuf_add(sb, "null", 4);
+	strbuf_addc(sb, ',');
+}
+
 /* Append `"key":true,` or `"key":false,`. */
-void json_add_bool(struct strbuf *sb, const char *key, bool b);
+static inline void json_add_bool(struct strbuf *sb, const char *key, bool b)
+{
+	json_add_key(sb, key);
+	strbuf_adds(sb, b ? "true," : "false,");
+}
+
 /* Append `"key":v,`. */
-void json_add_u64(struct strbuf *sb, const char *key, uint64_t v);
+static inline void json_add_u64(struct strbuf *sb, const char *key, uint64_t v)
+{
+	json_add_key(sb, key);
+	strbuf_add_u64(sb, v);
+	strbuf_addc(sb, ',');
+}
+
 /* Append `"key":v,` or `"key":null,` when the value is not known. */
-void json_add_u64_or_null(struct strbuf *sb, const char *key, bool known, uint64_t v);
+static inline void json_add_u64_or_null(struct strbuf *sb, const char *key, bool known,
+					uint64_t v)
+{
+	json_add_key(sb, key);
+	if (known)
+		strbuf_add_u64(sb, v);
+	else
+		strbuf_add(sb, "null", 4);
+	strbuf_addc(sb, ',');
+}
+
+/* Close a record: the comma after its last field becomes `}`, then a newline. */
+static inline void json_end_record(struct strbuf *sb)
+{
+	sb->data[sb->len - 1] = '}';
+	strbuf_addc(sb, '\n');
+}
 
 /*
  * Append text for a terminal: printable ASCII as is, valid UTF-8 as is,

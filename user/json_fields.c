@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "json_fields.h"
 
+#include <string.h>
 #include "addr.h"
 #include "json.h"
 #include "timefmt.h"
@@ -36,4 +37,10 @@ void json_add_time(struct strbuf *sb, const char *key, int64_t unix_ns)
 	strbuf_addc(sb, '"');
 	timefmt_rfc3339(sb, unix_ns);
 	strbuf_adds(sb, "\",");
+}
+
+void json_add_cgroup(struct strbuf *sb, __u64 cgroup_id, const char *cgroup)
+{
+	json_add_u64(sb, "cgroup_id", cgroup_id);
+	json_add_str_or_null(sb, "cgroup", cgroup);
 }

@@ -15,5 +15,10 @@ void json_add_endpoints(struct strbuf *sb, const struct tw_endpoints *ep);
 void json_add_time(struct strbuf *sb, const char *key, int64_t unix_ns);
 /* "pid":N,"tid":N,"comm":"..", with nulls when the owner is not known. */
 void json_add_owner(struct strbuf *sb, const struct tw_owner *owner, bool known);
+/*
+ * "cgroup_id":N,"cgroup":"/system.slice/x.service", the cgroup v2 path null
+ * when it is not known or the cgroup is gone.
+ */
+void json_add_cgroup(struct strbuf *sb, __u64 cgroup_id, const char *cgroup);
 
 #endif

@@ -2,11 +2,13 @@
 #include "loader.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -86,6 +88,47 @@ static int ensure_tracefs(void)
 	return -errno;
 }
 
+/* The byte offset of member `name` in struct `type`, in the kernel's BTF; -1 if none. */
+static long btf_member_offset(const struct btf *btf, const char *type, const char *name)
+{
+	int id = btf ? btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT) : -1;
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+	int i;
+
+	for (i = 0; t && i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), name))
+			return btf_member_bit_offset(t, i) / 8;
+	return -1;
+}
+
+/* Where struct cgroup keeps its ancestors (see cgroup_ancestors_offset). */
+struct cgroup_layout {
+	long offset;
+	bool are_ids;
+};
+
+/*
+ * --cgroup reads the socket's cgroup v2 (struct sock_cgroup_data's member
+ * cgroup, 5.15 on) and that cgroup's ancestors: pointers in ancestors[]
+ * from 6.0, their ids in ancestor_ids[] before.
+ */
+static int find_cgroup_ancestors(const struct btf *btf, const struct filter *f,
+				 struct cgroup_layout *out)
+{
+	if (!f->ncgroups)
+		return 0;
+	out->offset = btf_member_offset(btf, "cgroup", "ancestors");
+	out->are_ids = out->offset < 0;
+	if (out->are_ids)
+		out->offset = btf_member_offset(btf, "cgroup", "ancestor_ids");
+	if (out->offset >= 0 && btf_member_offset(btf, "sock_cgroup_data", "cgroup") >= 0)
+		return 0;
+	fprintf(stderr, "tcpwave: --cgroup: this kernel does not keep a socket's cgroup v2 "
+			"where tcpwave can read it (5.15 or newer does)\n");
+	return -EOPNOTSUPP;
+}
+
 /* Names the kernel defines per version: the reasons it gives for a RST. */
 static void load_kernel_names(const struct btf *btf)
 {
@@ -143,6 +186,81 @@ static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const s
 	out[3] = skel->progs.on_receive_reset_btf;
 }
 
+/* A map sized to the values given: the kernel wants at least one entry. */
+static void size_map(struct bpf_map *map, unsigned int n)
+{
+	bpf_map__set_max_entries(map, n ? n : 1);
+}
+
+/* Before load: which filters are on (rodata) and the sizes of their maps. */
+static void filters_configure(struct tcpwave_bpf *skel, const struct filter *f,
+			      const struct cgroup_layout *cgroup)
+{
+	struct filter_port_entry ports[3 * FILTER_VALUES_MAX];
+	struct filter_lpm_entry lpm[2 * FILTER_VALUES_MAX];
+	unsigned int i;
+
+	skel->rodata->filters = filter_flags(f);
+	skel->rodata->filter_ncgroups = f->ncgroups;
+	skel->rodata->cgroup_ancestors_offset = (__u32)cgroup->offset;
+	skel->rodata->cgroup_ancestors_are_ids = cgroup->are_ids;
+	for (i = 0; i < f->ncgroups; i++) {
+		skel->rodata->filter_cgroup_id[i] = f->cgroups[i].id;
+		skel->rodata->filter_cgroup_level[i] = f->cgroups[i].level;
+	}
+	size_map(skel->maps.filter_pids, f->npids);
+	size_map(skel->maps.filter_comms, f->ncomms);
+	size_map(skel->maps.filter_netns, f->nnetns);
+	size_map(skel->maps.filter_ports, filter_port_entries(f, ports));
+	size_map(skel->maps.filter_v4, filter_lpm_entries(f, AF_INET, lpm));
+	size_map(skel->maps.filter_v6, filter_lpm_entries(f, AF_INET6, lpm));
+}
+
+static int fill_lpm(struct bpf_map *map, const struct filter *f, __u16 family)
+{
+	struct filter_lpm_entry lpm[2 * FILTER_VALUES_MAX];
+	struct tw_lpm_v6 key; /* a v4 key is its first 8 bytes */
+	unsigned int i, n = filter_lpm_entries(f, family, lpm);
+	size_t key_size = family == AF_INET ? sizeof(struct tw_lpm_v4) : sizeof(key);
+	int err;
+
+	for (i = 0; i < n; i++) {
+		key.prefixlen = lpm[i].prefix;
+		memcpy(key.addr, lpm[i].addr, sizeof(key.addr));
+		err = bpf_map__update_elem(map, &key, key_size, &lpm[i].ends, 1, BPF_NOEXIST);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* After load: the filters' values into their maps. */
+static int filters_fill(struct tcpwave_bpf *skel, const struct filter *f)
+{
+	struct filter_port_entry ports[3 * FILTER_VALUES_MAX];
+	unsigned int i, n = filter_port_entries(f, ports);
+	const __u8 yes = 1;
+	int err = 0;
+
+	for (i = 0; i < f->npids && !err; i++)
+		err = bpf_map__update_elem(skel->maps.filter_pids, &f->pids[i], sizeof(f->pids[i]),
+					   &yes, 1, BPF_NOEXIST);
+	for (i = 0; i < f->ncomms && !err; i++)
+		err = bpf_map__update_elem(skel->maps.filter_comms, f->comms[i], TW_COMM_LEN, &yes,
+					   1, BPF_NOEXIST);
+	for (i = 0; i < f->nnetns && !err; i++)
+		err = bpf_map__update_elem(skel->maps.filter_netns, &f->netns[i],
+					   sizeof(f->netns[i]), &yes, 1, BPF_NOEXIST);
+	for (i = 0; i < n && !err; i++)
+		err = bpf_map__update_elem(skel->maps.filter_ports, &ports[i].port,
+					   sizeof(ports[i].port), &ports[i].ends, 1, BPF_NOEXIST);
+	if (!err)
+		err = fill_lpm(skel->maps.filter_v4, f, AF_INET);
+	if (!err)
+		err = fill_lpm(skel->maps.filter_v6, f, AF_INET6);
+	return err;
+}
+
 /* Each attach mode's iterators: the start-up walk, the owner walk, --stuck's check. */
 struct iterators {
 	struct bpf_program *snapshot, *owners, *stuck;
@@ -178,7 +296,7 @@ static const char *kconfig_fallback(void)
 
 /* Open and load the skeleton for one attach mode, with or without the iterators. */
 static int load(struct tracer *t, const struct options *o, enum attach_mode mode,
-		const struct btf *btf, bool with_iterators)
+		const struct btf *btf, const struct cgroup_layout *cgroup, bool with_iterators)
 {
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, open_opts, .kconfig = kconfig_fallback());
 	struct bpf_program *mine[4], *prog;
@@ -195,6 +313,7 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	skel->rodata->emit_connections = !o->events;
 	skel->rodata->stuck_after_ns = o->stuck_ns;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
+	filters_configure(skel, &o->filter, cgroup);
 	/* Only --stuck uses it, but the state tracepoint names it: keep it minimal. */
 	if (!o->stuck_ns)
 		bpf_map__set_max_entries(skel->maps.closing, 1);
@@ -215,6 +334,8 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	bpf_map__set_autocreate(skel->maps.sock_store, btf_mode);
 	bpf_map__set_autocreate(skel->maps.sock_table, !btf_mode);
 	err = tcpwave_bpf__load(skel);
+	if (!err)
+		err = filters_fill(skel, &o->filter);
 	if (err) {
 		tcpwave_bpf__destroy(skel);
 		return err;
@@ -266,15 +387,31 @@ static int attach(struct tracer *t)
 }
 
 /*
+ * The consumer must run when the ring buffer fills, not when the scheduler
+ * gets round to it: on a busy host it is one runnable task among many, and a
+ * burst overflows the buffer meanwhile (bench/scale.py, 200,000 sockets
+ * closed at once on 2 CPUs: 15,000 records lost at nice 0, none at -10). Its
+ * CPU time is the same either way. Needs CAP_SYS_NICE; without it, say so.
+ */
+#define CONSUMER_NICE -10
+
+static void raise_priority(bool verbose)
+{
+	if (setpriority(PRIO_PROCESS, 0, CONSUMER_NICE) && verbose)
+		fprintf(stderr, "tcpwave: cannot raise its priority (%s); records may be lost "
+				"under CPU contention\n", strerror(errno));
+}
+
+/*
  * With the iterators where the kernel takes them (5.11+); else without,
  * unless --stuck needs them: then the next mode may do better.
  */
 static int load_mode(struct tracer *t, const struct options *o, enum attach_mode mode,
-		     const struct btf *btf)
+		     const struct btf *btf, const struct cgroup_layout *cgroup)
 {
-	int err = load(t, o, mode, btf, true);
+	int err = load(t, o, mode, btf, cgroup, true);
 
-	if (!err || o->stuck_ns || load(t, o, mode, btf, false))
+	if (!err || o->stuck_ns || load(t, o, mode, btf, cgroup, false))
 		return err;
 	fprintf(stderr,
 		"tcpwave: warning: this kernel refused the BPF iterators (%s); connections "
@@ -366,6 +503,7 @@ static void report_snapshot(const struct tracer *t)
 int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn on_record,
 		void *ctx)
 {
+	struct cgroup_layout cgroup = {};
 	struct btf *btf;
 	int err;
 
@@ -381,17 +519,23 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 		return err;
 	btf = btf__load_vmlinux_btf();
 	load_kernel_names(btf);
+	err = find_cgroup_ancestors(btf, &o->filter, &cgroup);
+	if (err) {
+		btf__free(btf);
+		return err;
+	}
 	err = ensure_tracefs();
 	if (err && (o->attach == ATTACH_CLASSIC || verbose))
 		fprintf(stderr, "tcpwave: %s: cannot mount tracefs: %s\n", TRACEFS,
 			strerror(-err));
 
-	err = load_mode(t, o, o->attach == ATTACH_CLASSIC ? ATTACH_CLASSIC : ATTACH_BTF, btf);
+	err = load_mode(t, o, o->attach == ATTACH_CLASSIC ? ATTACH_CLASSIC : ATTACH_BTF, btf,
+			&cgroup);
 	if (err && o->attach == ATTACH_AUTO) {
 		if (verbose)
 			fprintf(stderr, "tcpwave: tp_btf not available (%s); trying the classic "
 					"tracepoint\n", strerror(-err));
-		err = load_mode(t, o, ATTACH_CLASSIC, btf);
+		err = load_mode(t, o, ATTACH_CLASSIC, btf, &cgroup);
 	}
 	btf__free(btf);
 	if (err) {
@@ -419,6 +563,7 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus < 1)
 		t->ncpus = 1;
+	raise_priority(verbose);
 
 	err = open_iterators(t);
 	if (!err && t->snapshot_link)
@@ -492,10 +637,20 @@ int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 
 	for (key = 0; key < TW_CNT_MAX; key++) {
 		out[key] = 0;
+		if (key == TW_CNT_MISSED)
+			continue;
 		if (bpf_map_lookup_elem(fd, &key, percpu))
 			return -errno;
 		for (i = 0; i < t->ncpus; i++)
 			out[key] += percpu[i];
+	}
+	for (i = 0; i < (int)(sizeof(t->progs) / sizeof(t->progs[0])); i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (t->progs[i] &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(t->progs[i]), &info, &len))
+			out[TW_CNT_MISSED] += info.recursion_misses;
 	}
 	return 0;
 }
@@ -567,7 +722,8 @@ static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *c
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted || !tw_is_connection(&st.conn))
+		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted ||
+		    st.filter >= TW_FILTER_DROP || !tw_is_connection(&st.conn))
 			continue;
 		st.conn.flags |= TW_CONN_OPEN;
 		/* Accepted, but no transition since to claim its owner. */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcpwave: options, setup, the poll loop, teardown.
- * Data flows one way: ring buffer -> decode -> reconstruct -> format -> sink.
+ * Data flows one way: ring buffer -> decode -> reconstruct -> filter -> format
+ * -> sink. --write records what comes off the ring buffer and what the loop
+ * did with it; --read replays that through the same steps instead of tracing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,17 +13,29 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include "cgroup_path.h"
 #include "conn.h"
 #include "conn_queue.h"
+#include "diagnosis.h"
 #include "event.h"
+#include "handover_wait.h"
+#include "filter.h"
 #include "loader.h"
+#include "local_addrs.h"
 #include "options.h"
 #include "output_conn.h"
 #include "output_events.h"
 #include "output_stuck.h"
+#include "output_summary.h"
+#include "prom.h"
+#include "prom_file.h"
+#include "recording_write.h"
+#include "replay.h"
 #include "sink.h"
+#include "sock_count.h"
 #include "strbuf.h"
 #include "stuck.h"
+#include "summary.h"
 #include "timefmt.h"
 
 /* Idle hosts still see a transition within this long; see wakeup_bytes. */
@@ -34,6 +48,11 @@
 #define NS_PER_SEC 1000000000ull
 /* TCP_TIMEWAIT_LEN (include/net/tcp.h): fixed at build time of the kernel. */
 #define TIME_WAIT_NS (60 * NS_PER_SEC)
+/*
+ * Orphans' FIN_WAIT2 hand-overs that may wait at once for their local peer's
+ * record (about 1 MiB); more are printed at once, and counted.
+ */
+#define HANDOVER_WAIT_MAX 4096
 
 static volatile sig_atomic_t exiting;
 
@@ -48,7 +67,14 @@ struct app {
 	struct sink out;
 	struct strbuf line;
 	struct conn_queue pending;
+	struct handover_wait held; /* orphans waiting for their local peer's FIN */
+	struct local_addrs local;
 	struct conn_env env;
+	struct diag_thresholds slow; /* --slow-close, --slow-handshake */
+	struct recording_writer rec; /* --write */
+	struct filter_stream stream; /* --events: transitions through the filters */
+	struct cgroup_path cgroups;
+	bool want_cgroups; /* resolve cgroup paths: for JSON, and for --cgroup */
 	bool color;
 	int64_t real_minus_mono_ns;
 	uint64_t now_ns; /* CLOCK_MONOTONIC just before the current drain began */
@@ -56,49 +82,141 @@ struct app {
 	uint64_t records;
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
-	uint64_t lost_reported;
+	uint64_t reported[TW_CNT_MAX]; /* each loss counter as report_lost last said it */
+	uint64_t filtered_here; /* connection records the filters rejected in userspace */
 	uint64_t counters[TW_CNT_MAX];
+	struct summary shown; /* -s: restarted at each --interval */
+	struct summary total; /* --prom-file: cumulative, as Prometheus wants it */
+	uint64_t report_every_ns; /* 0: only at exit */
+	uint64_t next_report_ns;
+	int sock_count_err; /* the last failure reported, so that it is said once */
+	int prom_err; /* likewise; the exit status says whether the last write failed */
 };
 
-static void print_transition(struct app *app, const struct tw_state_event *e)
+/* The socket's cgroup v2 path, where wanted and known. */
+static const char *cgroup_of(struct app *app, __u64 cgroup_id)
+{
+	return app->want_cgroups ? cgroup_path_of(&app->cgroups, cgroup_id, app->now_ns) : NULL;
+}
+
+static void print_transition(struct app *app, const struct tw_state_event *e, const char *cgroup)
 {
 	strbuf_reset(&app->line);
 	if (app->opt.json)
-		output_event_json(&app->line, e, app->real_minus_mono_ns);
+		output_event_json(&app->line, e, app->real_minus_mono_ns, cgroup);
 	else
 		output_event_text(&app->line, e, app->real_minus_mono_ns);
+	sink_write(&app->out, &app->line);
+}
+
+/* A transition, and any its socket held back, as the filters decide. */
+static void on_transition(struct app *app, const struct tw_state_event *e)
+{
+	struct tw_state_event out[TW_HELD_MAX + 1];
+	const char *cgroup = cgroup_of(app, e->cgroup_id);
+	unsigned int i, n = filter_stream_push(&app->stream, e, cgroup, out);
+
+	for (i = 0; i < n; i++)
+		print_transition(app, &out[i], cgroup);
+}
+
+/*
+ * Filter, count, diagnose, select (--slow-*) and print a classified
+ * connection. The metrics cover every connection; the -s summary those printed.
+ */
+static void print_verdict(struct app *app, const struct tw_conn *c, const struct conn_verdict *v)
+{
+	const char *cgroup = cgroup_of(app, c->cgroup_id);
+	struct diagnosis d;
+	uint64_t ts;
+
+	if (!filter_match_conn(&app->opt.filter, c, cgroup)) {
+		app->filtered_here++;
+		return;
+	}
+	if (app->opt.prom_file)
+		summary_add(&app->total, c, v);
+	diagnosis_make(c, v, &app->slow, &d);
+	if (!diagnosis_selected(&d, &app->slow))
+		return;
+	if (app->opt.summary)
+		summary_add(&app->shown, c, v);
+	/* A closed connection's time is its close, or its FIN_WAIT2's end; an open one's, now. */
+	if (!v->complete || !c->nsteps)
+		ts = app->now_ns;
+	else if (v->fin_wait2_end_ns >= 0)
+		ts = c->start_ns + (uint64_t)v->fin_wait2_end_ns;
+	else
+		ts = c->start_ns + c->step_ns[c->nsteps - 1];
+	strbuf_reset(&app->line);
+	if (app->opt.json)
+		output_conn_json(&app->line, c, v, &d, ts, app->real_minus_mono_ns, cgroup);
+	else if (app->opt.timeline)
+		output_conn_timeline(&app->line, c, v, &d, ts, app->real_minus_mono_ns, app->color);
+	else
+		output_conn_table(&app->line, c, v, &d, ts, app->real_minus_mono_ns);
 	sink_write(&app->out, &app->line);
 }
 
 static void print_connection(struct app *app, const struct tw_conn *c)
 {
 	struct conn_verdict v;
-	uint64_t ts;
 
 	conn_classify(c, &app->env, &v);
-	/* A closed connection's time is its close; an open one's, now. */
-	ts = v.complete && c->nsteps ? c->start_ns + c->step_ns[c->nsteps - 1] : app->now_ns;
-	strbuf_reset(&app->line);
-	if (app->opt.json)
-		output_conn_json(&app->line, c, &v, ts, app->real_minus_mono_ns);
-	else if (app->opt.timeline)
-		output_conn_timeline(&app->line, c, &v, ts, app->real_minus_mono_ns, app->color);
-	else
-		output_conn_table(&app->line, c, &v, ts, app->real_minus_mono_ns);
-	sink_write(&app->out, &app->line);
+	print_verdict(app, c, &v);
 }
 
+/* A connection that waited for its peer, with what was learned of its FIN_WAIT2. */
+static void print_released(struct app *app, const struct handover_release *r)
+{
+	struct conn_verdict v;
+
+	conn_classify(&r->conn, &app->env, &v);
+	conn_end_fin_wait2(&v, r->end, r->end_ns);
+	print_verdict(app, &r->conn, &v);
+}
+
+/*
+ * A finished connection, past its grace for a late RST. It may be the peer
+ * that a waiting orphan needs; it may be an orphan whose peer is on this
+ * host, and then waits for that peer's record. Nothing else waits.
+ */
+static void finish_connection(struct app *app, const struct tw_conn *c)
+{
+	struct handover_release r;
+	struct conn_verdict v;
+
+	conn_classify(c, &app->env, &v);
+	if (handover_wait_join(&app->held, c, &v, &r))
+		print_released(app, &r);
+	if (!app->opt.no_fin_wait2_hold && handover_wait_eligible(c, &v) &&
+	    local_addrs_is_local(&app->local, c->ep.family, c->ep.raddr, app->now_ns) &&
+	    !handover_wait_hold(&app->held, c))
+		return;
+	print_verdict(app, c, &v);
+}
+
+/* --stuck: a connection sitting in a close state, if the filters take it. */
 static void print_stuck(struct app *app, const struct tw_stuck *s)
 {
+	const char *cgroup = cgroup_of(app, s->cgroup_id);
+
+	if (filter_tuple(&app->opt.filter, &s->ep, s->netns, cgroup, true) != FILTER_PASS ||
+	    filter_owner(&app->opt.filter, &s->owner, s->flags & TW_CONN_OWNER_KNOWN, true) !=
+		    FILTER_PASS) {
+		app->filtered_here++;
+		return;
+	}
 	strbuf_reset(&app->line);
 	if (app->opt.json)
-		output_stuck_json(&app->line, s, stuck_open(s), app->real_minus_mono_ns);
+		output_stuck_json(&app->line, s, stuck_open(s), app->real_minus_mono_ns, cgroup);
 	else
 		output_stuck_text(&app->line, s, stuck_open(s), app->real_minus_mono_ns);
 	sink_write(&app->out, &app->line);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+/* One record, as it came at recv_ns: from the ring buffer, or from a recording. */
+static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv_ns)
 {
 	struct app *app = ctx;
 	struct tw_state_event e;
@@ -111,7 +229,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	case TW_REC_STATE:
 		if (event_decode_state(data, size, &e))
 			goto bad;
-		print_transition(app, &e);
+		on_transition(app, &e);
 		break;
 	case TW_REC_CONN:
 		if (event_decode_conn(data, size, &c))
@@ -119,7 +237,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (c.flags & TW_CONN_OPEN)
 			print_connection(app, &c);
 		else
-			conn_queue_push(&app->pending, &c, timefmt_mono_now_ns());
+			conn_queue_push(&app->pending, &c, recv_ns);
 		break;
 	case TW_REC_RESET:
 		if (event_decode_reset(data, size, &r))
@@ -142,21 +260,71 @@ bad:
 	return 0;
 }
 
-/* Print the finished connections whose grace has passed by due_ns. */
+/* The ring buffer's callback, and the open connections' at exit. */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct app *app = ctx;
+	uint64_t now_ns = timefmt_mono_now_ns();
+
+	/* A write error ends the loop (keep_tracing); the record is printed all the same. */
+	recording_write_record(&app->rec, data, size, now_ns);
+	return handle_record(app, data, size, now_ns);
+}
+
+/* Pass on the finished connections whose grace has passed by due_ns. */
 static void release_pending(struct app *app, uint64_t due_ns)
 {
 	struct tw_conn c;
 
 	while (app->out.status == SINK_OK && conn_queue_pop_due(&app->pending, due_ns, &c))
-		print_connection(app, &c);
+		finish_connection(app, &c);
 }
 
-/* Wait no longer than until the oldest finished connection or the next --stuck check is due. */
+/* Print the waiting orphans whose FIN_WAIT2 the kernel has dropped by now_ns. */
+static void release_expired(struct app *app, uint64_t now_ns)
+{
+	struct handover_release r;
+
+	while (app->out.status == SINK_OK && handover_wait_pop_expired(&app->held, now_ns, &r))
+		print_released(app, &r);
+}
+
+/* The poll loop's releases, recorded when any is due, for a replay to repeat. */
+static void release_due(struct app *app, uint64_t now_ns)
+{
+	if (conn_queue_next_due(&app->pending) <= now_ns ||
+	    handover_wait_next_due(&app->held) <= now_ns)
+		recording_write_release(&app->rec, now_ns);
+	release_pending(app, now_ns);
+	release_expired(app, now_ns);
+}
+
+/* Tracing stopped at now_ns: every connection finished or waiting goes out. */
+static void release_all(struct app *app, uint64_t now_ns)
+{
+	struct handover_release r;
+
+	release_pending(app, UINT64_MAX);
+	release_expired(app, now_ns);
+	/* Still waiting for their peer's FIN: printed as such. */
+	while (app->out.status == SINK_OK && handover_wait_pop_any(&app->held, &r))
+		print_released(app, &r);
+}
+
+/*
+ * Wait no longer than until the oldest finished or waiting connection, the
+ * next report, or the next --stuck check is due.
+ */
 static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 {
 	uint64_t due = conn_queue_next_due(&app->pending);
+	uint64_t held_due = handover_wait_next_due(&app->held);
 	uint64_t ms;
 
+	if (held_due < due)
+		due = held_due;
+	if (app->report_every_ns && app->next_report_ns < due)
+		due = app->next_report_ns;
 	if (app->opt.stuck_ns && app->stuck_due_ns < due)
 		due = app->stuck_due_ns;
 	if (due == UINT64_MAX)
@@ -165,47 +333,169 @@ static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 	return ms < POLL_INTERVAL_MS ? (int)ms : POLL_INTERVAL_MS;
 }
 
-/* Say so whenever the kernel could not hand over a record. */
+/* The two ways the kernel side can lose something, as reported. */
+static const struct loss_kind {
+	enum tw_counter counter;
+	const char *reason; /* JSON */
+	const char *words; /* stderr: what was lost, why, what to do */
+} loss_kinds[] = {
+	{ TW_CNT_LOST, "ring_buffer_full", "records lost (ring buffer full%s): raise --ringbuf-kb" },
+	{ TW_CNT_MISSED, "program_busy",
+	  "transitions missed (the kernel skipped tcpwave's program, already running on that "
+	  "CPU when an interrupt nested in it%s)" },
+};
+
+/*
+ * The kernel's counters as read at app->now_ns: recorded when they change,
+ * and reported whenever the kernel could not hand over a record or a
+ * transition.
+ */
+static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX])
+{
+	size_t i;
+
+	if (memcmp(counters, app->counters, sizeof(app->counters)))
+		recording_write_counters(&app->rec, counters, TW_CNT_MAX, app->now_ns);
+	memcpy(app->counters, counters, sizeof(app->counters));
+	for (i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
+		const struct loss_kind *k = &loss_kinds[i];
+		uint64_t total = app->counters[k->counter], *reported = &app->reported[k->counter];
+		char in_all[48];
+
+		if (total == *reported)
+			continue;
+		snprintf(in_all, sizeof(in_all), "; %" PRIu64 " in all", total);
+		fprintf(stderr, "tcpwave: %" PRIu64 " ", total - *reported);
+		fprintf(stderr, k->words, in_all);
+		fputc('\n', stderr);
+		if (app->opt.json) {
+			strbuf_reset(&app->line);
+			output_lost_json(&app->line,
+					 timefmt_unix_ns(app->now_ns, app->real_minus_mono_ns),
+					 k->reason, total - *reported, total);
+			sink_write(&app->out, &app->line);
+		}
+		*reported = total;
+	}
+}
+
+/* The TIME_WAIT and CLOSE_WAIT sockets of tcpwave's network namespace now. */
+static struct summary_sockets count_sockets(struct app *app)
+{
+	struct summary_sockets sk = { 0 };
+	uint64_t counts[TW_STATE_MAX];
+	int err;
+
+	err = sock_count_states(1u << TW_TIME_WAIT | 1u << TW_CLOSE_WAIT, counts);
+	if (err && err != app->sock_count_err)
+		fprintf(stderr, "tcpwave: counting TIME_WAIT and CLOSE_WAIT sockets: %s\n",
+			strerror(-err));
+	app->sock_count_err = err;
+	if (!err) {
+		sk.known = true;
+		sk.time_wait = counts[TW_TIME_WAIT];
+		sk.close_wait = counts[TW_CLOSE_WAIT];
+	}
+	return sk;
+}
+
+static void print_summary(struct app *app, uint64_t now_ns, const struct summary_sockets *sk)
+{
+	summary_end(&app->shown, now_ns, app->counters, sk);
+	strbuf_reset(&app->line);
+	if (app->opt.json)
+		output_summary_json(&app->line, &app->shown, app->real_minus_mono_ns);
+	else
+		output_summary_text(&app->line, &app->shown, app->real_minus_mono_ns);
+	sink_write(&app->out, &app->line);
+	summary_restart(&app->shown);
+}
+
+/* Metrics are not worth stopping the trace for: a failure is said once, and when it passes. */
+static int write_prom_file(struct app *app, uint64_t now_ns, const struct summary_sockets *sk)
+{
+	const char *step;
+	int err;
+
+	summary_end(&app->total, now_ns, app->counters, sk);
+	strbuf_reset(&app->line);
+	prom_format(&app->line, &app->total);
+	err = prom_file_write(app->opt.prom_file, &app->line, &step);
+	if (err && err != app->prom_err)
+		fprintf(stderr, "tcpwave: --prom-file: %s: %s\n", step, strerror(-err));
+	else if (!err && app->prom_err)
+		fprintf(stderr, "tcpwave: --prom-file: %s written again\n", app->opt.prom_file);
+	app->prom_err = err;
+	return err;
+}
+
+/* At each interval and at exit: the summary (-s), the metrics (--prom-file). */
+static void report(struct app *app, bool at_exit)
+{
+	uint64_t now_ns = timefmt_mono_now_ns();
+	struct summary_sockets sk = count_sockets(app);
+
+	if (app->opt.summary && (at_exit || app->opt.interval_ns))
+		print_summary(app, now_ns, &sk);
+	if (app->opt.prom_file)
+		write_prom_file(app, now_ns, &sk);
+}
+
+/* Report when the interval is up; a tick missed (a stalled reader) is not caught up. */
+static void report_if_due(struct app *app)
+{
+	uint64_t now_ns = timefmt_mono_now_ns();
+
+	if (!app->report_every_ns || now_ns < app->next_report_ns)
+		return;
+	report(app, false);
+	while (app->next_report_ns <= now_ns)
+		app->next_report_ns += app->report_every_ns;
+}
+
 static void report_lost(struct app *app, struct tracer *t)
 {
-	uint64_t lost;
+	uint64_t counters[TW_CNT_MAX];
 
-	if (tracer_read_counters(t, app->counters))
-		return;
-	lost = app->counters[TW_CNT_LOST];
-	if (lost == app->lost_reported)
-		return;
-	fprintf(stderr, "tcpwave: %" PRIu64 " records lost (ring buffer full; %" PRIu64
-			" in all): raise --ringbuf-kb\n",
-		lost - app->lost_reported, lost);
-	if (app->opt.json) {
-		strbuf_reset(&app->line);
-		output_lost_json(&app->line, (int64_t)app->now_ns + app->real_minus_mono_ns,
-				 lost - app->lost_reported, lost);
-		sink_write(&app->out, &app->line);
-	}
-	app->lost_reported = lost;
+	if (tracer_read_counters(t, counters) == 0)
+		take_counters(app, counters);
 }
 
 static void print_exit_summary(const struct app *app, const struct tracer *t)
 {
 	fprintf(stderr,
-		"tcpwave: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64
+		"tcpwave: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64 " transitions missed, %" PRIu64
 		" accept owners dropped, %" PRIu64 " sockets untracked\n",
-		app->records, app->counters[TW_CNT_LOST], app->counters[TW_CNT_ACCEPT_DROPPED],
-		app->counters[TW_CNT_SOCK_DROPPED]);
+		app->records, app->counters[TW_CNT_LOST], app->counters[TW_CNT_MISSED],
+		app->counters[TW_CNT_ACCEPT_DROPPED], app->counters[TW_CNT_SOCK_DROPPED]);
 	if (app->bad_records)
 		fprintf(stderr, "tcpwave: %" PRIu64 " malformed records ignored\n",
 			app->bad_records);
 	if (app->unmatched_resets)
 		fprintf(stderr, "tcpwave: %" PRIu64 " resets came too late to join their connection\n",
 			app->unmatched_resets);
+	if (app->held.full)
+		fprintf(stderr,
+			"tcpwave: %" PRIu64 " connections closed before their peer's FIN were "
+			"printed without waiting for it: %u were waiting already\n",
+			app->held.full, app->held.cap);
+	if (filter_flags(&app->opt.filter))
+		fprintf(stderr,
+			"tcpwave: filters: %" PRIu64 " records not delivered by the kernel "
+			"(%" PRIu64 " of them outside --netns), %" PRIu64 " more rejected here\n",
+			app->counters[TW_CNT_FILTERED], app->counters[TW_CNT_FILTERED_NETNS],
+			app->filtered_here + app->stream.filtered);
+	if (app->counters[TW_CNT_HELD_DROPPED] || app->stream.held_dropped)
+		fprintf(stderr,
+			"tcpwave: %" PRIu64 " transitions lost: more than %d on one socket waited "
+			"for the filters to decide\n",
+			app->counters[TW_CNT_HELD_DROPPED] + app->stream.held_dropped, TW_HELD_MAX);
 	if (app->counters[TW_CNT_CLOSING_DROPPED])
 		fprintf(stderr,
 			"tcpwave: --stuck: %" PRIu64 " stays in a close state went unwatched "
 			"(more than %d connections in close states at once)\n",
 			app->counters[TW_CNT_CLOSING_DROPPED], TW_CLOSING_MAX);
-	if (app->opt.verbose && t->stuck_checks)
+	if (app->opt.verbose && t && t->stuck_checks)
 		fprintf(stderr,
 			"tcpwave: --stuck: %" PRIu64 " checks, %.3f ms on average, %.3f ms at most\n",
 			t->stuck_checks, t->stuck_check_ns / 1e6 / t->stuck_checks,
@@ -234,11 +524,29 @@ static void finish(struct app *app, struct tracer *t)
 	app->now_ns = timefmt_mono_now_ns();
 	if (app->out.status == SINK_OK)
 		tracer_poll(t, 0);
-	release_pending(app, UINT64_MAX);
+	recording_write_finish(&app->rec, app->now_ns);
+	release_all(app, app->now_ns);
 	if (!app->opt.events && app->out.status == SINK_OK)
 		tracer_dump_open(t, on_record, app);
 	report_lost(app, t);
+	if (app->opt.summary || app->opt.prom_file)
+		report(app, true);
 	sink_flush(&app->out);
+}
+
+/* --write: the header, with what a replay needs of this host, before any record. */
+static int start_recording(struct app *app)
+{
+	struct recording_header h = {
+		.real_minus_mono_ns = app->real_minus_mono_ns,
+		.fin_timeout_ns = app->env.fin_timeout_ns,
+		.time_wait_ns = app->env.time_wait_ns,
+		.flags = app->opt.events ? RECORDING_FLAG_EVENTS : 0,
+	};
+
+	/* A destination that cannot take the header fails now, not minutes later. */
+	return recording_write_header(&app->rec, &h) ?: recording_write_rst_reasons(&app->rec) ?:
+			recording_writer_flush(&app->rec);
 }
 
 /*
@@ -263,23 +571,39 @@ static int check_stuck(struct app *app, struct tracer *t)
 	return 0;
 }
 
+static bool keep_tracing(const struct app *app)
+{
+	return !exiting && app->out.status == SINK_OK && !app->rec.err;
+}
+
 static int trace(struct app *app)
 {
 	struct tracer t;
 	uint64_t deadline = 0;
 	int err;
 
-	err = tracer_open(&t, &app->opt, on_record, app);
-	if (err)
+	/* Before loading BPF: a path that cannot be written is known at once. */
+	if (app->opt.write_path && recording_writer_open(&app->rec, app->opt.write_path))
 		return 1;
+	err = tracer_open(&t, &app->opt, on_record, app);
+	if (err) {
+		recording_writer_close(&app->rec);
+		return 1;
+	}
 	app->real_minus_mono_ns = timefmt_real_minus_mono_ns();
+	app->next_report_ns = timefmt_mono_now_ns() + app->report_every_ns;
+	if (start_recording(app)) {
+		recording_writer_close(&app->rec);
+		tracer_close(&t);
+		return 1;
+	}
 	if (app->opt.duration_ns)
 		deadline = timefmt_mono_now_ns() + app->opt.duration_ns;
 	print_header(app);
 	fprintf(stderr, "tcpwave: tracing TCP %s; Ctrl-C to stop\n",
 		app->opt.events ? "state transitions" : "connections");
 
-	while (!exiting && app->out.status == SINK_OK) {
+	while (keep_tracing(app)) {
 		/*
 		 * A record reserved before now is handed over by this poll, so a
 		 * connection due by now has had its grace for a late reset.
@@ -294,18 +618,100 @@ static int trace(struct app *app)
 			break;
 		}
 		err = 0;
-		release_pending(app, app->now_ns);
+		release_due(app, app->now_ns);
 		report_lost(app, &t);
+		report_if_due(app);
 		sink_flush(&app->out);
+		recording_writer_flush(&app->rec);
 		if (deadline && timefmt_mono_now_ns() >= deadline)
 			break;
 	}
 	finish(app, &t);
+	if (recording_writer_close(&app->rec))
+		err = -EIO;
 	print_exit_summary(app, &t);
 	tracer_close(&t);
-	if (err || app->out.status == SINK_FAILED)
+	if (err || app->out.status == SINK_FAILED || app->prom_err)
 		return 1;
 	return 0;
+}
+
+static void replay_release(void *ctx, uint64_t now_ns)
+{
+	struct app *app = ctx;
+
+	app->now_ns = now_ns;
+	release_due(app, now_ns);
+}
+
+static void replay_counters(void *ctx, const uint64_t counters[TW_CNT_MAX], uint64_t now_ns)
+{
+	struct app *app = ctx;
+
+	app->now_ns = now_ns;
+	take_counters(app, counters);
+}
+
+static void replay_finish(void *ctx, uint64_t now_ns)
+{
+	struct app *app = ctx;
+
+	app->now_ns = now_ns;
+	release_all(app, now_ns);
+}
+
+/*
+ * The recording decides what it holds: transitions or connections, and the
+ * host's facts. Options that contradict it are a usage error (exit 2).
+ */
+static int take_recorded_mode(struct app *app, const struct replay *rp)
+{
+	bool events = rp->header.flags & RECORDING_FLAG_EVENTS;
+
+	if (app->opt.events && !events) {
+		fprintf(stderr, "tcpwave: --events: %s holds connections (recorded without --events)\n",
+			rp->name);
+		return 2;
+	}
+	if (app->opt.timeline && events) {
+		fprintf(stderr, "tcpwave: --timeline: %s holds transitions (recorded with --events)\n",
+			rp->name);
+		return 2;
+	}
+	app->opt.events = events;
+	app->real_minus_mono_ns = rp->header.real_minus_mono_ns;
+	app->env.fin_timeout_ns = rp->header.fin_timeout_ns;
+	app->env.time_wait_ns = rp->header.time_wait_ns;
+	handover_wait_init(&app->held, HANDOVER_WAIT_MAX, app->env.fin_timeout_ns);
+	return 0;
+}
+
+/* --read: no BPF, no privileges, no waiting; the recorded times drive the steps. */
+static int replay(struct app *app)
+{
+	static const struct replay_ops ops = {
+		.record = handle_record,
+		.release = replay_release,
+		.counters = replay_counters,
+		.finish = replay_finish,
+	};
+	struct replay rp;
+	int rc;
+
+	if (replay_open(&rp, app->opt.read_path))
+		return 1;
+	rc = take_recorded_mode(app, &rp);
+	if (!rc) {
+		print_header(app);
+		if (replay_run(&rp, &ops, app))
+			rc = 1;
+		sink_flush(&app->out);
+		print_exit_summary(app, NULL);
+		if (app->out.status == SINK_FAILED)
+			rc = 1;
+	}
+	replay_close(&rp);
+	return rc;
 }
 
 /* net.ipv4.tcp_fin_timeout, how long an orphan waits in FIN_WAIT2 (default 60 s). */
@@ -322,12 +728,82 @@ static uint64_t read_fin_timeout_ns(void)
 	return s * NS_PER_SEC;
 }
 
+/*
+ * cgroup v2 paths: the JSON records carry them, --cgroup names them. Each
+ * --cgroup becomes the id and depth the kernel side tests. Returns the exit
+ * status to end with, or 0 to go on.
+ */
+static int setup_cgroups(struct app *app)
+{
+	struct filter *f = &app->opt.filter;
+	struct filter_cgroup *c;
+	unsigned int i;
+	int err;
+
+	if (!app->opt.json && !f->ncgroups)
+		return 0;
+	err = cgroup_path_open(&app->cgroups);
+	if (err && f->ncgroups) {
+		fprintf(stderr, "tcpwave: --cgroup: cannot find the cgroup v2 hierarchy: %s\n",
+			err == -ENOENT ? "no cgroup2 mount in /proc/self/mountinfo" :
+					 strerror(-err));
+		return 1;
+	}
+	if (err) {
+		fprintf(stderr,
+			"tcpwave: warning: no cgroup v2 hierarchy (%s); \"cgroup\" is null\n",
+			strerror(-err));
+		return 0;
+	}
+	app->want_cgroups = true;
+	for (i = 0; i < f->ncgroups; i++) {
+		c = &f->cgroups[i];
+		err = cgroup_path_find(&app->cgroups, c->path, c->path, sizeof(c->path), &c->id,
+				       &c->level);
+		if (err) {
+			fprintf(stderr, "tcpwave: --cgroup: '%s' is not a cgroup v2 directory "
+					"(cgroup2 is mounted at %s): %s\n",
+				c->path, app->cgroups.mount, strerror(-err));
+			return 2;
+		}
+		if (app->opt.verbose)
+			fprintf(stderr, "tcpwave: --cgroup %s: cgroup id %llu, depth %u\n", c->path,
+				(unsigned long long)c->id, c->level);
+	}
+	return 0;
+}
+
 /* Colour on a terminal only, and never when NO_COLOR is set (no-color.org). */
 static bool want_color(void)
 {
 	const char *no_color = getenv("NO_COLOR");
 
 	return isatty(STDOUT_FILENO) && !(no_color && no_color[0]);
+}
+
+/*
+ * The summaries begin before tracing, and a --prom-file that cannot be
+ * written is found now, not an interval later: it is written once, empty.
+ */
+static int start_summaries(struct app *app)
+{
+	uint64_t slow = app->opt.slow_close_ns >= 0 ? (uint64_t)app->opt.slow_close_ns :
+						      SUMMARY_SLOW_CLOSE_DEFAULT_NS;
+	uint64_t now_ns = timefmt_mono_now_ns();
+	struct summary_sockets sk;
+
+	if ((app->opt.summary && summary_init(&app->shown, slow, now_ns, app->counters)) ||
+	    (app->opt.prom_file && summary_init(&app->total, slow, now_ns, app->counters))) {
+		fprintf(stderr, "tcpwave: summary: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	app->report_every_ns = app->opt.interval_ns;
+	if (!app->opt.prom_file)
+		return 0;
+	if (!app->report_every_ns)
+		app->report_every_ns = OPTIONS_PROM_INTERVAL_DEFAULT_NS;
+	sk = count_sockets(app);
+	return write_prom_file(app, now_ns, &sk) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -348,14 +824,35 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	sink_init_stdout(&app.out);
+	recording_writer_init(&app.rec);
 	conn_queue_init(&app.pending, LATE_RESET_GRACE_NS);
-	app.env.time_wait_ns = TIME_WAIT_NS;
-	app.env.fin_timeout_ns = read_fin_timeout_ns();
 	app.color = want_color();
-	rc = trace(&app);
+	app.slow.close_ns = app.opt.slow_close_ns;
+	app.slow.handshake_ns = app.opt.slow_handshake_ns;
+	filter_stream_init(&app.stream, &app.opt.filter);
+	cgroup_path_init(&app.cgroups, NULL);
+	rc = setup_cgroups(&app);
+	if (!rc && app.opt.read_path) {
+		rc = replay(&app);
+	} else if (!rc) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		/* The kernel side applies the same filters: what it let through, it matched. */
+		app.opt.filter.kernel_applied = true;
+		app.env.time_wait_ns = TIME_WAIT_NS;
+		app.env.fin_timeout_ns = read_fin_timeout_ns();
+		handover_wait_init(&app.held, HANDOVER_WAIT_MAX, app.env.fin_timeout_ns);
+		rc = start_summaries(&app);
+		if (!rc)
+			rc = trace(&app);
+	}
+	handover_wait_free(&app.held);
+	local_addrs_free(&app.local);
+	summary_free(&app.shown);
+	summary_free(&app.total);
+	filter_stream_free(&app.stream);
+	cgroup_path_close(&app.cgroups);
 	conn_queue_free(&app.pending);
 	strbuf_free(&app.line);
 	return rc;

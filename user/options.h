@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "filter.h"
 
 enum attach_mode {
 	ATTACH_AUTO, /* tp_btf, falling back to the classic tracepoint */
@@ -13,15 +14,30 @@ enum attach_mode {
 	ATTACH_CLASSIC,
 };
 
+/* How often --prom-file is written when no --interval is given. */
+#define OPTIONS_PROM_INTERVAL_DEFAULT_NS (15 * 1000000000ull)
+/* --interval's least: a summary costs a socket dump (sock_count.h). */
+#define OPTIONS_INTERVAL_MIN_NS (100 * 1000000ull)
+
 struct options {
 	bool events; /* one line per transition instead of per connection */
 	bool json;
 	bool timeline; /* a multi-line picture per connection */
 	bool verbose;
+	bool summary; /* -s: a summary at exit (and each --interval) */
 	uint64_t duration_ns; /* 0: until interrupted */
+	uint64_t interval_ns; /* --interval; 0: not given */
+	const char *prom_file; /* --prom-file PATH, or NULL */
+	/* Only connections whose close or handshake took this long; -1: all. */
+	int64_t slow_close_ns;
+	int64_t slow_handshake_ns;
+	bool no_fin_wait2_hold; /* print an orphan's FIN_WAIT2 hand-over without waiting */
 	uint64_t stuck_ns; /* --stuck: report connections this long in a close state; 0: off */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
+	const char *write_path; /* --write: also save the records there */
+	const char *read_path; /* --read: replay this recording ("-": stdin) instead of tracing */
+	struct filter filter;
 };
 
 enum options_result {

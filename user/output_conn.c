@@ -97,12 +97,50 @@ static void json_counters(struct strbuf *sb, const struct tw_conn *c,
 	json_add_u64_or_null(sb, "srtt_us", c->flags & TW_CONN_COUNTERS_KNOWN, c->srtt_us);
 }
 
+/* {"state":"CLOSE_WAIT","ns":N,"cause":"...","retransmits":N,"text":"..."}, or null. */
+static void json_diag_phase(struct strbuf *sb, const char *key, const struct diag_phase *p)
+{
+	struct strbuf text = { 0 };
+
+	json_add_key(sb, key);
+	if (!p->found) {
+		strbuf_adds(sb, "null");
+		return;
+	}
+	strbuf_addc(sb, '{');
+	json_add_str_or_null(sb, "state", tcp_state_name(p->state));
+	json_ns_or_null(sb, "ns", p->ns);
+	json_add_str_or_null(sb, "cause", diagnosis_cause_name(p->cause));
+	json_add_u64(sb, "retransmits", p->retransmits);
+	diagnosis_add_text(&text, p);
+	json_add_key(sb, "text");
+	json_add_string(sb, text.data, text.len);
+	strbuf_free(&text);
+	strbuf_addc(sb, '}');
+}
+
+/* "diagnosis":null when neither phase is remarkable, else both phases, each maybe null. */
+static void json_diagnosis(struct strbuf *sb, const struct diagnosis *d)
+{
+	json_add_key(sb, "diagnosis");
+	if (!d->handshake.found && !d->close.found) {
+		strbuf_adds(sb, "null");
+		return;
+	}
+	strbuf_addc(sb, '{');
+	json_diag_phase(sb, "handshake", &d->handshake);
+	strbuf_addc(sb, ',');
+	json_diag_phase(sb, "close", &d->close);
+	strbuf_addc(sb, '}');
+}
+
 void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
-		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns)
+		      const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns,
+		      const char *cgroup)
 {
 	strbuf_adds(sb, "{\"type\":\"conn\",");
-	json_add_time(sb, "ts", (int64_t)ts_mono_ns + real_minus_mono_ns);
-	json_add_time(sb, "start_ts", (int64_t)c->start_ns + real_minus_mono_ns);
+	json_add_time(sb, "ts", timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
+	json_add_time(sb, "start_ts", timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
 	json_add_u64(sb, "sock", c->cookie);
 	json_add_endpoints(sb, &c->ep);
 	json_add_owner(sb, &c->owner, owner_known(c));
@@ -116,6 +154,7 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	json_add_bool(sb, "time_wait", v->end == CONN_END_TIME_WAIT);
 	json_add_str_or_null(sb, "handover", conn_handover_name(v->end));
 	json_ns_or_null(sb, "handover_hold_ns", v->handover_hold_ns);
+	json_add_str_or_null(sb, "fin_wait2_end", conn_fin_wait2_end_name(v->fin_wait2_end));
 	json_add_bool(sb, "tw_overflow", v->tw_overflow);
 	json_retrans(sb, c);
 	json_counters(sb, c, v);
@@ -124,8 +163,8 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	json_add_bool(sb, "truncated", c->flags & TW_CONN_TRUNCATED);
 	json_add_bool(sb, "complete", v->complete);
 	json_add_u64(sb, "netns", c->netns);
-	json_add_key(sb, "cgroup_id");
-	strbuf_add_u64(sb, c->cgroup_id);
+	json_add_cgroup(sb, c->cgroup_id, cgroup);
+	json_diagnosis(sb, d);
 	strbuf_adds(sb, "}\n");
 }
 
@@ -142,6 +181,7 @@ enum {
 	COL_CLOSE = 13,
 	COL_HS = 10,
 	COL_LIFE = 12,
+	COL_CLOSE_MS = 12,
 };
 
 static void add_ms_or_dash(struct strbuf *sb, int64_t ns)
@@ -163,9 +203,10 @@ static void add_name_or_dash(struct strbuf *sb, const char *name)
 
 void output_conn_table_header(struct strbuf *sb)
 {
-	strbuf_addf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%s\n", COL_TIME, "TIME", TEXT_COL_PID,
-		    "PID", TEXT_COL_COMM, "COMM", COL_ADDR, "LOCAL", COL_ADDR, "REMOTE", COL_OPEN,
-		    "OPEN", COL_CLOSE, "CLOSE", COL_HS, "HS_MS", COL_LIFE, "LIFE_MS", "CLOSE_MS");
+	strbuf_addf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%-*s%s\n", COL_TIME, "TIME",
+		    TEXT_COL_PID, "PID", TEXT_COL_COMM, "COMM", COL_ADDR, "LOCAL", COL_ADDR,
+		    "REMOTE", COL_OPEN, "OPEN", COL_CLOSE, "CLOSE", COL_HS, "HS_MS", COL_LIFE,
+		    "LIFE_MS", COL_CLOSE_MS, "CLOSE_MS", "DIAGNOSIS");
 }
 
 static size_t table_endpoints(struct strbuf *sb, const struct tw_endpoints *ep, size_t start)
@@ -180,16 +221,29 @@ static size_t table_endpoints(struct strbuf *sb, const struct tw_endpoints *ep, 
 	return text_end_column(sb, start, COL_ADDR);
 }
 
+/* The handshake's diagnosis, then the close's, or "-" when neither was remarkable. */
+static void table_diagnosis(struct strbuf *sb, const struct diagnosis *d)
+{
+	if (d->handshake.found)
+		diagnosis_add_text(sb, &d->handshake);
+	if (d->handshake.found && d->close.found)
+		strbuf_adds(sb, "; ");
+	if (d->close.found)
+		diagnosis_add_text(sb, &d->close);
+	if (!d->handshake.found && !d->close.found)
+		strbuf_addc(sb, '-');
+}
+
 /*
  * CLOSE shows "-" for a connection still open (CONN_CLOSE_NONE), as the
  * durations that do not apply yet do; the timeline says "(still open)".
  */
 void output_conn_table(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
-		       uint64_t ts_mono_ns, int64_t real_minus_mono_ns)
+		       const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns)
 {
 	size_t start = sb->len;
 
-	timefmt_clock(sb, (int64_t)ts_mono_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
 	start = text_end_column(sb, start, COL_TIME);
 	start = text_add_owner(sb, &c->owner, owner_known(c), start);
 	start = table_endpoints(sb, &c->ep, start);
@@ -200,8 +254,10 @@ void output_conn_table(struct strbuf *sb, const struct tw_conn *c, const struct 
 	add_ms_or_dash(sb, v->handshake_ns);
 	start = text_end_column(sb, start, COL_HS);
 	add_ms_or_dash(sb, v->lifetime_ns);
-	text_end_column(sb, start, COL_LIFE);
+	start = text_end_column(sb, start, COL_LIFE);
 	add_ms_or_dash(sb, v->close_ns);
+	text_end_column(sb, start, COL_CLOSE_MS);
+	table_diagnosis(sb, d);
 	strbuf_addc(sb, '\n');
 }
 
@@ -268,9 +324,36 @@ static const char *const step_words[] = {
 	[STEP_OTHER] = "a transition outside the textbook",
 };
 
-#define FIN_WAIT2_WORDS "closed by the application; the kernel waits"
+#define FIN_WAIT2_WORDS "closed by the application; "
 
-/* The words for a step; the two hand-overs say how long the kernel holds on. */
+/* A FIN_WAIT2 hand-over, and how it ended after `after_ns` where that was learned. */
+static void format_fin_wait2_words(char *out, size_t size, const struct conn_verdict *v,
+				   int64_t after_ns)
+{
+	char secs[MS_STRLEN] = "";
+
+	if (v->fin_wait2_end_ns >= 0)
+		format_seconds(secs, after_ns);
+	else if (v->handover_hold_ns >= 0)
+		format_seconds(secs, v->handover_hold_ns);
+	if (v->fin_wait2_end_ns >= 0 && v->fin_wait2_end == CONN_FW2_PEER_FIN)
+		snprintf(out, size, FIN_WAIT2_WORDS "the peer's FIN came %s s later", secs);
+	else if (v->fin_wait2_end_ns >= 0 && v->fin_wait2_end == CONN_FW2_PEER_RESET)
+		snprintf(out, size, FIN_WAIT2_WORDS "the peer reset it %s s later", secs);
+	else if (v->fin_wait2_end_ns >= 0 && v->fin_wait2_end == CONN_FW2_LOCAL_RESET)
+		snprintf(out, size, FIN_WAIT2_WORDS "the peer sent data %s s later and was reset",
+			 secs);
+	else if (v->fin_wait2_end_ns >= 0)
+		snprintf(out, size, FIN_WAIT2_WORDS "no FIN from the peer within %s s: dropped",
+			 secs);
+	else if (v->handover_hold_ns >= 0)
+		snprintf(out, size,
+			 FIN_WAIT2_WORDS "the kernel waits up to %s s for the peer's FIN", secs);
+	else
+		snprintf(out, size, FIN_WAIT2_WORDS "the kernel waits for the peer's FIN");
+}
+
+/* The words for a step; a TIME_WAIT hand-over says how long the kernel holds on. */
 static void format_step_words(char *out, size_t size, enum conn_step_event ev, int64_t hold_ns)
 {
 	char secs[MS_STRLEN] = "";
@@ -281,10 +364,6 @@ static void format_step_words(char *out, size_t size, enum conn_step_event ev, i
 		snprintf(out, size, "TIME_WAIT %s s (kernel hold)", secs);
 	else if (ev == STEP_TIME_WAIT)
 		snprintf(out, size, "TIME_WAIT (kernel hold)");
-	else if (ev == STEP_FIN_WAIT2_HANDOVER && hold_ns >= 0)
-		snprintf(out, size, FIN_WAIT2_WORDS " up to %s s for the peer's FIN", secs);
-	else if (ev == STEP_FIN_WAIT2_HANDOVER)
-		snprintf(out, size, FIN_WAIT2_WORDS " for the peer's FIN");
 	else if ((unsigned int)ev < sizeof(step_words) / sizeof(step_words[0]) && step_words[ev])
 		snprintf(out, size, "%s", step_words[ev]);
 	else
@@ -440,7 +519,11 @@ static void timeline_step(struct strbuf *sb, const struct timeline *tl, unsigned
 		strbuf_adds(sb, text);
 		strbuf_adds(sb, "  ");
 	}
-	format_step_words(text, sizeof(text), ev, tl->v->handover_hold_ns);
+	if (ev == STEP_FIN_WAIT2_HANDOVER)
+		format_fin_wait2_words(text, sizeof(text), tl->v,
+				       tl->v->fin_wait2_end_ns - (int64_t)tl->c->step_ns[i]);
+	else
+		format_step_words(text, sizeof(text), ev, tl->v->handover_hold_ns);
 	add_sgr(sb, tl->color, step_is_failure(ev) ? SGR_RED : NULL, text);
 	timeline_retrans_notes(sb, tl, i);
 	if (i + 1 == tl->n)
@@ -478,7 +561,7 @@ static void timeline_header(struct strbuf *sb, const struct timeline *tl,
 
 	addr_format_port(local, c->ep.family, c->ep.laddr, c->ep.lport);
 	addr_format_port(remote, c->ep.family, c->ep.raddr, c->ep.rport);
-	timefmt_clock(sb, (int64_t)c->start_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
 	strbuf_addf(sb, " %s -> %s ", local, remote);
 	text_add_owner_words(sb, &c->owner, owner_known(c));
 	strbuf_adds(sb, " open ");
@@ -495,8 +578,24 @@ static void timeline_header(struct strbuf *sb, const struct timeline *tl,
 	strbuf_addc(sb, '\n');
 }
 
+/* "  diagnosis: CLOSE_WAIT 4.200 s: the local application did not close() ..." */
+static void timeline_diagnosis(struct strbuf *sb, const struct timeline *tl,
+			       const struct diag_phase *p)
+{
+	if (!p->found)
+		return;
+	strbuf_adds(sb, "  ");
+	add_sgr(sb, tl->color, SGR_BOLD, "diagnosis:");
+	strbuf_addc(sb, ' ');
+	sgr_begin(sb, tl->color, SGR_YELLOW);
+	diagnosis_add_text(sb, p);
+	sgr_end(sb, tl->color, SGR_YELLOW);
+	strbuf_addc(sb, '\n');
+}
+
 void output_conn_timeline(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
-			  uint64_t ts_mono_ns, int64_t real_minus_mono_ns, bool color)
+			  const struct diagnosis *d, uint64_t ts_mono_ns,
+			  int64_t real_minus_mono_ns, bool color)
 {
 	struct timeline tl = { .c = c, .v = v, .color = color, .n = nsteps_of(c) };
 	unsigned int i;
@@ -507,5 +606,7 @@ void output_conn_timeline(struct strbuf *sb, const struct tw_conn *c, const stru
 	timeline_header(sb, &tl, real_minus_mono_ns);
 	for (i = 0; i < tl.n; i++)
 		timeline_step(sb, &tl, i);
+	timeline_diagnosis(sb, &tl, &d->handshake);
+	timeline_diagnosis(sb, &tl, &d->close);
 	strbuf_addc(sb, '\n');
 }

@@ -28,7 +28,7 @@ void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
 	addr_format_port(remote, e->ep.family, e->ep.raddr, e->ep.rport);
 
 	start = sb->len;
-	timefmt_clock(sb, (int64_t)e->ts_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(e->ts_ns, real_minus_mono_ns));
 	start = text_end_column(sb, start, COL_TIME);
 	start = text_add_owner(sb, &e->owner, e->flags & TW_EV_OWNER_KNOWN, start);
 	strbuf_adds(sb, local);
@@ -44,10 +44,10 @@ void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
 }
 
 void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
-		       int64_t real_minus_mono_ns)
+		       int64_t real_minus_mono_ns, const char *cgroup)
 {
 	strbuf_adds(sb, "{\"type\":\"state\",\"ts\":\"");
-	timefmt_rfc3339(sb, (int64_t)e->ts_ns + real_minus_mono_ns);
+	timefmt_rfc3339(sb, timefmt_unix_ns(e->ts_ns, real_minus_mono_ns));
 	strbuf_adds(sb, "\",");
 	json_add_u64(sb, "mono_ns", e->ts_ns);
 	json_add_u64(sb, "sock", e->cookie);
@@ -58,14 +58,15 @@ void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
 	json_add_owner(sb, &e->owner, e->flags & TW_EV_OWNER_KNOWN);
 	json_add_bool(sb, "process_ctx", e->flags & TW_EV_PROCESS_CTX);
 	json_add_u64(sb, "netns", e->netns);
-	json_add_key(sb, "cgroup_id");
-	strbuf_add_u64(sb, e->cgroup_id);
-	strbuf_adds(sb, "}\n");
+	json_add_cgroup(sb, e->cgroup_id, cgroup);
+	json_end_record(sb);
 }
 
-void output_lost_json(struct strbuf *sb, int64_t unix_ns, uint64_t count, uint64_t total)
+void output_lost_json(struct strbuf *sb, int64_t unix_ns, const char *reason, uint64_t count,
+		      uint64_t total)
 {
 	strbuf_adds(sb, "{\"type\":\"lost\",\"ts\":\"");
 	timefmt_rfc3339(sb, unix_ns);
-	strbuf_addf(sb, "\",\"count\":%" PRIu64 ",\"total\":%" PRIu64 "}\n", count, total);
+	strbuf_addf(sb, "\",\"reason\":\"%s\",\"count\":%" PRIu64 ",\"total\":%" PRIu64 "}\n",
+		    reason, count, total);
 }

@@ -13,9 +13,15 @@ void output_events_text_header(struct strbuf *sb);
 /* real_minus_mono_ns turns the kernel's monotonic time into wall-clock time. */
 void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
 		       int64_t real_minus_mono_ns);
+/* cgroup: the socket's cgroup v2 path (NULL: not known). */
 void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
-		       int64_t real_minus_mono_ns);
-/* {"type":"lost",...}: `count` records lost since the last report, `total` in all. */
-void output_lost_json(struct strbuf *sb, int64_t unix_ns, uint64_t count, uint64_t total);
+		       int64_t real_minus_mono_ns, const char *cgroup);
+/*
+ * {"type":"lost",...}: `count` lost since the last report, `total` in all,
+ * and why: "ring_buffer_full" (records) or "program_busy" (transitions the
+ * kernel never showed us).
+ */
+void output_lost_json(struct strbuf *sb, int64_t unix_ns, const char *reason, uint64_t count,
+		      uint64_t total);
 
 #endif

@@ -21,24 +21,23 @@ static bool orphan(const struct tw_stuck *s)
 }
 
 void output_stuck_json(struct strbuf *sb, const struct tw_stuck *s, enum conn_open open,
-		       int64_t real_minus_mono_ns)
+		       int64_t real_minus_mono_ns, const char *cgroup)
 {
 	strbuf_adds(sb, "{\"type\":\"stuck\",");
-	json_add_time(sb, "ts", (int64_t)s->ts_ns + real_minus_mono_ns);
+	json_add_time(sb, "ts", timefmt_unix_ns(s->ts_ns, real_minus_mono_ns));
 	json_add_u64(sb, "sock", s->cookie);
 	json_add_endpoints(sb, &s->ep);
 	json_add_owner(sb, &s->owner, owner_known(s));
 	json_add_str_or_null(sb, "state", tcp_state_name(s->state));
 	json_add_u64(sb, "age_ns", stuck_age_ns(s));
 	json_add_str_or_null(sb, "age_from", stuck_age_from_name(s->age_from));
-	json_add_time(sb, "since_ts", (int64_t)s->state_start_ns + real_minus_mono_ns);
+	json_add_time(sb, "since_ts", timefmt_unix_ns(s->state_start_ns, real_minus_mono_ns));
 	json_add_str_or_null(sb, "open", conn_open_name(open));
-	json_add_time(sb, "start_ts", (int64_t)s->start_ns + real_minus_mono_ns);
-	json_add_bool(sb, "orphan", orphan(s));
+	json_add_time(sb, "start_ts", timefmt_unix_ns(s->start_ns, real_minus_mono_ns));
 	json_add_u64(sb, "netns", s->netns);
-	json_add_key(sb, "cgroup_id");
-	strbuf_add_u64(sb, s->cgroup_id);
-	strbuf_adds(sb, "}\n");
+	json_add_cgroup(sb, s->cgroup_id, cgroup);
+	json_add_key(sb, "orphan");
+	strbuf_adds(sb, orphan(s) ? "true}\n" : "false}\n");
 }
 
 void output_stuck_text(struct strbuf *sb, const struct tw_stuck *s, enum conn_open open,
@@ -49,7 +48,7 @@ void output_stuck_text(struct strbuf *sb, const struct tw_stuck *s, enum conn_op
 
 	addr_format_port(local, s->ep.family, s->ep.laddr, s->ep.lport);
 	addr_format_port(remote, s->ep.family, s->ep.raddr, s->ep.rport);
-	timefmt_clock(sb, (int64_t)s->ts_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(s->ts_ns, real_minus_mono_ns));
 	strbuf_addf(sb, " STUCK %s %s%" PRIu64 ".%03" PRIu64 " s ", tcp_state_name(s->state),
 		    stuck_age_exact(s) ? "" : "at least ", ms / 1000, ms % 1000);
 	text_add_owner_words(sb, &s->owner, owner_known(s));

@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Out of memory in a tracer's output path has no useful recovery. */
-static void grow(struct strbuf *sb, size_t extra)
+void strbuf_grow(struct strbuf *sb, size_t extra)
 {
 	size_t need = sb->len + extra + 1;
 	char *p;
@@ -39,31 +39,13 @@ void strbuf_free(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 }
 
-void strbuf_add(struct strbuf *sb, const void *bytes, size_t n)
-{
-	grow(sb, n);
-	memcpy(sb->data + sb->len, bytes, n);
-	sb->len += n;
-	sb->data[sb->len] = '\0';
-}
-
-void strbuf_addc(struct strbuf *sb, char c)
-{
-	strbuf_add(sb, &c, 1);
-}
-
-void strbuf_adds(struct strbuf *sb, const char *s)
-{
-	strbuf_add(sb, s, strlen(s));
-}
-
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
 	/* Format straight into the spare room; only a long result goes twice. */
-	grow(sb, 128);
+	strbuf_grow(sb, 128);
 	va_start(ap, fmt);
 	n = vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap);
 	va_end(ap);
@@ -72,7 +54,7 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 		return;
 	}
 	if ((size_t)n >= sb->cap - sb->len) {
-		grow(sb, (size_t)n);
+		strbuf_grow(sb, (size_t)n);
 		va_start(ap, fmt);
 		vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
 		va_end(ap);
@@ -82,13 +64,27 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 
 void strbuf_add_u64(struct strbuf *sb, uint64_t v)
 {
+	/* Two digits per division: a record carries a few dozen numbers. */
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
 	char digits[20];
 	size_t n = 0;
 
-	do {
-		digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		const char *p = pairs + 2 * (v % 100);
+
+		v /= 100;
+		digits[sizeof(digits) - ++n] = p[1];
+		digits[sizeof(digits) - ++n] = p[0];
+	}
+	if (v >= 10) {
+		digits[sizeof(digits) - ++n] = pairs[2 * v + 1];
+		digits[sizeof(digits) - ++n] = pairs[2 * v];
+	} else {
+		digits[sizeof(digits) - ++n] = (char)('0' + v);
+	}
 	strbuf_add(sb, digits + sizeof(digits) - n, n);
 }
 

@@ -28,6 +28,11 @@ int64_t timefmt_real_minus_mono_ns(void)
 	return ns_of(&r) - (ns_of(&m1) + ns_of(&m2)) / 2;
 }
 
+int64_t timefmt_unix_ns(uint64_t mono_ns, int64_t real_minus_mono_ns)
+{
+	return (int64_t)(mono_ns + (uint64_t)real_minus_mono_ns);
+}
+
 static void split(int64_t unix_ns, time_t *sec, long *ns)
 {
 	*sec = (time_t)(unix_ns / 1000000000);

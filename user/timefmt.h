@@ -11,6 +11,12 @@
 
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns, now. */
 int64_t timefmt_real_minus_mono_ns(void);
+/*
+ * The wall-clock time (ns since the Unix epoch) of a CLOCK_MONOTONIC time.
+ * It wraps rather than overflows: a replayed recording's times are whatever
+ * its file says.
+ */
+int64_t timefmt_unix_ns(uint64_t mono_ns, int64_t real_minus_mono_ns);
 /* CLOCK_MONOTONIC now, in ns. */
 uint64_t timefmt_mono_now_ns(void);
 /* "2026-11-25T04:19:00.123456789Z" for ns since the Unix epoch. */

@@ -38,6 +38,8 @@ from netns import Netns
 UNUSED_PORT = 9
 # How long a scenario waits for something that takes microseconds.
 STATE_TIMEOUT_S = 5
+# How often it looks for that: short against any TCP timer.
+STATE_POLL_S = 0.001
 # tcpwave sees every namespace: a roomier ring buffer than the default keeps a
 # burst of other traffic on the host from crowding out the scenario's records.
 TRACER_ARGS = ("--events", "--json", "--ringbuf-kb", "32768")
@@ -120,6 +122,20 @@ class Scenario:
                 self.seen.append(record)
                 if match(record):
                     return
+
+    def wait_handed_over(self, lport, rport):
+        """Wait until the kernel has handed the socket lport->rport of this
+        namespace over to a timewait socket in the FIN_WAIT2 substate (`ss`
+        shows its timewait timer). tcpwave's record of such a socket may wait
+        for the peer's own record (see user/handover_wait.h), so the kernel is
+        asked instead."""
+        deadline = time.monotonic() + STATE_TIMEOUT_S
+        argv = ["ss", "-tanoH", "state", "fin-wait-2", "( sport = :%d and dport = :%d )"
+                % (lport, rport)]
+        while "timer:(timewait" not in self.ns.run(argv):
+            check(time.monotonic() < deadline, "no timewait socket in FIN_WAIT2 for %d->%d "
+                  "within %d s" % (lport, rport, STATE_TIMEOUT_S))
+            time.sleep(STATE_POLL_S)
 
     def stop(self):
         """Stop tcpwave; returns its records from this namespace.
@@ -270,7 +286,7 @@ def last_ack_with_lost_acks(sc, drop_s=1.0):
     (t_fin_unseen) and the end of the first that did (t_fin_seen)."""
     port, cport = sc.establish()
     sc.client.do("close")
-    sc.wait_for(cport, port, "FIN_WAIT2", "CLOSE")
+    sc.wait_handed_over(cport, port)
     check(sc.server.do("recv_eof") == "0", "the server reads EOF")
     with Drop(sport=cport, dport=port, flags=ACK_ONLY, netns=sc.ns) as acks, \
             Count(sport=port, dport=cport, flags=FIN, netns=sc.ns) as fins:

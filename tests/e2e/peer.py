@@ -8,6 +8,8 @@ ends. The peer runs as its own process so its pid is known and distinct.
 
 Commands:
   listen FAMILY [mptcp]     bind a listener on loopback, port 0 -> ok PORT
+  listen_on HOST            bind a listener on HOST, an address of the peer's
+                            network namespace, port 0 -> ok PORT
   accept                    accept one connection -> ok RPORT
   socket FAMILY             create the next connection's socket now, so options
                             can be set before connect -> ok
@@ -64,6 +66,13 @@ class Peer:
     def do_listen(self, family, proto="tcp"):
         af, host = LOOPBACK[family]
         self.listener = socket.socket(af, socket.SOCK_STREAM, PROTOCOLS[proto])
+        self.listener.bind((host, 0))
+        self.listener.listen(128)
+        return self.listener.getsockname()[1]
+
+    def do_listen_on(self, host):
+        self.listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                      socket.SOCK_STREAM)
         self.listener.bind((host, 0))
         self.listener.listen(128)
         return self.listener.getsockname()[1]

@@ -164,7 +164,7 @@ def test_stuck_close_wait_then_last_ack_are_two_stays():
     with Scenario("ipv4", TRACER_ARGS) as sc:
         port, cport = sc.establish()
         sc.client.do("close")
-        sc.wait_for(cport, port, "FIN_WAIT2", "CLOSE")
+        sc.wait_handed_over(cport, port)
         sc.server.do("recv_eof")
         close_wait = next_stuck(sc, port, cport, STUCK_MS / 1e3 + STATE_TIMEOUT_S)
         check_reported_in_time(close_wait, "CLOSE_WAIT", "CLOSE_WAIT stay")

@@ -32,6 +32,17 @@ TEST(test_addr_format_ipv4)
 	CHECK_STR(s, "10.0.0.1");
 }
 
+TEST(test_addr_format_ipv4_every_octet_width)
+{
+	static const __u8 a[16] = { 0, 9, 99, 255 }, b[16] = { 100, 10, 1, 200 };
+	char s[ADDR_IP_STRLEN];
+
+	addr_format(s, AF_INET, a);
+	CHECK_STR(s, "0.9.99.255");
+	addr_format(s, AF_INET, b);
+	CHECK_STR(s, "100.10.1.200");
+}
+
 TEST(test_addr_format_ipv6_compresses_zeros)
 {
 	char s[ADDR_IP_STRLEN];

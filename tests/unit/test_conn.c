@@ -3,36 +3,9 @@
 #include <errno.h>
 #include "unit.h"
 #include "conn.h"
-
-#define MS 1000000ull
+#include "timeline.h"
 
 static const struct conn_env env = { .time_wait_ns = 60000 * MS, .fin_timeout_ns = 30000 * MS };
-
-struct step {
-	__u8 state;
-	__u64 t_ns;
-};
-
-/* A finished connection that went through steps, the way the kernel side builds it. */
-static struct tw_conn timeline(__u8 first_old_state, const struct step *steps, int n,
-			       __u32 flags)
-{
-	struct tw_conn c = { .type = TW_REC_CONN, .first_old_state = first_old_state };
-	int i;
-
-	for (i = 0; i < n; i++) {
-		c.step_state[i] = steps[i].state;
-		c.step_ns[i] = steps[i].t_ns;
-	}
-	c.nsteps = n;
-	c.flags = flags | TW_CONN_OWNER_KNOWN | TW_CONN_COUNTERS_KNOWN;
-	c.tw_max = 262144;
-	return c;
-}
-
-#define TIMELINE(first, flags, ...)                                                                \
-	timeline(first, (const struct step[]){ __VA_ARGS__ },                                      \
-		 sizeof((const struct step[]){ __VA_ARGS__ }) / sizeof(struct step), flags)
 
 static struct conn_verdict classify(const struct tw_conn *c)
 {
@@ -403,4 +376,63 @@ TEST(test_conn_closing_that_times_out_is_no_time_wait)
 	CHECK_INT(v.close, CONN_CLOSE_SIMULTANEOUS);
 	CHECK_INT(v.end, CONN_END_CLOSED);
 	CHECK_INT(v.steps[4], STEP_TIMEOUT);
+}
+
+TEST(test_conn_fin_wait2_handover_waits_until_its_end_is_learned)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_ORPHAN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS }, { TW_FIN_WAIT1, 10 * MS },
+				    { TW_FIN_WAIT2, 11 * MS }, { TW_CLOSE, 11 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.fin_wait2_end, CONN_FW2_WAITING);
+	CHECK_INT(v.fin_wait2_end_ns, -1);
+	CHECK_STR(conn_fin_wait2_end_name(v.fin_wait2_end), "waiting");
+	CHECK_INT(v.close_ns, 1 * MS);
+
+	/* The peer's FIN came 1 s after the hand-over: the close lasted until then. */
+	conn_end_fin_wait2(&v, CONN_FW2_PEER_FIN, 1011 * MS);
+	CHECK_INT(v.fin_wait2_end, CONN_FW2_PEER_FIN);
+	CHECK_INT(v.fin_wait2_end_ns, 1011 * MS);
+	CHECK_INT(v.close_ns, 1001 * MS);
+	CHECK_INT(v.lifetime_ns, 1011 * MS);
+	CHECK_INT(v.end, CONN_END_FIN_WAIT2);
+	CHECK_STR(conn_fin_wait2_end_name(v.fin_wait2_end), "peer_fin");
+}
+
+TEST(test_conn_fin_wait2_end_unknown_changes_no_time)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_ORPHAN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS }, { TW_FIN_WAIT1, 10 * MS },
+				    { TW_FIN_WAIT2, 11 * MS }, { TW_CLOSE, 11 * MS });
+	struct conn_verdict v = classify(&c);
+
+	conn_end_fin_wait2(&v, CONN_FW2_WAITING, -1);
+	CHECK_INT(v.close_ns, 1 * MS);
+	CHECK_INT(v.lifetime_ns, 11 * MS);
+
+	/* Seen midway: no close start, no lifetime; the end is kept all the same. */
+	c = TIMELINE(TW_ESTABLISHED, TW_CONN_ORPHAN, { TW_ESTABLISHED, 0 }, { TW_FIN_WAIT1, 0 },
+		     { TW_FIN_WAIT2, 1 * MS }, { TW_CLOSE, 1 * MS });
+	v = classify(&c);
+	CHECK_INT(v.close_ns, 1 * MS);
+	conn_end_fin_wait2(&v, CONN_FW2_TIMEOUT, 30001 * MS);
+	CHECK_INT(v.close_ns, 30001 * MS);
+	CHECK_INT(v.lifetime_ns, -1);
+	CHECK_STR(conn_fin_wait2_end_name(v.fin_wait2_end), "timeout");
+}
+
+TEST(test_conn_only_a_fin_wait2_handover_takes_a_fin_wait2_end)
+{
+	struct tw_conn c = active_close_client();
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.fin_wait2_end, CONN_FW2_NONE);
+	CHECK(conn_fin_wait2_end_name(v.fin_wait2_end) == NULL);
+	conn_end_fin_wait2(&v, CONN_FW2_PEER_FIN, 5000 * MS);
+	CHECK_INT(v.fin_wait2_end, CONN_FW2_NONE);
+	CHECK_INT(v.close_ns, 50 * MS);
+	CHECK_STR(conn_fin_wait2_end_name(CONN_FW2_PEER_RESET), "peer_reset");
+	CHECK_STR(conn_fin_wait2_end_name(CONN_FW2_LOCAL_RESET), "local_reset");
+	CHECK(conn_fin_wait2_end_name((enum conn_fin_wait2_end)99) == NULL);
 }

@@ -165,7 +165,8 @@ TEST(test_options_stuck_in_milliseconds)
 }
 
 #define BAD_STUCK(v)                                                                               \
-	"tcpwave: --stuck: invalid value '" v "': expected milliseconds, from 1 to a year\n"
+	"tcpwave: --stuck: invalid value '" v "': expected milliseconds, from 1 to "               \
+	"31622400000 (a year)\n"
 
 TEST(test_options_rejects_bad_stuck_times)
 {
@@ -370,4 +371,187 @@ TEST(test_options_parse_seconds_rejects_out_of_range)
 	/* a tenth of a nanosecond rounds to nothing */
 	CHECK_INT(options_parse_seconds("0.0000000001", &ns), -ERANGE);
 	CHECK_INT(ns, 42);
+}
+
+TEST(test_options_slow_thresholds_in_milliseconds)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, NULL), OPTIONS_RUN);
+	CHECK_INT(o.slow_close_ns, -1);
+	CHECK_INT(o.slow_handshake_ns, -1);
+	CHECK_INT(o.no_fin_wait2_hold, 0);
+	CHECK_INT(PARSE(&o, "--slow-close", "1500", "--slow-handshake", "0", "--no-fin-wait2-hold"),
+		  OPTIONS_RUN);
+	CHECK_INT(o.slow_close_ns, 1500000000);
+	CHECK_INT(o.slow_handshake_ns, 0);
+	CHECK_INT(o.no_fin_wait2_hold, 1);
+	CHECK_INT(PARSE(&o, "--slow-close=31622400000", "-t"), OPTIONS_RUN);
+	CHECK_INT(o.slow_close_ns, 31622400000ll * 1000000);
+	CHECK_INT(o.slow_handshake_ns, -1);
+}
+
+TEST(test_options_rejects_bad_slow_thresholds)
+{
+	static const char *const bad[] = { "-1", "1.5", "", "1s", "31622400001",
+					   "99999999999999999999999" };
+	struct options o;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_INT(PARSE(&o, "--slow-close", (char *)bad[i]), OPTIONS_USAGE);
+		CHECK(strstr(err_text, "tcpwave: --slow-close: invalid value") == err_text);
+		CHECK_INT(PARSE(&o, "--slow-handshake", (char *)bad[i]), OPTIONS_USAGE);
+		CHECK(strstr(err_text, "tcpwave: --slow-handshake: invalid value") == err_text);
+	}
+	CHECK_STR(err_text, "tcpwave: --slow-handshake: invalid value '99999999999999999999999': "
+			    "expected milliseconds, from 0 to 31622400000 (a year)\n");
+}
+
+TEST(test_options_connection_record_options_need_connection_records)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--events", "--slow-close", "10"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --slow-close: cannot be combined with --events\n");
+	CHECK_INT(PARSE(&o, "--slow-handshake", "10", "--events"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --slow-handshake: cannot be combined with --events\n");
+	CHECK_INT(PARSE(&o, "--events", "--no-fin-wait2-hold"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --no-fin-wait2-hold: cannot be combined with --events\n");
+}
+
+TEST(test_options_filters_are_off_by_default)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-j"), OPTIONS_RUN);
+	CHECK_INT(filter_flags(&o.filter), 0);
+}
+
+TEST(test_options_filters_repeat_and_combine)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-p", "10", "--pid", "11", "-c", "nginx", "--comm=curl", "-P",
+			"80,443", "--port", "8080", "--lport", "22", "--rport=53,5353", "--laddr",
+			"10.0.0.0/8", "--laddr", "::1", "--raddr", "192.168.1.0/24", "-4", "-6",
+			"--netns", "4026531840", "--cgroup", "/system.slice"),
+		  OPTIONS_RUN);
+	CHECK_INT(o.filter.npids, 2);
+	CHECK_INT(o.filter.pids[1], 11);
+	CHECK_INT(o.filter.ncomms, 2);
+	CHECK_STR(o.filter.comms[1], "curl");
+	CHECK_INT(o.filter.nports, 3);
+	CHECK_INT(o.filter.ports[2], 8080);
+	CHECK_INT(o.filter.nlports, 1);
+	CHECK_INT(o.filter.nrports, 2);
+	CHECK_INT(o.filter.rports[1], 5353);
+	CHECK_INT(o.filter.nladdrs, 2);
+	CHECK_INT(o.filter.nraddrs, 1);
+	CHECK_INT(o.filter.raddrs[0].prefix, 24);
+	CHECK(o.filter.ipv4 && o.filter.ipv6);
+	CHECK_INT(o.filter.nnetns, 1);
+	CHECK_INT(o.filter.ncgroups, 1);
+	CHECK_STR(o.filter.cgroups[0].path, "/system.slice");
+	CHECK_STR(err_text, "");
+}
+
+TEST(test_options_short_filter_flags_combine)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-4jp", "7"), OPTIONS_RUN);
+	CHECK(o.filter.ipv4 && !o.filter.ipv6);
+	CHECK_INT(o.json, 1);
+	CHECK_INT(o.filter.pids[0], 7);
+}
+
+TEST(test_options_parse_again_forgets_filters)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-p", "7", "-6"), OPTIONS_RUN);
+	CHECK_INT(PARSE(&o, NULL), OPTIONS_RUN);
+	CHECK_INT(filter_flags(&o.filter), 0);
+}
+
+/* Each filter option's bad value: exit 2, and the message names the option. */
+TEST(test_options_rejects_bad_filter_values)
+{
+	static const struct {
+		const char *argv[3];
+		const char *message;
+	} cases[] = {
+		{ { "-p", "0" }, "tcpwave: --pid: '0' is not a process id\n" },
+		{ { "--pid", "x1" }, "tcpwave: --pid: 'x1' is not a process id\n" },
+		{ { "-c", "" },
+		  "tcpwave: --comm: '' is not a process name of 1 to 15 bytes "
+		  "(the kernel's comm)\n" },
+		{ { "--comm", "systemd-resolved" },
+		  "tcpwave: --comm: 'systemd-resolved' is not a process name of 1 to 15 bytes "
+		  "(the kernel's comm)\n" },
+		{ { "-P", "0" },
+		  "tcpwave: --port: '0' is not a port or a list of them (1 to 65535, "
+		  "comma-separated)\n" },
+		{ { "--port", "80,,443" },
+		  "tcpwave: --port: '80,,443' is not a port or a list of them (1 to 65535, "
+		  "comma-separated)\n" },
+		{ { "--lport", "65536" },
+		  "tcpwave: --lport: '65536' is not a port or a list of them (1 to 65535, "
+		  "comma-separated)\n" },
+		{ { "--rport", "http" },
+		  "tcpwave: --rport: 'http' is not a port or a list of them (1 to 65535, "
+		  "comma-separated)\n" },
+		{ { "--laddr", "10.0.0.0/33" },
+		  "tcpwave: --laddr: '10.0.0.0/33' is not an address/prefix\n" },
+		{ { "--raddr", "fe80::1%eth0" },
+		  "tcpwave: --raddr: 'fe80::1%eth0' is not an address/prefix\n" },
+		{ { "--raddr", "::/129" },
+		  "tcpwave: --raddr: '::/129' is not an address/prefix\n" },
+		{ { "--netns", "0" }, "tcpwave: --netns: '0' is not a network namespace inode\n" },
+		{ { "--netns", "net:[4026531840]" },
+		  "tcpwave: --netns: 'net:[4026531840]' is not a network namespace inode\n" },
+		{ { "--cgroup", "system.slice" },
+		  "tcpwave: --cgroup: 'system.slice' is not an absolute cgroup path\n" },
+	};
+	struct options o;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(parse(&o, (char *[]){ "tcpwave", (char *)cases[i].argv[0],
+						(char *)cases[i].argv[1], NULL }),
+			  OPTIONS_USAGE);
+		CHECK_STR(err_text, cases[i].message);
+	}
+}
+
+TEST(test_options_rejects_too_many_filter_values)
+{
+	char *argv[2 * FILTER_VALUES_MAX + 4] = { "tcpwave" };
+	char values[FILTER_VALUES_MAX + 1][8];
+	struct options o;
+	int i, argc = 1;
+
+	for (i = 0; i <= FILTER_VALUES_MAX; i++) {
+		snprintf(values[i], sizeof(values[i]), "%d", i + 1);
+		argv[argc++] = "-P";
+		argv[argc++] = values[i];
+	}
+	CHECK_INT(parse(&o, argv), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --port: '65': more than 64 values\n");
+	CHECK_INT(PARSE(&o, "--cgroup", "/1", "--cgroup", "/2", "--cgroup", "/3", "--cgroup", "/4",
+			"--cgroup", "/5", "--cgroup", "/6", "--cgroup", "/7", "--cgroup", "/8",
+			"--cgroup", "/9"),
+		  OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --cgroup: '/9': more than 8 values\n");
+}
+
+TEST(test_options_filter_options_need_values)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-p"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: -p: needs a value\n");
+	CHECK_INT(PARSE(&o, "--laddr"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --laddr: needs a value\n");
 }

@@ -24,6 +24,7 @@
 struct rec {
 	struct tw_conn c;
 	struct conn_verdict v;
+	struct diagnosis d; /* nothing remarkable unless a test says so */
 };
 
 static struct strbuf sb;
@@ -93,6 +94,7 @@ static struct rec client(void)
 			.close_start_ns = -1,
 			.close_ns = -1,
 			.handover_hold_ns = -1,
+			.fin_wait2_end_ns = -1,
 		},
 	};
 
@@ -252,6 +254,7 @@ static struct rec fin_wait2_handover(void)
 	r.c.flags &= ~TW_CONN_PEER_FIN;
 	r.v.steps[4] = STEP_FIN_WAIT2_HANDOVER;
 	r.v.end = CONN_END_FIN_WAIT2;
+	r.v.fin_wait2_end = CONN_FW2_WAITING;
 	r.v.handover_hold_ns = 7500 * MS;
 	return r;
 }
@@ -270,11 +273,18 @@ static void set_ipv6(struct rec *r, const __u8 l[16], const __u8 rem[16])
 
 #define HOSTILE_COMM "a\"b\\c\n\x1b[31m\xff"
 
-static const char *json_of(const struct rec *r)
+#define CGROUP "/system.slice/curl.service"
+
+static const char *json_with_cgroup(const struct rec *r, const char *cgroup)
 {
 	strbuf_reset(&sb);
-	output_conn_json(&sb, &r->c, &r->v, TS_MONO, REAL_MINUS_MONO);
+	output_conn_json(&sb, &r->c, &r->v, &r->d, TS_MONO, REAL_MINUS_MONO, cgroup);
 	return sb.data;
+}
+
+static const char *json_of(const struct rec *r)
+{
+	return json_with_cgroup(r, CGROUP);
 }
 
 static void utc(void)
@@ -287,7 +297,7 @@ static const char *table_of(const struct rec *r)
 {
 	utc();
 	strbuf_reset(&sb);
-	output_conn_table(&sb, &r->c, &r->v, TS_MONO, REAL_MINUS_MONO);
+	output_conn_table(&sb, &r->c, &r->v, &r->d, TS_MONO, REAL_MINUS_MONO);
 	return sb.data;
 }
 
@@ -295,7 +305,7 @@ static const char *timeline_of(const struct rec *r, bool color)
 {
 	utc();
 	strbuf_reset(&sb);
-	output_conn_timeline(&sb, &r->c, &r->v, TS_MONO, REAL_MINUS_MONO, color);
+	output_conn_timeline(&sb, &r->c, &r->v, &r->d, TS_MONO, REAL_MINUS_MONO, color);
 	return sb.data;
 }
 
@@ -316,10 +326,11 @@ static const char *timeline_of(const struct rec *r, bool color)
 	"\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"                                         \
 	"{\"state\":\"ESTABLISHED\",\"t_ns\":1000000},{\"state\":\"CLOSE\",\"t_ns\":2001000000}],"
 #define JSON_NO_HANDOVER                                                                           \
-	"\"time_wait\":false,\"handover\":null,\"handover_hold_ns\":null,\"tw_overflow\":false,"
+	"\"time_wait\":false,\"handover\":null,\"handover_hold_ns\":null,"                       \
+	"\"fin_wait2_end\":null,\"tw_overflow\":false,"
 #define JSON_NO_RETRANS "\"retrans\":{\"syn\":0,\"synack\":0,\"fin\":0,\"data\":0},"
 #define JSON_COUNTERS "\"rx_bytes\":5120,\"tx_bytes\":73,\"srtt_us\":750,"
-#define JSON_TAIL "\"netns\":4026531840,\"cgroup_id\":7}\n"
+#define JSON_TAIL "\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":\"" CGROUP "\",\"diagnosis\":null}\n"
 
 TEST(test_output_conn_json_active_close_with_time_wait)
 {
@@ -338,11 +349,12 @@ TEST(test_output_conn_json_active_close_with_time_wait)
 		  "{\"state\":\"CLOSE\",\"t_ns\":412500000}],"
 		  "\"handshake_ns\":1500000,\"lifetime_ns\":412500000,\"close_ns\":500000,"
 		  "\"time_wait\":true,\"handover\":\"TIME_WAIT\",\"handover_hold_ns\":60000000000,"
-		  "\"tw_overflow\":false,"
+		  "\"fin_wait2_end\":null,\"tw_overflow\":false,"
 		  "\"retrans\":{\"syn\":2,\"synack\":0,\"fin\":0,\"data\":12},"
 		  "\"rx_bytes\":5120,\"tx_bytes\":73,\"srtt_us\":750,\"error\":null,"
 		  "\"reset_reason\":null,\"truncated\":false,\"complete\":true,"
-		  "\"netns\":4026531840,\"cgroup_id\":7}\n");
+		  "\"netns\":4026531840,\"cgroup_id\":7,"
+		  "\"cgroup\":\"/system.slice/curl.service\",\"diagnosis\":null}\n");
 }
 
 TEST(test_output_conn_json_passive_close)
@@ -468,7 +480,8 @@ TEST(test_output_conn_json_fin_wait2_handover_is_not_time_wait)
 			  JSON_ACTIVE_STATES
 			  "\"handshake_ns\":1500000,\"lifetime_ns\":412500000,\"close_ns\":500000,"
 			  "\"time_wait\":false,\"handover\":\"FIN_WAIT2\","
-			  "\"handover_hold_ns\":7500000000,\"tw_overflow\":false,"
+			  "\"handover_hold_ns\":7500000000,\"fin_wait2_end\":\"waiting\","
+			  "\"tw_overflow\":false,"
 			  "\"retrans\":{\"syn\":2,\"synack\":0,\"fin\":0,\"data\":12},"
 			  JSON_COUNTERS
 			  "\"error\":null,\"reset_reason\":null,\"truncated\":false,"
@@ -527,7 +540,7 @@ TEST(test_output_conn_json_truncated_and_tw_overflow)
 			  JSON_ACTIVE_STATES
 			  "\"handshake_ns\":1500000,\"lifetime_ns\":412500000,\"close_ns\":500000,"
 			  "\"time_wait\":false,\"handover\":null,\"handover_hold_ns\":null,"
-			  "\"tw_overflow\":true,"
+			  "\"fin_wait2_end\":null,\"tw_overflow\":true,"
 			  "\"retrans\":{\"syn\":2,\"synack\":0,\"fin\":0,\"data\":12},"
 			  JSON_COUNTERS
 			  "\"error\":null,\"reset_reason\":null,\"truncated\":true,"
@@ -555,6 +568,21 @@ TEST(test_output_conn_json_reads_no_step_past_the_arrays)
 	CHECK_INT(n, TW_STEPS_MAX);
 }
 
+TEST(test_output_conn_json_cgroup_gone_is_null)
+{
+	struct rec r = active_close();
+
+	CHECK_HAS(json_with_cgroup(&r, NULL), ",\"cgroup_id\":7,\"cgroup\":null,\"diagnosis\":null}\n");
+}
+
+TEST(test_output_conn_json_escapes_cgroup_path)
+{
+	struct rec r = active_close();
+
+	CHECK_HAS(json_with_cgroup(&r, "/a\"b\\c\n"),
+		  ",\"cgroup_id\":7,\"cgroup\":\"/a\\\"b\\\\c\\u000a\",\"diagnosis\":null}\n");
+}
+
 TEST(test_output_conn_json_appends_one_line)
 {
 	struct rec r = active_close();
@@ -562,7 +590,7 @@ TEST(test_output_conn_json_appends_one_line)
 
 	strbuf_reset(&sb);
 	strbuf_adds(&sb, "before\n");
-	output_conn_json(&sb, &r.c, &r.v, TS_MONO, REAL_MINUS_MONO);
+	output_conn_json(&sb, &r.c, &r.v, &r.d, TS_MONO, REAL_MINUS_MONO, CGROUP);
 	CHECK_STARTS(sb.data, "before\n" JSON_TS);
 	nl = strchr(sb.data + strlen("before\n"), '\n');
 	CHECK(nl && nl[1] == '\0');
@@ -583,7 +611,8 @@ TEST(test_output_conn_table_header)
 			   "CLOSE        "
 			   "HS_MS     "
 			   "LIFE_MS     "
-			   "CLOSE_MS\n");
+			   "CLOSE_MS    "
+			   "DIAGNOSIS\n");
 }
 
 /* The columns every line below shares, up to REMOTE. */
@@ -603,7 +632,7 @@ TEST(test_output_conn_table_active_close)
 							      "active       "
 							      "1.500     "
 							      "412.500     "
-							      "0.500\n");
+							      "0.500       -\n");
 }
 
 TEST(test_output_conn_table_passive_close)
@@ -619,7 +648,7 @@ TEST(test_output_conn_table_passive_close)
 				"passive      "
 				"0.200     "
 				"100.300     "
-				"0.300\n");
+				"0.300       -\n");
 }
 
 TEST(test_output_conn_table_reset_and_refused_have_dashes_for_what_never_happened)
@@ -630,12 +659,12 @@ TEST(test_output_conn_table_reset_and_refused_have_dashes_for_what_never_happene
 								  "reset        "
 								  "1.000     "
 								  "2001.000    "
-								  "-\n");
+								  "-           -\n");
 	CHECK_STR(table_of(&ref), TABLE_CURL TABLE_CLIENT_ADDRS "active  "
 								"refused      "
 								"-         "
 								"0.120       "
-								"-\n");
+								"-           -\n");
 }
 
 TEST(test_output_conn_table_still_open_shows_dash_for_close)
@@ -646,7 +675,7 @@ TEST(test_output_conn_table_still_open_shows_dash_for_close)
 							      "-            "
 							      "-         "
 							      "-           "
-							      "-\n");
+							      "-           -\n");
 }
 
 TEST(test_output_conn_table_unknown_owner_is_dashes)
@@ -660,7 +689,7 @@ TEST(test_output_conn_table_unknown_owner_is_dashes)
 				"active       "
 				"1.500     "
 				"412.500     "
-				"0.500\n");
+				"0.500       -\n");
 }
 
 TEST(test_output_conn_table_escapes_hostile_comm)
@@ -674,7 +703,7 @@ TEST(test_output_conn_table_escapes_hostile_comm)
 				"active       "
 				"1.500     "
 				"412.500     "
-				"0.500\n");
+				"0.500       -\n");
 }
 
 TEST(test_output_conn_table_keeps_a_space_after_a_wide_field)
@@ -691,7 +720,7 @@ TEST(test_output_conn_table_keeps_a_space_after_a_wide_field)
 				"timeout      "
 				"-         "
 				"12345678901.000 "
-				"-\n");
+				"-           -\n");
 }
 
 TEST(test_output_conn_table_widest_ipv6_address_fits_its_column)
@@ -708,7 +737,7 @@ TEST(test_output_conn_table_widest_ipv6_address_fits_its_column)
 					   "active       "
 					   "1.500     "
 					   "412.500     "
-					   "0.500\n");
+					   "0.500       -\n");
 }
 
 /* ---- timeline ---- */
@@ -992,4 +1021,122 @@ TEST(test_output_conn_timeline_escape_codes_only_in_color)
 			unit_fail(__FILE__, __LINE__, "record %zu: no escape code in color", i);
 	}
 	rst_reason_set(11, NULL);
+}
+
+/* ---- diagnoses ---- */
+
+static const struct diag_phase close_wait_diag = {
+	.found = true,
+	.state = TW_CLOSE_WAIT,
+	.ns = 4200 * MS,
+	.cause = DIAG_LOCAL_APP_DID_NOT_CLOSE,
+	.srtt_ns = -1,
+};
+
+static const struct diag_phase syn_diag = {
+	.found = true,
+	.state = TW_SYN_SENT,
+	.ns = 3 * SEC,
+	.cause = DIAG_SYN_RETRANSMITTED,
+	.retransmits = 2,
+	.srtt_ns = -1,
+};
+
+#define CLOSE_WAIT_TEXT                                                                            \
+	"CLOSE_WAIT 4.200 s: the local application did not close() after the peer's FIN"
+#define SYN_TEXT "SYN_SENT 3.000 s: our SYN went unanswered, retransmitted 2 times"
+
+TEST(test_output_conn_json_diagnosis_of_the_close)
+{
+	struct rec r = passive_close();
+
+	r.d.close = close_wait_diag;
+	CHECK_HAS(json_of(&r), ",\"cgroup_id\":7,\"cgroup\":\"/system.slice/curl.service\","
+			       "\"diagnosis\":{\"handshake\":null,"
+			       "\"close\":{\"state\":\"CLOSE_WAIT\",\"ns\":4200000000,"
+			       "\"cause\":\"local_app_did_not_close\",\"retransmits\":0,"
+			       "\"text\":\"" CLOSE_WAIT_TEXT "\"}}}\n");
+}
+
+TEST(test_output_conn_json_diagnosis_of_both_phases)
+{
+	struct rec r = active_close();
+
+	r.d.handshake = syn_diag;
+	r.d.close = close_wait_diag;
+	CHECK_HAS(json_of(&r), ",\"diagnosis\":{\"handshake\":{\"state\":\"SYN_SENT\","
+			       "\"ns\":3000000000,\"cause\":\"syn_retransmitted\","
+			       "\"retransmits\":2,\"text\":\"" SYN_TEXT "\"},"
+			       "\"close\":{\"state\":\"CLOSE_WAIT\",");
+	r.d.close.found = false;
+	CHECK_HAS(json_of(&r), "\"text\":\"" SYN_TEXT "\"},\"close\":null}}\n");
+}
+
+TEST(test_output_conn_json_learned_fin_wait2_end)
+{
+	struct rec r = fin_wait2_handover();
+
+	r.v.fin_wait2_end = CONN_FW2_PEER_FIN;
+	r.v.fin_wait2_end_ns = 1412500 * US;
+	CHECK_HAS(json_of(&r), ",\"handover_hold_ns\":7500000000,\"fin_wait2_end\":\"peer_fin\","
+			       "\"tw_overflow\":false,");
+}
+
+TEST(test_output_conn_table_diagnosis_is_the_last_column)
+{
+	struct rec r = active_close();
+
+	r.d.close = close_wait_diag;
+	CHECK_STR(table_of(&r), TABLE_CURL TABLE_CLIENT_ADDRS "active  "
+							      "active       "
+							      "1.500     "
+							      "412.500     "
+							      "0.500       " CLOSE_WAIT_TEXT "\n");
+	r.d.handshake = syn_diag;
+	CHECK_HAS(table_of(&r), "0.500       " SYN_TEXT "; " CLOSE_WAIT_TEXT "\n");
+	r.d.close.found = false;
+	CHECK_HAS(table_of(&r), "0.500       " SYN_TEXT "\n");
+}
+
+TEST(test_output_conn_timeline_diagnosis_lines_under_the_steps)
+{
+	struct rec r = passive_close();
+
+	r.d.handshake = syn_diag;
+	r.d.close = close_wait_diag;
+	CHECK_HAS(timeline_of(&r, false), "  CLOSE                   final ACK received\n"
+					  "  diagnosis: " SYN_TEXT "\n"
+					  "  diagnosis: " CLOSE_WAIT_TEXT "\n"
+					  "\n");
+	CHECK_HAS(timeline_of(&r, true), "\n  \x1b[1mdiagnosis:\x1b[0m \x1b[33m" SYN_TEXT
+					 "\x1b[0m\n  \x1b[1mdiagnosis:\x1b[0m \x1b[33m");
+	r.d.handshake.found = false;
+	CHECK_HAS(timeline_of(&r, false), "final ACK received\n"
+					  "  diagnosis: " CLOSE_WAIT_TEXT "\n\n");
+}
+
+TEST(test_output_conn_timeline_fin_wait2_handover_with_its_learned_end)
+{
+	static const struct {
+		enum conn_fin_wait2_end end;
+		const char *words;
+	} ends[] = {
+		{ CONN_FW2_PEER_FIN, "the peer's FIN came 1.250 s later" },
+		{ CONN_FW2_PEER_RESET, "the peer reset it 1.250 s later" },
+		{ CONN_FW2_LOCAL_RESET, "the peer sent data 1.250 s later and was reset" },
+		{ CONN_FW2_TIMEOUT, "no FIN from the peer within 1.250 s: dropped" },
+	};
+	struct rec r = fin_wait2_handover();
+	char want[200];
+	size_t i;
+
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		r.v.fin_wait2_end = ends[i].end;
+		r.v.fin_wait2_end_ns = (412500 + 1250000) * US;
+		snprintf(want, sizeof(want),
+			 "  +412.500 ms  CLOSE                    closed by the application; "
+			 "%s\n\n",
+			 ends[i].words);
+		CHECK_HAS(timeline_of(&r, false), want);
+	}
 }

@@ -36,11 +36,18 @@ static struct tw_state_event event(void)
 	return e;
 }
 
-static const char *json_of(const struct tw_state_event *e)
+#define CGROUP "/user.slice/user-1000.slice/session-2.scope"
+
+static const char *json_with_cgroup(const struct tw_state_event *e, const char *cgroup)
 {
 	strbuf_reset(&sb);
-	output_event_json(&sb, e, REAL_MINUS_MONO);
+	output_event_json(&sb, e, REAL_MINUS_MONO, cgroup);
 	return sb.data;
+}
+
+static const char *json_of(const struct tw_state_event *e)
+{
+	return json_with_cgroup(e, CGROUP);
 }
 
 static const char *text_of(const struct tw_state_event *e)
@@ -60,7 +67,7 @@ static const char *text_of(const struct tw_state_event *e)
 	"\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":43210,"                              \
 	"\"raddr\":\"10.0.0.2\",\"rport\":80,"
 #define JSON_STATES "\"old\":\"SYN_SENT\",\"new\":\"ESTABLISHED\","
-#define JSON_TAIL "\"netns\":4026531840,\"cgroup_id\":7}\n"
+#define JSON_TAIL "\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":\"" CGROUP "\"}\n"
 
 TEST(test_output_event_json_full_record)
 {
@@ -69,6 +76,15 @@ TEST(test_output_event_json_full_record)
 	CHECK_STR(json_of(&e), JSON_HEAD JSON_V4 JSON_STATES
 		  "\"dur_ns\":1500000,\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
 		  "\"process_ctx\":true," JSON_TAIL);
+}
+
+TEST(test_output_event_json_cgroup_gone_is_null)
+{
+	struct tw_state_event e = event();
+
+	CHECK_STR(json_with_cgroup(&e, NULL), JSON_HEAD JSON_V4 JSON_STATES
+		  "\"dur_ns\":1500000,\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
+		  "\"process_ctx\":true,\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":null}\n");
 }
 
 TEST(test_output_event_json_unknown_owner_and_duration_are_null)
@@ -208,7 +224,7 @@ TEST(test_output_event_text_ipv6_in_brackets)
 TEST(test_output_lost_json)
 {
 	strbuf_reset(&sb);
-	output_lost_json(&sb, 1700000000123456789ll, 3, 10);
+	output_lost_json(&sb, 1700000000123456789ll, "ring_buffer_full", 3, 10);
 	CHECK_STR(sb.data, "{\"type\":\"lost\",\"ts\":\"2023-11-14T22:13:20.123456789Z\","
-			   "\"count\":3,\"total\":10}\n");
+			   "\"reason\":\"ring_buffer_full\",\"count\":3,\"total\":10}\n");
 }

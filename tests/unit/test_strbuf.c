@@ -115,3 +115,24 @@ TEST(test_strbuf_pad_leaves_wider_text_alone)
 	CHECK_STR(sb.data, "abcdef");
 	strbuf_free(&sb);
 }
+
+TEST(test_strbuf_add_u64_at_digit_boundaries)
+{
+	static const struct {
+		uint64_t v;
+		const char *text;
+	} cases[] = {
+		{ 0, "0" }, { 9, "9" }, { 10, "10" }, { 99, "99" }, { 100, "100" },
+		{ 101, "101" }, { 1009, "1009" }, { 123456789, "123456789" },
+		{ UINT64_MAX, "18446744073709551615" },
+	};
+	struct strbuf sb = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strbuf_reset(&sb);
+		strbuf_add_u64(&sb, cases[i].v);
+		CHECK_STR(sb.data, cases[i].text);
+	}
+	strbuf_free(&sb);
+}

@@ -142,10 +142,10 @@ TEST(test_stuck_decode_unmaps_v4_mapped_endpoints)
 
 static struct strbuf sb;
 
-static const char *json_of(const struct tw_stuck *s)
+static const char *json_of(const struct tw_stuck *s, const char *cgroup)
 {
 	strbuf_reset(&sb);
-	output_stuck_json(&sb, s, stuck_open(s), REAL_MINUS_MONO);
+	output_stuck_json(&sb, s, stuck_open(s), REAL_MINUS_MONO, cgroup);
 	return sb.data;
 }
 
@@ -162,28 +162,28 @@ TEST(test_stuck_json_close_wait)
 {
 	struct tw_stuck s = close_wait();
 
-	CHECK_STR(json_of(&s),
+	CHECK_STR(json_of(&s, "/system.slice/nginx.service"),
 		  "{\"type\":\"stuck\",\"ts\":\"2023-11-14T22:13:25.123456789Z\",\"sock\":4242,"
 		  "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":80,\"raddr\":\"10.0.0.2\","
 		  "\"rport\":43210,\"pid\":123,\"tid\":124,\"comm\":\"nginx\","
 		  "\"state\":\"CLOSE_WAIT\",\"age_ns\":4200000000,\"age_from\":\"transition\","
 		  "\"since_ts\":\"2023-11-14T22:13:20.923456789Z\",\"open\":\"passive\","
-		  "\"start_ts\":\"2023-11-14T22:13:20.123456789Z\",\"orphan\":false,"
-		  "\"netns\":4026531840,\"cgroup_id\":7}\n");
+		  "\"start_ts\":\"2023-11-14T22:13:20.123456789Z\",\"netns\":4026531840,"
+		  "\"cgroup_id\":7,\"cgroup\":\"/system.slice/nginx.service\",\"orphan\":false}\n");
 }
 
 TEST(test_stuck_json_orphan_without_owner)
 {
 	struct tw_stuck s = orphan_seen_at_start();
 
-	CHECK_STR(json_of(&s),
+	CHECK_STR(json_of(&s, NULL),
 		  "{\"type\":\"stuck\",\"ts\":\"2023-11-14T22:13:25.123456789Z\",\"sock\":4242,"
 		  "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":80,\"raddr\":\"10.0.0.2\","
 		  "\"rport\":43210,\"pid\":null,\"tid\":null,\"comm\":null,"
 		  "\"state\":\"LAST_ACK\",\"age_ns\":2000000000,\"age_from\":\"first_seen\","
 		  "\"since_ts\":\"2023-11-14T22:13:23.123456789Z\",\"open\":\"unknown\","
-		  "\"start_ts\":\"2023-11-14T22:13:23.123456789Z\",\"orphan\":true,"
-		  "\"netns\":4026531840,\"cgroup_id\":7}\n");
+		  "\"start_ts\":\"2023-11-14T22:13:23.123456789Z\",\"netns\":4026531840,"
+		  "\"cgroup_id\":7,\"cgroup\":null,\"orphan\":true}\n");
 }
 
 TEST(test_stuck_text_close_wait)

@@ -82,3 +82,13 @@ TEST(test_timefmt_clock_uses_local_zone)
 	CHECK_STR(clock_of("<+02>-2", 1700000000123456789), "00:13:20.123456");
 	CHECK_STR(clock_of("<-05>5", 1700000000123456789), "17:13:20.123456");
 }
+
+TEST(test_timefmt_unix_ns_adds_the_offset_and_wraps_rather_than_overflowing)
+{
+	CHECK_INT(timefmt_unix_ns(5000, 1764000000000000000ll), 1764000000000005000ll);
+	CHECK_INT(timefmt_unix_ns(5000, -1000), 4000);
+	/* A recording's times are whatever its file says; the sum must not be undefined. */
+	CHECK_INT(timefmt_unix_ns(UINT64_MAX, 1), 0);
+	CHECK_INT(timefmt_unix_ns((uint64_t)INT64_MAX, 1), INT64_MIN);
+	CHECK_STR(rfc3339_of(INT64_MIN), "1677-09-21T00:12:43.145224192Z");
+}

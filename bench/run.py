@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""make bench: what tracing costs a connection-churn workload.
+
+Runs bench/churn untraced and under each tracer, alternating the
+configurations round by round so that drift in the machine's speed falls on
+all of them alike, and prints one table with each configuration's median
+throughput as a share of the untraced median.
+
+For each tracer it also reports its own CPU time per million transitions,
+its peak RSS and the records it lost. A last pass with kernel.bpf_stats
+enabled (which itself costs two clock reads per program run, so it is kept
+out of the throughput rounds) measures tcpwave's transitions per connection
+and the time its BPF programs spend per transition.
+
+Usage: bench/run.py [--rounds N] [--seconds S] [--threads T]
+"""
+import argparse
+import json
+import os
+import re
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TCPWAVE = os.path.join(ROOT, "tcpwave")
+CHURN = os.path.join(ROOT, "build", "churn")
+FIRST_PORT = 23000
+READY_TIMEOUT_S = 30
+
+
+class Tracer:
+    """A tracer process started before a churn run and stopped after it."""
+
+    def __init__(self, name, argv, stdout_path, ready):
+        self.name = name
+        self.argv = argv
+        self.stdout_path = stdout_path
+        self.ready = ready  # a regex for its stderr, or "links"
+        self.proc = None
+        self.stderr = ""
+
+    def start(self):
+        links = link_ids()
+        with open(self.stdout_path, "wb") as out:
+            self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.PIPE)
+        if self.ready == "links":
+            self._wait_links(links)
+        else:
+            self._wait_line(re.compile(self.ready))
+
+    def _wait_line(self, pattern):
+        """tcpwave says on stderr when it is attached."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        seen = b""
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            r, _, _ = select.select([self.proc.stderr], [], [], 0.2)
+            if r:
+                seen += os.read(self.proc.stderr.fileno(), 4096)
+                if pattern.search(seen.decode(errors="replace")):
+                    return
+        raise RuntimeError("%s did not start: %s" % (self.name, seen.decode(errors="replace")))
+
+    def _wait_links(self, before):
+        """Other tools print their header before attaching, into a buffer:
+        they are ready once their BPF links exist and no more appear."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        last, stable_since = set(), time.monotonic()
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            now = link_ids() - before
+            if now != last:
+                last, stable_since = now, time.monotonic()
+            elif now and time.monotonic() - stable_since > 0.5:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("%s did not attach" % self.name)
+
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_kb(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.proc.send_signal(2)
+        _, err = self.proc.communicate(timeout=60)
+        self.stderr += err.decode(errors="replace")
+
+
+def link_ids():
+    return {link["id"] for link in json.loads(subprocess.check_output(
+        ["bpftool", "link", "show", "-j"]))}
+
+
+def churn(args, port):
+    out = subprocess.run([CHURN, "-t", str(args.threads), "-d", str(args.seconds),
+                          "-p", str(port)], check=True, capture_output=True, text=True)
+    m = re.search(r"connections=(\d+) seconds=([\d.]+)", out.stdout)
+    return int(m.group(1)), float(m.group(2))
+
+
+def tracers(tmp):
+    found = [
+        ("tcpwave --json > file",
+         lambda: Tracer("tcpwave", [TCPWAVE, "--json"], os.path.join(tmp, "out.json"),
+                        "tracing TCP")),
+        ("tcpwave > /dev/null",
+         lambda: Tracer("tcpwave", [TCPWAVE], "/dev/null", "tracing TCP")),
+    ]
+    for tool in ("tcplife", "tcpstates"):
+        path = shutil.which(tool) or "/usr/sbin/" + tool
+        if os.access(path, os.X_OK):
+            found.append((tool + " (libbpf-tools)",
+                          lambda path=path, tool=tool: Tracer(tool, [path], "/dev/null",
+                                                              "links")))
+    return found
+
+
+def lost_records(stderr):
+    m = re.search(r"(\d+) records, (\d+) lost", stderr)
+    return int(m.group(2)) if m else None
+
+
+def measure(args, tmp):
+    configs = [("untraced", None)] + tracers(tmp)
+    rates = {name: [] for name, _ in configs}
+    cpu = {name: [] for name, _ in configs}
+    rss = {name: 0 for name, _ in configs}
+    lost = {name: 0 for name, _ in configs}
+    port = FIRST_PORT
+    for r in range(args.rounds):
+        # Rotate the order so no configuration always follows another.
+        order = configs[r % len(configs):] + configs[:r % len(configs)]
+        for name, make in order:
+            tracer = make() if make else None
+            if tracer:
+                tracer.start()
+                cpu0 = tracer.cpu_seconds()
+            conns, secs = churn(args, port)
+            port = FIRST_PORT + (port - FIRST_PORT + 16) % 512
+            rates[name].append(conns / secs)
+            if tracer:
+                cpu[name].append((tracer.cpu_seconds() - cpu0, conns))
+                rss[name] = max(rss[name], tracer.peak_rss_kb())
+                tracer.stop()
+                n = lost_records(tracer.stderr)
+                if n is not None:
+                    lost[name] += n
+            print("  round %d  %-24s %8.0f conn/s" % (r + 1, name, conns / secs),
+                  file=sys.stderr, flush=True)
+    return configs, rates, cpu, rss, lost
+
+
+def bpf_profile(args):
+    """tcpwave's BPF cost, with kernel.bpf_stats on for one churn run."""
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        was = f.read().strip()
+    before = {p["id"] for p in json.loads(subprocess.check_output(
+        ["bpftool", "prog", "show", "-j"]))}
+    subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=True)
+    try:
+        t = Tracer("tcpwave", [TCPWAVE, "--json"], "/dev/null", "tracing TCP")
+        t.start()
+        conns, _ = churn(args, FIRST_PORT + 600)
+        progs = [p for p in json.loads(subprocess.check_output(
+            ["bpftool", "prog", "show", "-j"])) if p["id"] not in before]
+        t.stop()
+    finally:
+        subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=" + was], check=True)
+    rows = []
+    for p in progs:
+        if p.get("run_cnt"):
+            rows.append((p["name"], p["run_cnt"] / conns, p["run_time_ns"] / p["run_cnt"]))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=3)
+    ap.add_argument("--threads", type=int, default=8)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench/run.py: tracing needs root")
+    for path in (TCPWAVE, CHURN):
+        if not os.access(path, os.X_OK):
+            sys.exit("bench/run.py: %s is not built: run make bench" % path)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        configs, rates, cpu, rss, lost = measure(args, tmp)
+    base = statistics.median(rates["untraced"])
+    profile = bpf_profile(args)
+    state = [row for row in profile if row[0].startswith("on_state")]
+    per_conn = state[0][1] if state else 0
+
+    print("\nconnection churn on loopback: %d client threads, %d rounds of %g s, "
+          "%d CPUs, kernel %s" % (args.threads, args.rounds, args.seconds, os.cpu_count(),
+                                  os.uname().release))
+    print("%-26s %10s %8s %14s %10s %6s" % ("configuration", "conn/s", "share",
+                                             "CPU s/M trans", "peak RSS", "lost"))
+    for name, _ in configs:
+        med = statistics.median(rates[name])
+        if name == "untraced":
+            print("%-26s %10.0f %7.1f%% %14s %10s %6s" % (name, med, 100.0, "-", "-", "-"))
+            continue
+        secs = sum(c for c, _ in cpu[name])
+        trans = sum(n for _, n in cpu[name]) * per_conn
+        cost = "%.2f" % (secs / trans * 1e6) if trans else "-"
+        print("%-26s %10.0f %7.1f%% %14s %8.1f MB %6d" % (
+            name, med, 100.0 * med / base, cost, rss[name] / 1024.0, lost[name]))
+    print("\ntcpwave's BPF programs (one run with kernel.bpf_stats_enabled=1):")
+    print("%-26s %16s %10s" % ("program", "runs/connection", "ns/run"))
+    for name, runs, ns in profile:
+        print("%-26s %16.2f %10.0f" % (name, runs, ns))
+
+
+if __name__ == "__main__":
+    main()

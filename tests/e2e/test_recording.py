@@ -1,0 +1,230 @@
+"""Recordings: tcpwave -w saves what it traced, tcpwave -r replays it.
+
+The claim under test is exact: a replay prints the very lines the live run
+that wrote the recording printed, in the same order, in each output mode.
+Each test records its own connections in a namespace of its own; other
+traffic on the host is recorded too, and must replay just as exactly."""
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from close_paths import STATE_TIMEOUT_S, Scenario, abort, refused_connect, server_closes_first
+from harness import TCPWAVE, Peer, Tracer, check, check_eq, test
+from netns import Netns
+
+RINGBUF = ("--ringbuf-kb", "32768")
+REPLAY_TIMEOUT_S = 60
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+          "--bounding-set=-all"]
+
+
+@contextlib.contextmanager
+def scratch_dir():
+    """A directory others may read: the unprivileged replay opens files in it."""
+    path = tempfile.mkdtemp(prefix="tcpwave-rec-")
+    os.chmod(path, 0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def replay(path, *args, prefix=(), stdin=None):
+    """tcpwave -r path args...; the finished process (stdout, stderr, returncode)."""
+    return subprocess.run(list(prefix) + [TCPWAVE, "-r", path] + list(args), stdin=stdin,
+                          capture_output=True, text=True, timeout=REPLAY_TIMEOUT_S)
+
+
+def check_same_lines(live_lines, run, what):
+    check_eq(run.returncode, 0, "%s: exit status (stderr: %r)" % (what, run.stderr[-300:]))
+    got = run.stdout.splitlines(keepends=True)
+    if got != live_lines:
+        missing = [line for line in live_lines if line not in got]
+        extra = [line for line in got if line not in live_lines]
+        raise AssertionError("%s: %d lines, the live run printed %d; missing %r, extra %r%s"
+                             % (what, len(got), len(live_lines), missing[:3], extra[:3],
+                                "" if missing or extra else " (same lines, other order)"))
+
+
+def one_connection(path, *tracer_args):
+    """A live run with -w path: one connection opened and closed in a namespace
+    of its own. Returns (its stdout lines, the client's port, the server's port)."""
+    with Netns() as ns:
+        server, client = Peer(ns.name), Peer(ns.name)
+        try:
+            tracer = Tracer("-w", path, *RINGBUF, *tracer_args).start()
+            port = int(server.do("listen", "ipv4"))
+            cport = int(client.do("connect", "ipv4", port))
+            server.do("accept")
+            client.do("close")
+            server.do("recv_eof")
+            server.do("close")
+            tracer.stop()
+        finally:
+            server.close()
+            client.close()
+    check_eq(tracer.returncode, 0, "live run's exit status (stderr: %r)" % tracer.stderr[-300:])
+    return tracer.stdout_lines, cport, port
+
+
+@test
+def test_recording_replay_gives_the_live_runs_connection_records():
+    with scratch_dir() as d:
+        path = os.path.join(d, "conns.twr")
+        with Scenario("ipv4", ("--json", "-w", path) + RINGBUF) as sc:
+            port, active = sc.establish()
+            sc.client.do("close")
+            sc.server.do("recv_eof")
+            sc.server.do("close")
+            sc.wait_for(active, port, "FIN_WAIT2", "CLOSE")
+            passive = server_closes_first(sc, linger_s=0)["cport"]
+            aborted = abort(sc, "client")["cport"]
+            refused = refused_connect(sc)
+            check_eq(refused["reply"], "err ECONNREFUSED", "connect to an unused port")
+            _, still_open = sc.establish()
+            records = sc.stop()
+        live = sc.tracer.stdout_lines
+        check_same_lines(live, replay(path, "--json"), "replay --json")
+
+    def client_record(cport):
+        found = [r for r in records if r.get("type") == "conn" and r["lport"] == cport]
+        check_eq(len(found), 1, "client records with port %d" % cport)
+        return found[0]
+    # The live run saw each kind of close; the replay printed the same lines.
+    check_eq(client_record(active)["close"], "active", "client that closed first")
+    check_eq(client_record(passive)["close"], "passive", "client whose server closed first")
+    check_eq((client_record(aborted)["close"], client_record(aborted)["reset_by"]),
+             ("reset", "local"), "client that aborted (its RST came after its record)")
+    check(any(r.get("close") == "refused" and r["rport"] == refused["rport"] for r in records),
+          "a refused connect among %r" % records)
+    check_eq(client_record(still_open)["complete"], False, "connection open at exit")
+
+
+@test
+def test_recording_replay_gives_the_live_runs_table_and_timeline():
+    for mode in ((), ("--timeline",)):
+        with scratch_dir() as d:
+            path = os.path.join(d, "conns.twr")
+            live, cport, port = one_connection(path, *mode)
+            run = replay(path, *mode)
+        what = "replay %s" % (" ".join(mode) or "(table)")
+        check_same_lines(live, run, what)
+        ours = "127.0.0.1:%d" % cport
+        check(any(ours in line for line in live), "%s: a line with %s in %r" % (what, ours, live))
+
+
+@test
+def test_recording_of_transitions_replays_as_transitions():
+    with scratch_dir() as d:
+        path = os.path.join(d, "events.twr")
+        live, cport, port = one_connection(path, "--events", "--json")
+        check_same_lines(live, replay(path, "--json"), "replay --json of --events")
+        text = replay(path)
+        check_eq(text.returncode, 0, "replay as text: exit status")
+        check(text.stdout.startswith("TIME ") and "TRANSITION" in text.stdout.splitlines()[0],
+              "the transitions' header: %r" % text.stdout[:200])
+        check(re.search(r"127\.0\.0\.1:%d +127\.0\.0\.1:%d +SYN_SENT -> ESTABLISHED"
+                        % (cport, port), text.stdout), "our connect in %r" % text.stdout[-2000:])
+        timeline = replay(path, "--timeline")
+        check_eq((timeline.returncode, timeline.stderr),
+                 (2, "tcpwave: --timeline: %s holds transitions (recorded with --events)\n"
+                  % path), "--timeline on transitions")
+        conns = os.path.join(d, "conns.twr")
+        one_connection(conns)
+        events = replay(conns, "--events")
+        check_eq((events.returncode, events.stderr),
+                 (2, "tcpwave: --events: %s holds connections (recorded without --events)\n"
+                  % conns), "--events on connections")
+
+
+@test
+def test_recording_replay_needs_no_privileges():
+    with scratch_dir() as d:
+        path = os.path.join(d, "conns.twr")
+        live, _, _ = one_connection(path, "--json")
+        check_same_lines(live, replay(path, "--json", prefix=NOBODY), "replay as nobody")
+        with open(path, "rb") as f:
+            check_same_lines(live, replay("-", "--json", prefix=NOBODY, stdin=f),
+                             "replay as nobody from standard input")
+
+
+@test
+def test_recording_to_a_full_disk_exits_1_and_says_so():
+    started = time.monotonic()
+    run = subprocess.run([TCPWAVE, "-w", "/dev/full", "-d", "20"], capture_output=True,
+                         text=True, timeout=60)
+    check_eq(run.returncode, 1, "exit status (stderr: %r)" % run.stderr)
+    check("tcpwave: writing /dev/full: No space left on device\n" in run.stderr,
+          "the message in %r" % run.stderr)
+    # The header fails at once, long before --duration.
+    check(time.monotonic() - started < 10, "tcpwave exited at once, not at --duration")
+
+
+@test
+def test_recording_that_fills_its_disk_mid_run_exits_1_and_says_so():
+    """A 4 KiB tmpfs takes the header and a few records, then is full."""
+    script = ("mount -t tmpfs -o size=4k none \"$1\" && exec %s -w \"$1/rec\" -d 60 --json"
+              % TCPWAVE)
+    with scratch_dir() as d, Netns() as ns:
+        proc = subprocess.Popen(["unshare", "--mount", "sh", "-c", script, "sh", d],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        server, client = Peer(ns.name), Peer(ns.name)
+        try:
+            port = int(server.do("listen", "ipv4"))
+            deadline = time.monotonic() + 30
+            while proc.poll() is None and time.monotonic() < deadline:
+                client.do("connect", "ipv4", port)
+                server.do("accept")
+                client.do("close")
+                server.do("close")
+        finally:
+            server.close()
+            client.close()
+            if proc.poll() is None:
+                proc.kill()
+        stderr = proc.stderr.read()
+        check_eq(proc.wait(), 1, "exit status (stderr: %r)" % stderr)
+        errors = [line for line in stderr.splitlines()
+                  if not re.match(r"tcpwave: (tracing TCP|\d+ records, )", line)]
+        check_eq(errors, ["tcpwave: writing %s/rec: No space left on device" % d],
+                 "what tcpwave said besides its start and its summary")
+
+
+@test
+def test_recording_corrupt_foreign_or_cut_files_are_refused_with_the_byte():
+    with scratch_dir() as d:
+        path = os.path.join(d, "conns.twr")
+        live, _, _ = one_connection(path, "--json")
+        with open(path, "rb") as f:
+            data = f.read()
+
+        bad = os.path.join(d, "bad.twr")
+        with open(bad, "wb") as f:
+            f.write(data[:16] + b"\x07\x00\x00\x00" + data[20:])
+        run = replay(bad, "--json")
+        check_eq((run.returncode, run.stdout, run.stderr),
+                 (1, "", "tcpwave: %s: byte 16: expected format version 1, found 7\n" % bad),
+                 "wrong version")
+
+        run = replay("/etc/passwd")
+        check_eq(run.returncode, 1, "foreign file: exit status")
+        check(run.stderr.startswith("tcpwave: /etc/passwd: byte 0: expected the magic of a "
+                                    "tcpwave recording"), "foreign file: %r" % run.stderr)
+
+        # Cut inside the last records, as when tcpwave is killed while writing.
+        with open(bad, "wb") as f:
+            f.write(data[:len(data) - 100])
+        run = replay(bad, "--json")
+        check_eq(run.returncode, 1, "cut file: exit status")
+        check(re.fullmatch(r"tcpwave: %s: byte \d+: expected .*, found the end of the file "
+                           r"after \d+: the recording stops after \d+ records? \(was tcpwave "
+                           r"killed while writing it\?\)\n(tcpwave: .*\n)*" % re.escape(bad),
+                           run.stderr), "cut file's message: %r" % run.stderr)
+        got = run.stdout.splitlines(keepends=True)
+        check(set(got) <= set(live) and len(got) >= len(live) - 2,
+              "a cut file still gives what it holds: %d of %d lines, extra %r"
+              % (len(got), len(live), set(got) - set(live)))

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "cgroup_path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+#define DELETED_SUFFIX " (deleted)"
+
+/* A cgroup2 file handle: the kernfs node id (kernfs_encode_fh()). */
+struct kernfs_handle {
+	struct file_handle fh;
+	uint64_t id;
+};
+
+void cgroup_path_init(struct cgroup_path *cp, cgroup_path_resolve_fn resolve)
+{
+	memset(cp, 0, sizeof(*cp));
+	cp->mount_fd = -1;
+	cp->resolve = resolve;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *out = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*out++ = *s++;
+		}
+	}
+	*out = '\0';
+}
+
+/*
+ * "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw":
+ * the root of the mount (field 4) must be the hierarchy's, the type follows
+ * " - ".
+ */
+int cgroup_path_mount_point(FILE *mountinfo, char *out, size_t size)
+{
+	char line[4096], root[PATH_MAX], point[PATH_MAX];
+	const char *type;
+
+	while (fgets(line, sizeof(line), mountinfo)) {
+		type = strstr(line, " - ");
+		if (!type || strncmp(type + 3, "cgroup2 ", 8))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2 ||
+		    strcmp(root, "/"))
+			continue;
+		unescape_octal(point);
+		if (strlen(point) >= size)
+			return -ENAMETOOLONG;
+		strcpy(out, point);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The part of an absolute path below the mount: "/" for the mount itself. */
+static const char *below_mount(const struct cgroup_path *cp, const char *abs)
+{
+	size_t n = strlen(cp->mount);
+
+	if (!strcmp(cp->mount, "/"))
+		return abs;
+	if (strncmp(abs, cp->mount, n) || (abs[n] != '/' && abs[n] != '\0'))
+		return NULL;
+	return abs[n] ? abs + n : "/";
+}
+
+static int copy_path(char *out, size_t size, const char *path)
+{
+	if (strlen(path) >= size)
+		return -ENAMETOOLONG;
+	strcpy(out, path);
+	return 0;
+}
+
+/* open_by_handle_at() refuses a removed cgroup's handle with ESTALE (kernfs_fh_to_dentry()). */
+static int resolve_on_fs(struct cgroup_path *cp, uint64_t id, char *out, size_t size)
+{
+	struct kernfs_handle h = { .fh.handle_bytes = sizeof(h.id), .id = id };
+	char link[64], abs[PATH_MAX];
+	const char *rel;
+	ssize_t n;
+	int fd;
+
+	h.fh.handle_type = cp->handle_type;
+	fd = open_by_handle_at(cp->mount_fd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, abs, sizeof(abs) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	abs[n] = '\0';
+	/* Removed between the two calls. */
+	if ((size_t)n > strlen(DELETED_SUFFIX) &&
+	    !strcmp(abs + n - strlen(DELETED_SUFFIX), DELETED_SUFFIX))
+		return -ENOENT;
+	rel = below_mount(cp, abs);
+	return rel ? copy_path(out, size, rel) : -ENOENT;
+}
+
+int cgroup_path_open(struct cgroup_path *cp)
+{
+	struct kernfs_handle h = { .fh.handle_bytes = sizeof(h.id) };
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int err, mount_id;
+
+	cgroup_path_init(cp, resolve_on_fs);
+	if (!f)
+		return -errno;
+	err = cgroup_path_mount_point(f, cp->mount, sizeof(cp->mount));
+	fclose(f);
+	if (err)
+		return err;
+	cp->mount_fd = open(cp->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cp->mount_fd < 0)
+		return -errno;
+	/* The root's own handle says which handle type this kernel's cgroup2 uses. */
+	if (name_to_handle_at(cp->mount_fd, "", &h.fh, &mount_id, AT_EMPTY_PATH)) {
+		err = -errno;
+		cgroup_path_close(cp);
+		return err;
+	}
+	cp->handle_type = h.fh.handle_type;
+	return 0;
+}
+
+static struct cgroup_path_slot *slot_of(struct cgroup_path *cp, uint64_t id)
+{
+	return &cp->slots[(id * 0x9e3779b97f4a7c15ull) % CGROUP_PATH_SLOTS];
+}
+
+const char *cgroup_path_of(struct cgroup_path *cp, uint64_t id, uint64_t now_ns)
+{
+	struct cgroup_path_slot *s = slot_of(cp, id);
+	char path[PATH_MAX];
+	int err;
+
+	if (!id || !cp->resolve)
+		return NULL;
+	if (s->id == id && (!s->path || now_ns - s->checked_ns < CGROUP_PATH_RECHECK_NS))
+		return s->path;
+	err = cp->resolve(cp, id, path, sizeof(path));
+	if (err && err != -ESTALE && err != -ENOENT)
+		return NULL; /* not known now (out of descriptors, ...): ask again next time */
+	if (s->id == id && s->path && !err && !strcmp(s->path, path)) {
+		s->checked_ns = now_ns;
+		return s->path;
+	}
+	free(s->path);
+	s->id = id;
+	s->checked_ns = now_ns;
+	s->path = err ? NULL : strdup(path);
+	return s->path;
+}
+
+int cgroup_path_find(struct cgroup_path *cp, const char *arg, char *path, size_t size,
+		     uint64_t *id, uint32_t *level)
+{
+	struct kernfs_handle h = { .fh.handle_bytes = sizeof(h.id) };
+	char full[PATH_MAX], real[PATH_MAX];
+	const char *rel, *p;
+	struct statfs sfs;
+	struct stat st;
+	int mount_id;
+
+	if (cp->mount_fd < 0)
+		return -ENODEV;
+	if (below_mount(cp, arg))
+		rel = arg;
+	else if (snprintf(full, sizeof(full), "%s%s", cp->mount, arg) >= (int)sizeof(full))
+		return -ENAMETOOLONG;
+	else
+		rel = full;
+	if (!realpath(rel, real))
+		return -errno;
+	rel = below_mount(cp, real);
+	if (!rel || statfs(real, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC || stat(real, &st) ||
+	    !S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (name_to_handle_at(AT_FDCWD, real, &h.fh, &mount_id, 0))
+		return -errno;
+	*id = h.id;
+	*level = 0;
+	if (strcmp(rel, "/"))
+		for (p = rel; *p; p++)
+			*level += *p == '/';
+	return copy_path(path, size, rel);
+}
+
+void cgroup_path_close(struct cgroup_path *cp)
+{
+	unsigned int i;
+
+	for (i = 0; i < CGROUP_PATH_SLOTS; i++)
+		free(cp->slots[i].path);
+	if (cp->mount_fd >= 0)
+		close(cp->mount_fd);
+	cgroup_path_init(cp, NULL);
+}

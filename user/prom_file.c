@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "prom_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PROM_FILE_MODE 0644
+
+static int failed(char *step, size_t n, const char *what, const char *file, int err)
+{
+	snprintf(step, n, "%s %s", what, file);
+	return -err;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int prom_file_write(const char *path, const struct strbuf *sb, const char **step)
+{
+	static char what[PATH_MAX + 32];
+	char tmp[PATH_MAX];
+	int fd, err;
+
+	*step = what;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return failed(what, sizeof(what), "naming", path, ENAMETOOLONG);
+	/*
+	 * tcpwave runs as root, maybe in a directory others can write: a new
+	 * file only (O_EXCL never follows a symlink), after removing one a
+	 * crash left behind.
+	 */
+	if (unlink(tmp) && errno != ENOENT)
+		return failed(what, sizeof(what), "removing", tmp, errno);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, PROM_FILE_MODE);
+	if (fd < 0)
+		return failed(what, sizeof(what), "creating", tmp, errno);
+	err = write_all(fd, sb->data ? sb->data : "", sb->len);
+	/* open()'s mode is masked by the umask; node_exporter must be able to read it. */
+	if (!err && fchmod(fd, PROM_FILE_MODE))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return failed(what, sizeof(what), "writing", tmp, -err);
+	}
+	if (rename(tmp, path)) {
+		err = errno;
+		unlink(tmp);
+		return failed(what, sizeof(what), "renaming to", path, err);
+	}
+	return 0;
+}
