@@ -72,6 +72,7 @@ static __always_inline void snapshot_take(struct tw_sock_state *st, const struct
 	st->conn.netns = t.netns;
 	st->conn.cgroup_id = t.cgroup_id;
 	st->state_start_ns = t.ts_ns;
+	st->walked = 1;
 	if (stuck_after_ns && is_close_state(state))
 		closing_put((__u64)sk, st, state);
 	if (state < TW_STATE_MAX)

@@ -431,6 +431,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		note_passive_handshake(c, t->sk, t->ts_ns);
 	timeline_add(c, t->new_state, t->ts_ns);
 	c->netns = t->netns;
+	st->walked = 0;
 	claim_accept_owner(t, st);
 	if (t->process_ctx)
 		take_current_as_owner(c);

@@ -409,7 +409,7 @@ int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
 	struct sock *sk = ctx->sk;
 	struct tw_conn c;
 
-	if (!st || !sk || st->emitted || !tw_is_connection(&st->conn))
+	if (!st || !sk || st->emitted || st->walked || !tw_is_connection(&st->conn))
 		return 0;
 	__builtin_memcpy(&c, &st->conn, sizeof(c));
 	c.flags |= TW_CONN_OPEN;

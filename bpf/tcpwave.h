@@ -261,7 +261,12 @@ struct tw_sock_state {
 	__u8 filter; /* enum tw_filter_verdict, for the current connection */
 	__u8 nheld; /* valid entries in held */
 	__u8 age_from; /* enum tw_age_from: how state_start_ns was learned */
-	__u8 pad[3];
+	/*
+	 * Made by the start-up walk, and no transition since: not a connection
+	 * tcpwave saw do anything, so not listed as still open at the end.
+	 */
+	__u8 walked;
+	__u8 pad[2];
 	struct tw_held held[TW_HELD_MAX];
 };
 

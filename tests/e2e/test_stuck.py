@@ -204,25 +204,36 @@ def test_stuck_close_wait_from_before_tracing_shows_its_real_age():
     """A CLOSE_WAIT that began 2 s before tcpwave started is reported at
     once, with its age, the owner found by the start-up walk, and open
     unknown; the client's end, an orphan in a timewait socket still waiting
-    for the server's FIN, is reported too."""
+    for the server's FIN, is reported too. A connection from before that does
+    nothing while traced is not listed at the end."""
     held_s = 2.0
     with Scenario("ipv4", ("--json", "--stuck", "1000", "-v"), tracing=False) as sc:
-        port, cport = sc.establish()
-        sc.client.do("close")
-        sc.server.do("recv_eof")
-        t_close_wait = now()
-        time.sleep(held_s)  # the age under test
-        sc.start_tracing()
-        check(re.search(r"start-up walk: \d+ connections? \([^)]*CLOSE_WAIT", sc.tracer.stderr),
-              "the start-up walk counted a CLOSE_WAIT: %s"
-              % [l for l in sc.tracer.stderr.splitlines() if "walk" in l])
-        found = {}
-        for ports in ((port, cport), (cport, port)):
-            found[ports] = next_stuck(sc, *ports, timeout_s=STATE_TIMEOUT_S)
-        server, client = found[(port, cport)], found[(cport, port)]
-        sc.server.do("close")
-        sc.wait_for(port, cport, "LAST_ACK", "CLOSE")
-        records = sc.stop()
+        idle_server, idle_client = Peer(sc.ns.name), Peer(sc.ns.name)
+        try:
+            iport = int(idle_server.do("listen", "ipv4"))
+            icport = int(idle_client.do("connect", "ipv4", iport))
+            idle_server.do("accept")
+            port, cport = sc.establish()
+            sc.client.do("close")
+            sc.server.do("recv_eof")
+            t_close_wait = now()
+            time.sleep(held_s)  # the age under test
+            sc.start_tracing()
+            check(re.search(r"start-up walk: \d+ connections? \([^)]*CLOSE_WAIT",
+                            sc.tracer.stderr), "the start-up walk counted a CLOSE_WAIT: %s"
+                  % [l for l in sc.tracer.stderr.splitlines() if "walk" in l])
+            found = {}
+            for ports in ((port, cport), (cport, port)):
+                found[ports] = next_stuck(sc, *ports, timeout_s=STATE_TIMEOUT_S)
+            server, client = found[(port, cport)], found[(cport, port)]
+            sc.server.do("close")
+            sc.wait_for(port, cport, "LAST_ACK", "CLOSE")
+            records = sc.stop()
+        finally:
+            idle_server.close()
+            idle_client.close()
+    check_eq([r for r in records if iport in (r.get("lport"), r.get("rport"))], [],
+             "records of the idle connection %d <-> %d" % (icport, iport))
     for r, what in ((server, "server"), (client, "client")):
         check(held_s * 1e9 <= r["age_ns"] <= now() - t_close_wait,
               "%s age: expected %.0f..%.0f ms, got %.1f ms"
