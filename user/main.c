@@ -497,7 +497,8 @@ static void print_exit_summary(const struct app *app, const struct tracer *t)
 			app->counters[TW_CNT_CLOSING_DROPPED], TW_CLOSING_MAX);
 	if (app->opt.verbose && t && t->stuck_checks)
 		fprintf(stderr,
-			"tcpwave: --stuck: %" PRIu64 " checks, %.3f ms on average, %.3f ms at most\n",
+			"tcpwave: --stuck: %" PRIu64 " checks, %.3f ms on average, "
+			"%.3f ms at most\n",
 			t->stuck_checks, t->stuck_check_ns / 1e6 / t->stuck_checks,
 			t->stuck_check_max_ns / 1e6);
 }

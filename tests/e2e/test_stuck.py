@@ -253,8 +253,8 @@ def test_stuck_close_wait_from_before_tracing_shows_its_real_age():
              "open, close, owner")
     # Its CLOSE_WAIT began before tcpwave: the walk dated it by the peer's FIN.
     in_close_wait = conn["states"][1]["t_ns"] - conn["states"][0]["t_ns"]
-    check(in_close_wait >= held_s * 1e9, "time in CLOSE_WAIT: expected at least %.0f ms, got %.1f ms"
-          % (held_s * 1e3, in_close_wait / 1e6))
+    check(in_close_wait >= held_s * 1e9, "time in CLOSE_WAIT: expected at least %.0f ms, "
+          "got %.1f ms" % (held_s * 1e3, in_close_wait / 1e6))
 
 
 @test
