@@ -1,11 +1,11 @@
 # tcpwave: `make` builds ./tcpwave; `make help` lists the other targets.
 
-OUTPUT := build
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
@@ -14,17 +14,27 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
 
-# Our own code is warning-free; SANITIZE=1 builds with ASan and UBSan.
+# Our own code is warning-free. SANITIZE=1 builds tcpwave and the unit tests
+# with ASan and UBSan, apart (build/sanitize/) so that no object of one build
+# is linked into the other, and `make test SANITIZE=1` tests that binary.
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DTCPWAVE_VERSION='"$(VERSION)"'
 ifeq ($(SANITIZE),1)
+OUTPUT := build/sanitize
+BINARY := $(OUTPUT)/tcpwave
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
+else
+OUTPUT := build
+BINARY := tcpwave
 endif
 INCLUDES := -I$(OUTPUT) -Ibpf -Iuser
 
 LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+# SHA-1 and base64 for the Community ID (user/community_id.c).
+NETTLE_CFLAGS = $(shell $(PKG_CONFIG) --cflags nettle 2>/dev/null)
+NETTLE_LIBS = $(shell $(PKG_CONFIG) --libs nettle 2>/dev/null || echo -lnettle)
 
 # Modules that use libbpf or the BPF skeleton; every other user/*.c is pure
 # userspace code (no BPF, no root) that the unit tests link directly.
@@ -46,16 +56,18 @@ endif
 .PHONY: all bench clean deps run test unit e2e fuzz install vmlinux help check-arch
 .DELETE_ON_ERROR:
 
-all: tcpwave
+all: $(BINARY)
 
 help:
 	@echo "make            build ./tcpwave"
 	@echo "make deps       install the Debian/Ubuntu packages the build and tests need"
 	@echo "make run        deps + build + trace (as root); ARGS='--json' passes options"
 	@echo "make test       unit tests, the fuzz corpus, then end-to-end tests (root)"
+	@echo "make test SANITIZE=1  the same with ASan and UBSan (build/sanitize/tcpwave)"
 	@echo "make fuzz       fuzz the recording reader for FUZZ_SECONDS (default 60)"
 	@echo "make bench      throughput of a connection churn, untraced and traced (root)"
-	@echo "make install    install tcpwave to \$$(DESTDIR)\$$(PREFIX)/sbin"
+	@echo "make install    install tcpwave to \$$(DESTDIR)\$$(PREFIX)/sbin, its man page to"
+	@echo "                \$$(DESTDIR)\$$(MANDIR)/man8 (MANDIR: \$$(PREFIX)/share/man)"
 	@echo "make vmlinux    regenerate $(VMLINUX) from this kernel's BTF"
 	@echo "make clean      remove build products"
 	@echo "V=1 shows commands; SANITIZE=1 builds with ASan and UBSan"
@@ -79,14 +91,14 @@ $(OUTPUT)/tcpwave.skel.h: $(OUTPUT)/tcpwave.bpf.o
 
 $(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(LIBBPF_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(LIBBPF_CFLAGS) $(NETTLE_CFLAGS) -c $< -o $@
 
 # The loader embeds the BPF object through the skeleton.
 $(OUTPUT)/loader.o: $(OUTPUT)/tcpwave.skel.h
 
-tcpwave: $(CORE_OBJS) $(APP_OBJS)
+$(BINARY): $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(NETTLE_LIBS) -lm -o $@
 
 $(OUTPUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.h) | $(OUTPUT)/unit
 	$(call msg,CC,$@)
@@ -94,7 +106,7 @@ $(OUTPUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.
 
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(NETTLE_LIBS) -lm -o $@
 
 unit: $(OUTPUT)/unit-tests
 
@@ -118,19 +130,20 @@ $(OUTPUT)/fuzz/loader.o $(OUTPUT)/fuzz-corpus.d/loader.o: $(OUTPUT)/tcpwave.skel
 $(OUTPUT)/fuzz/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)/fuzz
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_DEFINES) $(INCLUDES) \
-		$(LIBBPF_CFLAGS) -c $< -o $@
+		$(LIBBPF_CFLAGS) $(NETTLE_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/fuzz-corpus.d/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)/fuzz-corpus.d
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(CC) $(FUZZ_CFLAGS) $(FUZZ_DEFINES) $(INCLUDES) $(LIBBPF_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(FUZZ_CFLAGS) $(FUZZ_DEFINES) $(INCLUDES) $(LIBBPF_CFLAGS) $(NETTLE_CFLAGS) \
+		-c $< -o $@
 
 $(OUTPUT)/fuzz-recording: tests/fuzz/fuzz_recording.c $(FUZZ_LIBFUZZER_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBBPF_LIBS) -lm -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBBPF_LIBS) $(NETTLE_LIBS) -lm -o $@
 
 $(OUTPUT)/fuzz-corpus: tests/fuzz/fuzz_recording.c tests/fuzz/run_inputs.c $(FUZZ_CORPUS_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(FUZZ_CFLAGS) $^ $(LIBBPF_LIBS) -lm -o $@
+	$(Q)$(CC) $(FUZZ_CFLAGS) $^ $(LIBBPF_LIBS) $(NETTLE_LIBS) -lm -o $@
 
 # New inputs collect in $(OUTPUT)/fuzz-work; crashes land in tests/fuzz/crashes,
 # where, once fixed, they stay as regression inputs for make test.
@@ -142,8 +155,9 @@ fuzz: $(OUTPUT)/fuzz-recording
 
 # Unit tests need no privileges; the end-to-end tests load BPF and skip
 # (with the reason) when they cannot, except under CI=true where they must run.
-test: tcpwave $(OUTPUT)/unit-tests $(OUTPUT)/fuzz-corpus
-	$(Q)tests/run
+test: $(BINARY) $(OUTPUT)/unit-tests $(OUTPUT)/fuzz-corpus
+	$(Q)TCPWAVE=$(abspath $(BINARY)) UNIT_TESTS=$(OUTPUT)/unit-tests \
+		FUZZ_CORPUS=$(OUTPUT)/fuzz-corpus tests/run
 
 # Benchmarks are not tests: they report numbers. BENCH_ARGS='--rounds 9'.
 bench: tcpwave $(OUTPUT)/churn
@@ -153,14 +167,15 @@ $(OUTPUT)/churn: bench/churn.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
 
-run: deps tcpwave
-	./tcpwave $(ARGS)
+run: deps $(BINARY)
+	./$(BINARY) $(ARGS)
 
 deps:
 	$(Q)scripts/install-deps
 
-install: tcpwave
+install: $(BINARY)
 	install -D -m 0755 tcpwave $(DESTDIR)$(PREFIX)/sbin/tcpwave
+	install -D -m 0644 docs/tcpwave.8 $(DESTDIR)$(MANDIR)/man8/tcpwave.8
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX))
@@ -169,4 +184,4 @@ vmlinux:
 
 clean:
 	$(call msg,CLEAN,)
-	$(Q)rm -rf $(OUTPUT) tcpwave
+	$(Q)rm -rf build tcpwave

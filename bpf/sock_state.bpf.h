@@ -232,14 +232,17 @@ static __always_inline void emit_transition(struct tw_sock_state *st, const stru
 {
 	struct tw_state_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
+	/* The socket remembers the loss; its next record that gets through says so. */
 	if (!e) {
 		count(TW_CNT_LOST);
+		st->lost = 1;
 		return;
 	}
 	e->type = TW_REC_STATE;
 	e->old_state = h->old_state;
 	e->new_state = h->new_state;
-	e->flags = h->flags;
+	e->flags = h->flags | (st->lost ? TW_EV_LOST_BEFORE : 0);
+	st->lost = 0;
 	e->netns = st->conn.netns;
 	e->ts_ns = h->ts_ns;
 	e->cookie = st->conn.cookie;
@@ -417,6 +420,14 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 					SYNTHETIC_ID_BASE + __sync_fetch_and_add(&next_synthetic_id, 1);
 		c->cgroup_id = t->cgroup_id;
 		timeline_begin(st, t);
+		/*
+		 * Seen midway: open before tracing began, or untracked until now
+		 * for want of room, its earlier transitions lost.
+		 */
+		if (sock_dropped && t->old_state != TW_CLOSE && t->old_state != TW_LISTEN) {
+			c->flags |= TW_CONN_LOST_EVENTS;
+			st->lost = 1;
+		}
 	} else if (st->emitted && t->old_state == TW_CLOSE) {
 		timeline_begin(st, t);
 	}
@@ -447,6 +458,8 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 
 	if (t->new_state != TW_CLOSE)
 		return;
+	if (tw_owner_may_be_lost(st, c->flags, owner_dropped))
+		c->flags |= TW_CONN_LOST_EVENTS;
 	forget_accept_owner(t, st);
 	if (emit_connections && tw_is_connection(c) && !owner_filtered(st)) {
 		note_close(c, t->sk);

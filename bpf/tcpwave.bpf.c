@@ -37,6 +37,16 @@ const volatile bool emit_connections = false; /* one record per connection */
 #define SYNTHETIC_ID_BASE (1ull << 48)
 __u64 next_synthetic_id;
 
+/*
+ * Set for good the first time a socket goes untracked (no room for its
+ * state) or an accept() owner is not recorded. Per-socket marks are then
+ * impossible, those sockets having nowhere to keep one; these say which
+ * records may be missing a part (see TW_CONN_LOST_EVENTS). Userspace reads
+ * them too (skeleton .bss).
+ */
+bool sock_dropped;
+bool owner_dropped;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 * 1024 * 1024); /* resized by the loader */
@@ -132,8 +142,10 @@ static __always_inline struct tw_sock_state *btf_state(const struct sock *sk, in
 	if (st || !fresh)
 		return st;
 	st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!st)
+	if (!st) {
 		count(TW_CNT_SOCK_DROPPED);
+		sock_dropped = true;
+	}
 	*fresh = 1;
 	return st;
 }
@@ -149,6 +161,7 @@ static __always_inline struct tw_sock_state *classic_state(const void *sk, int *
 		return st;
 	if (bpf_map_update_elem(&sock_table, &key, &empty, BPF_NOEXIST)) {
 		count(TW_CNT_SOCK_DROPPED);
+		sock_dropped = true;
 		return NULL;
 	}
 	*fresh = 1;
@@ -417,6 +430,8 @@ int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
 		c.flags |= TW_CONN_OWNER_KNOWN;
 	if (filter_open_dropped(st->filter, &c, sk))
 		return 0;
+	if (tw_owner_may_be_lost(st, c.flags, owner_dropped))
+		c.flags |= TW_CONN_LOST_EVENTS;
 	note_counters(&c, sk);
 	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
 	return 0;
@@ -463,8 +478,10 @@ static __always_inline int record_accept_owner(long fd)
 	ao.owner.pid = (__u32)id;
 	ao.owner.tgid = id >> 32;
 	bpf_get_current_comm(ao.owner.comm, sizeof(ao.owner.comm));
-	if (bpf_map_update_elem(&accept_owners, &key, &ao, BPF_ANY))
+	if (bpf_map_update_elem(&accept_owners, &key, &ao, BPF_ANY)) {
 		count(TW_CNT_ACCEPT_DROPPED);
+		owner_dropped = true;
+	}
 	return 0;
 }
 

@@ -55,6 +55,8 @@ struct tw_owner {
 #define TW_EV_PROCESS_CTX (1u << 0) /* ran in the owner's process context */
 #define TW_EV_OWNER_KNOWN (1u << 1) /* owner is valid */
 #define TW_EV_DUR_KNOWN (1u << 2) /* dur_ns is valid: we saw the old state begin */
+/* Records of this socket were lost before this one: ring buffer full, or no room for its state. */
+#define TW_EV_LOST_BEFORE (1u << 3)
 
 struct tw_state_event {
 	__u8 type; /* TW_REC_STATE */
@@ -102,6 +104,12 @@ enum tw_retrans_kind {
 #define TW_CONN_RESET_SENT_FIRST (1u << 7) /* of the two, ours came first */
 #define TW_CONN_HANDSHAKE_KNOWN (1u << 8) /* handshake_us is valid (accepted connections) */
 #define TW_CONN_COUNTERS_KNOWN (1u << 9) /* rx_bytes, tx_bytes, srtt_us, tw_* are valid */
+/*
+ * Part of the story may be missing: its first transitions went untracked
+ * (no room for its state), or its owner's accept() was not recorded.
+ * Userspace also sets it on a record whose late RST may have been lost.
+ */
+#define TW_CONN_LOST_EVENTS (1u << 10)
 
 struct tw_conn {
 	__u8 type; /* TW_REC_CONN */
@@ -266,7 +274,8 @@ struct tw_sock_state {
 	 * tcpwave saw do anything, so not listed as still open at the end.
 	 */
 	__u8 walked;
-	__u8 pad[2];
+	__u8 lost; /* --events: a record of this socket was lost since the last one left */
+	__u8 pad[1];
 	struct tw_held held[TW_HELD_MAX];
 };
 
@@ -299,6 +308,16 @@ TW_SHARED int tw_is_connection(const struct tw_conn *c)
 	if (!c->nsteps || c->step_state[0] == TW_LISTEN)
 		return 0;
 	return c->nsteps > 1 || c->step_state[0] != TW_CLOSE;
+}
+
+/*
+ * A connection that ends (or is listed at exit) still waiting for its
+ * accept() owner, with none known: if the owner table ever refused an entry
+ * (owners_dropped), this connection's may have been the one.
+ */
+TW_SHARED int tw_owner_may_be_lost(const struct tw_sock_state *st, __u32 flags, int owners_dropped)
+{
+	return owners_dropped && st->accept_pending && !(flags & TW_CONN_OWNER_KNOWN);
 }
 
 /*

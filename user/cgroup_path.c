@@ -2,6 +2,7 @@
 #include "cgroup_path.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,72 @@ static int copy_path(char *out, size_t size, const char *path)
 	return 0;
 }
 
+/* Deeper than any systemd or container hierarchy; a bound on the walk below. */
+#define CGROUP_DEPTH_MAX 32
+
+/*
+ * Look for the directory whose inode is id below dir (rel: its path below
+ * the mount, "" for the root). 1 found (path in out), 0 not there, -errno.
+ */
+static int walk_for_inode(int dir, char *rel, size_t size, uint64_t id, int depth)
+{
+	size_t len = strlen(rel);
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	d = fdopendir(dir);
+	if (!d) {
+		close(dir);
+		return -errno;
+	}
+	while (!found && (de = readdir(d))) {
+		int sub;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (len + 1 + strlen(de->d_name) >= size)
+			continue;
+		snprintf(rel + len, size - len, "/%s", de->d_name);
+		if (de->d_ino == id) {
+			found = 1;
+			break;
+		}
+		if (depth + 1 >= CGROUP_DEPTH_MAX)
+			continue;
+		sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub >= 0)
+			found = walk_for_inode(sub, rel, size, id, depth + 1) == 1;
+		if (!found)
+			rel[len] = '\0';
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Without CAP_DAC_READ_SEARCH (tcpwave after dropping its privileges),
+ * open_by_handle_at() is refused: find the directory by its inode instead,
+ * which on cgroup2 is the cgroup id (kernfs_ino()). cgroupfs directories
+ * are world-readable, and a cgroup's path is looked up once per id.
+ */
+static int find_by_inode(struct cgroup_path *cp, uint64_t id, char *out, size_t size)
+{
+	char rel[PATH_MAX] = "";
+	struct stat st;
+	int dir, found;
+
+	if (fstat(cp->mount_fd, &st) == 0 && st.st_ino == id)
+		return copy_path(out, size, "/");
+	dir = openat(cp->mount_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	found = walk_for_inode(dir, rel, sizeof(rel), id, 0);
+	if (found < 0)
+		return found;
+	return found ? copy_path(out, size, rel) : -ENOENT;
+}
+
 /* open_by_handle_at() refuses a removed cgroup's handle with ESTALE (kernfs_fh_to_dentry()). */
 static int resolve_on_fs(struct cgroup_path *cp, uint64_t id, char *out, size_t size)
 {
@@ -101,6 +168,8 @@ static int resolve_on_fs(struct cgroup_path *cp, uint64_t id, char *out, size_t 
 
 	h.fh.handle_type = cp->handle_type;
 	fd = open_by_handle_at(cp->mount_fd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == EPERM)
+		return find_by_inode(cp, id, out, size);
 	if (fd < 0)
 		return -errno;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);

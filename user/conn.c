@@ -329,6 +329,23 @@ void conn_apply_late_reset(struct tw_conn *c, const struct tw_reset *r)
 	}
 }
 
+/*
+ * The kernel sends a RST just after ->CLOSE when close() aborts (SO_LINGER
+ * 0, unread data: tcp_close(), tcp_disconnect()) or gives up an orphan
+ * (tcp_close() with linger2 < 0, too many orphans). None follows a hand-over
+ * to TIME_WAIT, a connection that never got past SYN_SENT, or one already
+ * reset; any other close may have been such an abort.
+ */
+bool conn_reset_may_follow(const struct tw_conn *c)
+{
+	bool tw_overflow;
+	__u8 before = state_before_close(c);
+
+	if (has_reset(c) || (c->flags & TW_CONN_OPEN) || !before || before == TW_SYN_SENT)
+		return false;
+	return classify_end(c, true, &tw_overflow) != CONN_END_TIME_WAIT;
+}
+
 const char *conn_open_name(enum conn_open open)
 {
 	switch (open) {

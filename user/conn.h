@@ -125,6 +125,12 @@ void conn_end_fin_wait2(struct conn_verdict *v, enum conn_fin_wait2_end end, int
 /* Join a RST that came after the connection record (struct tw_reset). */
 void conn_apply_late_reset(struct tw_conn *c, const struct tw_reset *r);
 
+/*
+ * Could a RST still follow this finished connection's record? Then a lost
+ * record may have been that RST, and the record is marked (see conn_queue).
+ */
+bool conn_reset_may_follow(const struct tw_conn *c);
+
 /* Names used in JSON and text: "active", "passive", "simultaneous", ... */
 const char *conn_open_name(enum conn_open open);
 /* NULL for CONN_CLOSE_NONE. */

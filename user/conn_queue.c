@@ -10,6 +10,7 @@
 struct conn_queue_item {
 	struct tw_conn conn;
 	uint64_t due_ns;
+	uint64_t lost_before; /* the lost count, read before the kernel made the record */
 };
 
 void conn_queue_init(struct conn_queue *q, uint64_t grace_ns)
@@ -47,6 +48,21 @@ static void grow(struct conn_queue *q)
 	q->head = 0;
 }
 
+/*
+ * The lost count from before the kernel made this record, at its ->CLOSE:
+ * its RST, if lost, was lost after that. The record came with this drain of
+ * the ring buffer, so the kernel made it after the previous drain ended,
+ * after the count read before that one (lost_prev); the count read after
+ * the previous drain (lost_last) is before it only if read before its close.
+ */
+static uint64_t lost_before(const struct conn_queue *q, const struct tw_conn *c)
+{
+	unsigned int n = c->nsteps < TW_STEPS_MAX ? c->nsteps : TW_STEPS_MAX;
+	uint64_t closed_ns = n ? c->start_ns + c->step_ns[n - 1] : 0;
+
+	return closed_ns > q->lost_last_ns ? q->lost_last : q->lost_prev;
+}
+
 void conn_queue_push(struct conn_queue *q, const struct tw_conn *c, uint64_t now_ns)
 {
 	struct conn_queue_item *item;
@@ -56,6 +72,7 @@ void conn_queue_push(struct conn_queue *q, const struct tw_conn *c, uint64_t now
 	item = at(q, q->count);
 	item->conn = *c;
 	item->due_ns = now_ns + q->grace_ns;
+	item->lost_before = lost_before(q, c);
 	q->count++;
 }
 
@@ -75,6 +92,13 @@ int conn_queue_apply_reset(struct conn_queue *q, const struct tw_reset *r)
 	return -ENOENT;
 }
 
+void conn_queue_note_lost(struct conn_queue *q, uint64_t lost, uint64_t now_ns)
+{
+	q->lost_prev = q->lost_last;
+	q->lost_last = lost;
+	q->lost_last_ns = now_ns;
+}
+
 bool conn_queue_pop_due(struct conn_queue *q, uint64_t now_ns, struct tw_conn *out)
 {
 	struct conn_queue_item *item;
@@ -85,6 +109,8 @@ bool conn_queue_pop_due(struct conn_queue *q, uint64_t now_ns, struct tw_conn *o
 	if (item->due_ns > now_ns)
 		return false;
 	*out = item->conn;
+	if (q->lost_last > item->lost_before && conn_reset_may_follow(out))
+		out->flags |= TW_CONN_LOST_EVENTS;
 	q->head = (q->head + 1) % q->cap;
 	q->count--;
 	return true;

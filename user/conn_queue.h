@@ -22,6 +22,9 @@ struct conn_queue {
 	size_t count;
 	size_t cap;
 	uint64_t grace_ns;
+	uint64_t lost_last; /* the kernel's lost-record count, as last read */
+	uint64_t lost_last_ns; /* just after that read */
+	uint64_t lost_prev; /* the count as read the time before */
 };
 
 void conn_queue_init(struct conn_queue *q, uint64_t grace_ns);
@@ -30,6 +33,13 @@ void conn_queue_free(struct conn_queue *q);
 void conn_queue_push(struct conn_queue *q, const struct tw_conn *c, uint64_t now_ns);
 /* Join a late RST to its waiting connection: 0, or -ENOENT when none waits. */
 int conn_queue_apply_reset(struct conn_queue *q, const struct tw_reset *r);
+/*
+ * The kernel's count of lost records (TW_CNT_LOST), read after each drain of
+ * the ring buffer, and the time just after it was read. A connection whose
+ * late RST may have been among the records lost since it closed
+ * (conn_reset_may_follow()) leaves the queue marked TW_CONN_LOST_EVENTS.
+ */
+void conn_queue_note_lost(struct conn_queue *q, uint64_t lost, uint64_t now_ns);
 /* Take the oldest connection due by now_ns (UINT64_MAX: any). */
 bool conn_queue_pop_due(struct conn_queue *q, uint64_t now_ns, struct tw_conn *out);
 /* When the oldest becomes due, or UINT64_MAX when the queue is empty. */

@@ -15,8 +15,10 @@
 
 /*
  * Append a JSON string literal for the first n bytes of s (stopping early at
- * a NUL). Quotes, backslashes and control bytes are escaped; bytes that are
- * not valid UTF-8 become U+FFFD, so the record stays valid JSON.
+ * a NUL). Quotes and backslashes are escaped; so are the control characters
+ * (C0, DEL, C1), U+2028/U+2029 and the bidirectional controls, as \uXXXX, so
+ * that a raw line is safe on a terminal too. Each byte that is not part of
+ * valid UTF-8 becomes \ufffd: the record stays valid JSON and valid UTF-8.
  */
 void json_add_string(struct strbuf *sb, const char *s, size_t n);
 /*
@@ -78,8 +80,9 @@ static inline void json_end_record(struct strbuf *sb)
 }
 
 /*
- * Append text for a terminal: printable ASCII as is, valid UTF-8 as is,
- * control bytes, DEL and invalid bytes as \xNN, and the backslash as \\.
+ * Append text for a terminal: printable ASCII and valid UTF-8 as is; the
+ * bytes of the characters json_add_string() escapes, and each byte that is
+ * not valid UTF-8, as \xNN; the backslash as \\.
  */
 void text_add_safe(struct strbuf *sb, const char *s, size_t n);
 

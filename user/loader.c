@@ -500,6 +500,24 @@ static void report_snapshot(const struct tracer *t)
 	strbuf_free(&sb);
 }
 
+/*
+ * The iterator link is made now, while tcpwave holds CAP_BPF; reading it at
+ * exit (BPF_ITER_CREATE on the link) checks no capability (bpf_iter_create()
+ * in kernel/bpf/syscall.c), so that still works after the drop.
+ */
+static void attach_dump(struct tracer *t)
+{
+	union bpf_iter_link_info info = {};
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+
+	info.map.map_fd = bpf_map__fd(t->skel->maps.sock_store);
+	opts.link_info = &info;
+	opts.link_info_len = sizeof(info);
+	t->dump_link = bpf_program__attach_iter(t->skel->progs.dump_open_connections, &opts);
+	if (!t->dump_link)
+		t->dump_err = -errno;
+}
+
 int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn on_record,
 		void *ctx)
 {
@@ -564,6 +582,8 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 	if (t->ncpus < 1)
 		t->ncpus = 1;
 	raise_priority(verbose);
+	if (t->mode == ATTACH_BTF)
+		attach_dump(t);
 
 	err = open_iterators(t);
 	if (!err && t->snapshot_link)
@@ -664,6 +684,7 @@ void tracer_detach(struct tracer *t)
 void tracer_close(struct tracer *t)
 {
 	ring_buffer__free(t->rb);
+	bpf_link__destroy(t->dump_link);
 	tracer_detach(t);
 	bpf_link__destroy(t->stuck_link);
 	bpf_link__destroy(t->owners_link);
@@ -675,25 +696,16 @@ void tracer_close(struct tracer *t)
 /* tp_btf mode: the iterator writes one struct tw_conn per open connection. */
 static int dump_storage(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
 {
-	union bpf_iter_link_info info = {};
-	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
 	char buf[64 * sizeof(struct tw_conn)];
 	size_t have = 0, off;
-	struct bpf_link *link;
 	ssize_t n;
 	int fd, err = 0;
 
-	info.map.map_fd = bpf_map__fd(t->skel->maps.sock_store);
-	opts.link_info = &info;
-	opts.link_info_len = sizeof(info);
-	link = bpf_program__attach_iter(t->skel->progs.dump_open_connections, &opts);
-	if (!link)
+	if (!t->dump_link)
+		return t->dump_err;
+	fd = bpf_iter_create(bpf_link__fd(t->dump_link));
+	if (fd < 0)
 		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
 	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
 		have += (size_t)n;
 		for (off = 0; have - off >= sizeof(struct tw_conn); off += sizeof(struct tw_conn))
@@ -704,8 +716,6 @@ static int dump_storage(struct tracer *t, ring_buffer_sample_fn on_record, void 
 	if (n < 0)
 		err = -errno;
 	close(fd);
-out:
-	bpf_link__destroy(link);
 	return err;
 }
 
@@ -732,6 +742,8 @@ static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *c
 			st.conn.owner = ao.owner;
 			st.conn.flags |= TW_CONN_OWNER_KNOWN;
 		}
+		if (tw_owner_may_be_lost(&st, st.conn.flags, t->skel->bss->owner_dropped))
+			st.conn.flags |= TW_CONN_LOST_EVENTS;
 		on_record(ctx, &st.conn, sizeof(st.conn));
 	}
 	return 0;

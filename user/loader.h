@@ -24,6 +24,13 @@ struct tracer {
 	struct bpf_program *progs[4]; /* this mode's: state, retransmit, send and receive reset */
 	struct bpf_link *links[TRACER_MAX_LINKS];
 	size_t nlinks;
+	/*
+	 * tp_btf mode: the iterator over socket storage that lists the
+	 * connections still open at exit, attached at setup while tcpwave may
+	 * still create BPF links (see privilege.h); dump_err if that failed.
+	 */
+	struct bpf_link *dump_link;
+	int dump_err;
 	enum attach_mode mode; /* ATTACH_BTF or ATTACH_CLASSIC once open */
 	int ncpus;
 	/* BPF iterators; NULL where the kernel refused them (or no --stuck). */
@@ -39,7 +46,8 @@ struct tracer {
 };
 
 /*
- * Everything up to a running tracer; records go to on_record(ctx, ...).
+ * Everything up to a running tracer, and every descriptor it will need
+ * later; records go to on_record(ctx, ...).
  * Prints its own message (tcpwave: ...) on failure and returns a negative
  * errno.
  */

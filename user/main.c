@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include "community_id.h"
 #include "cgroup_path.h"
 #include "conn.h"
 #include "conn_queue.h"
@@ -31,12 +32,14 @@
 #include "prom_file.h"
 #include "recording_write.h"
 #include "replay.h"
+#include "privilege.h"
 #include "sink.h"
 #include "sock_count.h"
 #include "strbuf.h"
 #include "stuck.h"
 #include "summary.h"
 #include "timefmt.h"
+#include "zeek_state.h"
 
 /* Idle hosts still see a transition within this long; see wakeup_bytes. */
 #define POLL_INTERVAL_MS 50
@@ -55,15 +58,31 @@
 #define HANDOVER_WAIT_MAX 4096
 
 static volatile sig_atomic_t exiting;
+/* SIGHUP with -o: reopen the file between two records (see trace()). */
+static volatile sig_atomic_t reopen_requested;
 
+/*
+ * The first SIGINT or SIGTERM ends tracing cleanly: the loop flushes what is
+ * in flight. The first may not get that far (a write blocked on a pipe nobody
+ * reads), so a second one ends tcpwave at once, with the shell's status for
+ * death by that signal (130 for SIGINT) and nothing more written.
+ */
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (exiting)
+		_exit(128 + sig);
 	exiting = 1;
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	reopen_requested = 1;
 }
 
 struct app {
 	struct options opt;
+	struct privilege_plan privilege;
 	struct sink out;
 	struct strbuf line;
 	struct conn_queue pending;
@@ -109,6 +128,16 @@ static void print_transition(struct app *app, const struct tw_state_event *e, co
 	sink_write(&app->out, &app->line);
 }
 
+/* The fields that join a JSON record to other tools' records of the connection. */
+static void join_fields(const struct app *app, const struct tw_conn *c,
+			const struct conn_verdict *v, char cid[COMMUNITY_ID_STRLEN],
+			struct conn_join *join)
+{
+	join->community_id =
+		community_id_tcp(cid, &c->ep, app->opt.community_id_seed) ? NULL : cid;
+	join->conn_state = zeek_state_name(zeek_state_of(c, v));
+}
+
 /* A transition, and any its socket held back, as the filters decide. */
 static void on_transition(struct app *app, const struct tw_state_event *e)
 {
@@ -126,6 +155,8 @@ static void on_transition(struct app *app, const struct tw_state_event *e)
  */
 static void print_verdict(struct app *app, const struct tw_conn *c, const struct conn_verdict *v)
 {
+	char cid[COMMUNITY_ID_STRLEN];
+	struct conn_join join;
 	const char *cgroup = cgroup_of(app, c->cgroup_id);
 	struct diagnosis d;
 	uint64_t ts;
@@ -149,12 +180,14 @@ static void print_verdict(struct app *app, const struct tw_conn *c, const struct
 	else
 		ts = c->start_ns + c->step_ns[c->nsteps - 1];
 	strbuf_reset(&app->line);
-	if (app->opt.json)
-		output_conn_json(&app->line, c, v, &d, ts, app->real_minus_mono_ns, cgroup);
-	else if (app->opt.timeline)
+	if (app->opt.json) {
+		join_fields(app, c, v, cid, &join);
+		output_conn_json(&app->line, c, v, &d, &join, ts, app->real_minus_mono_ns, cgroup);
+	} else if (app->opt.timeline) {
 		output_conn_timeline(&app->line, c, v, &d, ts, app->real_minus_mono_ns, app->color);
-	else
+	} else {
 		output_conn_table(&app->line, c, v, &d, ts, app->real_minus_mono_ns);
+	}
 	sink_write(&app->out, &app->line);
 }
 
@@ -346,17 +379,19 @@ static const struct loss_kind {
 };
 
 /*
- * The kernel's counters as read at app->now_ns: recorded when they change,
- * and reported whenever the kernel could not hand over a record or a
- * transition.
+ * The kernel's counters as read at read_ns: recorded when they change, the
+ * queue of finished connections told of losses (a record there may have
+ * lost its late reset), and reported whenever the kernel could not hand
+ * over a record or a transition.
  */
-static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX])
+static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX], uint64_t read_ns)
 {
 	size_t i;
 
 	if (memcmp(counters, app->counters, sizeof(app->counters)))
-		recording_write_counters(&app->rec, counters, TW_CNT_MAX, app->now_ns);
+		recording_write_counters(&app->rec, counters, TW_CNT_MAX, read_ns);
 	memcpy(app->counters, counters, sizeof(app->counters));
+	conn_queue_note_lost(&app->pending, counters[TW_CNT_LOST], read_ns);
 	for (i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
 		const struct loss_kind *k = &loss_kinds[i];
 		uint64_t total = app->counters[k->counter], *reported = &app->reported[k->counter];
@@ -371,7 +406,7 @@ static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX])
 		if (app->opt.json) {
 			strbuf_reset(&app->line);
 			output_lost_json(&app->line,
-					 timefmt_unix_ns(app->now_ns, app->real_minus_mono_ns),
+					 timefmt_unix_ns(read_ns, app->real_minus_mono_ns),
 					 k->reason, total - *reported, total);
 			sink_write(&app->out, &app->line);
 		}
@@ -453,12 +488,16 @@ static void report_if_due(struct app *app)
 		app->next_report_ns += app->report_every_ns;
 }
 
+/*
+ * Read the kernel's counters after each drain of the ring buffer: the queue
+ * of finished connections learns of losses, and the user hears of them.
+ */
 static void report_lost(struct app *app, struct tracer *t)
 {
 	uint64_t counters[TW_CNT_MAX];
 
 	if (tracer_read_counters(t, counters) == 0)
-		take_counters(app, counters);
+		take_counters(app, counters, timefmt_mono_now_ns());
 }
 
 static void print_exit_summary(const struct app *app, const struct tracer *t)
@@ -525,11 +564,11 @@ static void finish(struct app *app, struct tracer *t)
 	app->now_ns = timefmt_mono_now_ns();
 	if (app->out.status == SINK_OK)
 		tracer_poll(t, 0);
+	report_lost(app, t);
 	recording_write_finish(&app->rec, app->now_ns);
 	release_all(app, app->now_ns);
 	if (!app->opt.events && app->out.status == SINK_OK)
 		tracer_dump_open(t, on_record, app);
-	report_lost(app, t);
 	if (app->opt.summary || app->opt.prom_file)
 		report(app, true);
 	sink_flush(&app->out);
@@ -577,6 +616,31 @@ static bool keep_tracing(const struct app *app)
 	return !exiting && app->out.status == SINK_OK && !app->rec.err;
 }
 
+/*
+ * What tcpwave still does with BPF after the drop goes through descriptors
+ * it holds (see privilege.h). Kernels before 5.19 refuse every bpf() call
+ * without CAP_BPF while kernel.unprivileged_bpf_disabled is set: say so now
+ * rather than lose the counters and the exit listing quietly.
+ */
+static int check_unprivileged_reads(struct app *app, struct tracer *t)
+{
+	int err;
+
+	if (app->privilege.keep)
+		return 0;
+	err = tracer_read_counters(t, app->counters);
+	if (err) {
+		fprintf(stderr, "tcpwave: reading BPF maps without privileges: %s; this kernel "
+				"needs --no-drop\n", strerror(-err));
+		return err;
+	}
+	if (app->opt.verbose)
+		fprintf(stderr, "tcpwave: running as %s (uid %u, gid %u) without capabilities\n",
+			app->privilege.switch_user ? app->privilege.user : "the invoking user",
+			(unsigned)getuid(), (unsigned)getgid());
+	return 0;
+}
+
 static int trace(struct app *app)
 {
 	struct tracer t;
@@ -589,6 +653,12 @@ static int trace(struct app *app)
 	err = tracer_open(&t, &app->opt, on_record, app);
 	if (err) {
 		recording_writer_close(&app->rec);
+		return 1;
+	}
+	/* Everything that needs privilege is done: nothing after this is root. */
+	if (privilege_drop(&app->privilege) || check_unprivileged_reads(app, &t)) {
+		recording_writer_close(&app->rec);
+		tracer_close(&t);
 		return 1;
 	}
 	app->real_minus_mono_ns = timefmt_real_minus_mono_ns();
@@ -619,10 +689,16 @@ static int trace(struct app *app)
 			break;
 		}
 		err = 0;
-		release_due(app, app->now_ns);
 		report_lost(app, &t);
+		release_due(app, app->now_ns);
 		report_if_due(app);
 		sink_flush(&app->out);
+		if (reopen_requested) {
+			/* Records are written whole, so none is split across the two files. */
+			reopen_requested = 0;
+			if (sink_reopen(&app->out) == 0)
+				print_header(app);
+		}
 		recording_writer_flush(&app->rec);
 		if (deadline && timefmt_mono_now_ns() >= deadline)
 			break;
@@ -650,7 +726,7 @@ static void replay_counters(void *ctx, const uint64_t counters[TW_CNT_MAX], uint
 	struct app *app = ctx;
 
 	app->now_ns = now_ns;
-	take_counters(app, counters);
+	take_counters(app, counters, now_ns);
 }
 
 static void replay_finish(void *ctx, uint64_t now_ns)
@@ -701,6 +777,11 @@ static int replay(struct app *app)
 
 	if (replay_open(&rp, app->opt.read_path))
 		return 1;
+	/* A recording is input like any other: it is not parsed as root. */
+	if (privilege_drop(&app->privilege)) {
+		replay_close(&rp);
+		return 1;
+	}
 	rc = take_recorded_mode(app, &rp);
 	if (!rc) {
 		print_header(app);
@@ -815,6 +896,7 @@ int main(int argc, char **argv)
 	 * must not fail the write; the loop sees `exiting` once it returns.
 	 */
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	struct sigaction hup = { .sa_handler = on_hangup, .sa_flags = SA_RESTART };
 	int rc;
 
 	switch (options_parse(&app.opt, argc, argv, stdout, stderr)) {
@@ -825,10 +907,17 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
-	sink_init_stdout(&app.out);
+	if (privilege_plan(&app.privilege, app.opt.user, app.opt.no_drop))
+		return 2;
+	if (app.opt.output) {
+		if (sink_open_file(&app.out, app.opt.output))
+			return 1;
+	} else {
+		sink_init_stdout(&app.out);
+	}
 	recording_writer_init(&app.rec);
 	conn_queue_init(&app.pending, LATE_RESET_GRACE_NS);
-	app.color = want_color();
+	app.color = !app.opt.output && want_color();
 	app.slow.close_ns = app.opt.slow_close_ns;
 	app.slow.handshake_ns = app.opt.slow_handshake_ns;
 	filter_stream_init(&app.stream, &app.opt.filter);
@@ -839,6 +928,8 @@ int main(int argc, char **argv)
 	} else if (!rc) {
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
+		/* With -o, SIGHUP reopens the file; a terminal's hangup ends tracing. */
+		sigaction(SIGHUP, app.opt.output ? &hup : &sa, NULL);
 		/* The kernel side applies the same filters: what it let through, it matched. */
 		app.opt.filter.kernel_applied = true;
 		app.env.time_wait_ns = TIME_WAIT_NS;
@@ -848,6 +939,8 @@ int main(int argc, char **argv)
 		if (!rc)
 			rc = trace(&app);
 	}
+	if (sink_close(&app.out) == SINK_FAILED)
+		rc = 1;
 	handover_wait_free(&app.held);
 	local_addrs_free(&app.local);
 	summary_free(&app.shown);

@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +16,8 @@
 /* The kernel wants a power of two pages; 4 KiB pages up to 1 GiB. */
 #define RINGBUF_KB_MIN 4
 #define RINGBUF_KB_MAX (1024 * 1024)
-#define SECONDS_MAX (366.0 * 24 * 3600)
+#define SECONDS_MAX (366ull * 24 * 3600)
+#define NS_PER_SEC 1000000000ull
 #define SLOW_MS_MAX (366ull * 24 * 3600 * 1000)
 
 static const char usage_text[] =
@@ -28,6 +29,11 @@ static const char usage_text[] =
 	"                        and what happened\n"
 	"      --events          one line per state transition instead\n"
 	"  -j, --json            NDJSON instead of text\n"
+	"  -o, --output FILE     append records to FILE (created rw-r-----)\n"
+	"                        instead of standard output; SIGHUP reopens it\n"
+	"      --community-id-seed N\n"
+	"                        seed of the records' Community ID, 0 to 65535\n"
+	"                        (default 0); the same as the other tools' it joins\n"
 	"\n"
 	"Slow connections (each record says what held it up):\n"
 	"      --slow-close MS   only connections whose close took MS or longer\n"
@@ -85,6 +91,10 @@ static const char usage_text[] =
 	"  -r, --read FILE       replay a recording instead of tracing (- reads\n"
 	"                        standard input); needs no privileges\n"
 	"\n"
+	"Running:\n"
+	"      --user NAME       the user to become once tracing is set up, when\n"
+	"                        started as root (default nobody)\n"
+	"      --no-drop         keep root and every capability instead\n"
 	"  -v, --verbose         say how tcpwave attached and what it found open;\n"
 	"                        libbpf's own messages\n"
 	"  -h, --help            this text\n"
@@ -96,6 +106,7 @@ static const char usage_text[] =
 	"  tcpwave                          every connection as it closes\n"
 	"  tcpwave -t                       ... with its whole timeline\n"
 	"  tcpwave -j >> conns.ndjson       ... as JSON, for a log pipeline\n"
+	"  tcpwave -j -o conns.ndjson       ... into a file that SIGHUP reopens\n"
 	"  tcpwave --slow-close 1000        closes that took a second or more, and why\n"
 	"  tcpwave -s --interval 10         every connection; a summary every 10 s\n"
 	"  tcpwave -j --prom-file /var/lib/prometheus/node-exporter/tcpwave.prom\n"
@@ -113,6 +124,7 @@ enum {
 	OPT_EVENTS = 256,
 	OPT_RINGBUF_KB,
 	OPT_ATTACH,
+	OPT_COMMUNITY_ID_SEED,
 	OPT_SLOW_CLOSE,
 	OPT_SLOW_HANDSHAKE,
 	OPT_NO_FIN_WAIT2_HOLD,
@@ -124,10 +136,12 @@ enum {
 	OPT_RADDR,
 	OPT_NETNS,
 	OPT_CGROUP,
+	OPT_USER,
+	OPT_NO_DROP,
 	OPT_STUCK,
 };
 
-static const char short_options[] = ":jtsd:w:r:vhVp:c:P:46";
+static const char short_options[] = ":jto:sd:w:r:vhVp:c:P:46";
 static const struct option long_options[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "json", no_argument, NULL, 'j' },
@@ -135,6 +149,8 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "community-id-seed", required_argument, NULL, OPT_COMMUNITY_ID_SEED },
+	{ "output", required_argument, NULL, 'o' },
 	{ "slow-close", required_argument, NULL, OPT_SLOW_CLOSE },
 	{ "slow-handshake", required_argument, NULL, OPT_SLOW_HANDSHAKE },
 	{ "no-fin-wait2-hold", no_argument, NULL, OPT_NO_FIN_WAIT2_HOLD },
@@ -152,6 +168,8 @@ static const struct option long_options[] = {
 	{ "raddr", required_argument, NULL, OPT_RADDR },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "no-drop", no_argument, NULL, OPT_NO_DROP },
 	{ "stuck", required_argument, NULL, OPT_STUCK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -168,34 +186,51 @@ int options_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
 	if (*end != '\0')
 		return -EINVAL;
-	if (v < min || v > max)
+	if (errno == ERANGE || v < min || v > max)
 		return -ERANGE;
 	*out = v;
 	return 0;
 }
 
+/*
+ * Plain decimals only ("2", "0.25", ".5", "5."): strtod() would also take
+ * "0x10", "1e3", "infinity" and leading blanks. Integer arithmetic, so that
+ * "1.005" is exactly 1005000000 ns; digits past the ninth round to nearest.
+ */
 int options_parse_seconds(const char *s, uint64_t *ns)
 {
-	double v;
-	char *end;
+	uint64_t whole = 0, frac = 0, scale = NS_PER_SEC;
+	const char *p;
+	bool digits = false;
 
-	if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+	if (!s)
 		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end != '\0' || end == s || !isfinite(v))
+	for (p = s; isdigit((unsigned char)*p); p++, digits = true) {
+		/* Held just past the limit: enough to refuse, and no overflow. */
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > SECONDS_MAX)
+			whole = SECONDS_MAX + 1;
+	}
+	if (*p == '.') {
+		/* Nine digits are ns; the tenth rounds; later ones cannot matter. */
+		for (p++; isdigit((unsigned char)*p); p++, digits = true) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			} else if (scale == 1) {
+				frac += *p >= '5';
+				scale = 0;
+			}
+		}
+	}
+	if (!digits || *p != '\0')
 		return -EINVAL;
-	if (errno == ERANGE || v <= 0 || v > SECONDS_MAX)
+	whole = whole * NS_PER_SEC + frac;
+	if (whole == 0 || whole > SECONDS_MAX * NS_PER_SEC)
 		return -ERANGE;
-	/* Round, not truncate: 1.005 is 1.00499999999999989... as a double. */
-	v = v * 1e9 + 0.5;
-	if (v < 1)
-		return -ERANGE;
-	*ns = (uint64_t)v;
+	*ns = whole;
 	return 0;
 }
 
@@ -380,6 +415,17 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 						 "a file name, or - for standard input");
 			o->read_path = optarg;
 			break;
+		case 'o':
+			if (!optarg[0])
+				return bad_value(err, "--output", optarg, "a file name");
+			o->output = optarg;
+			break;
+		case OPT_COMMUNITY_ID_SEED:
+			if (options_parse_u64(optarg, 0, UINT16_MAX, &v))
+				return bad_value(err, "--community-id-seed", optarg,
+						 "a number from 0 to 65535");
+			o->community_id_seed = (uint16_t)v;
+			break;
 		case OPT_SLOW_CLOSE:
 			if (parse_slow_ms(optarg, &o->slow_close_ns))
 				return bad_value(err, "--slow-close", optarg,
@@ -415,6 +461,14 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 				return bad_value(err, "--stuck", optarg,
 						 "milliseconds, from 1 to 31622400000 (a year)");
 			o->stuck_ns = v * 1000000;
+			break;
+		case OPT_USER:
+			if (!optarg[0])
+				return bad_value(err, "--user", optarg, "a user name");
+			o->user = optarg;
+			break;
+		case OPT_NO_DROP:
+			o->no_drop = true;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -459,6 +513,10 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	}
 	if (o->read_path && check_read(err, o, tracing_only) != OPTIONS_RUN)
 		return OPTIONS_USAGE;
+	if (o->no_drop && o->user) {
+		fprintf(err, "tcpwave: --no-drop: cannot be combined with --user\n");
+		return OPTIONS_USAGE;
+	}
 	if (optind < argc) {
 		fprintf(err, "tcpwave: %s: unexpected argument; see 'tcpwave --help'\n",
 			argv[optind]);

@@ -35,9 +35,13 @@ struct options {
 	uint64_t stuck_ns; /* --stuck: report connections this long in a close state; 0: off */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
+	uint16_t community_id_seed; /* --community-id-seed: the Community ID's seed */
+	const char *output; /* -o: append records to this file; NULL: standard output */
 	const char *write_path; /* --write: also save the records there */
 	const char *read_path; /* --read: replay this recording ("-": stdin) instead of tracing */
 	struct filter filter;
+	const char *user; /* --user: whom to become after setup (NULL: the default) */
+	bool no_drop; /* keep root and every capability */
 };
 
 enum options_result {

@@ -13,6 +13,9 @@
 #include "tcp_state.h"
 #include "timefmt.h"
 
+/* After a connection whose record may be missing a part (TW_CONN_LOST_EVENTS). */
+#define LOST_EVENTS_MARK "(events lost)"
+
 /* "-1234.567" at most: ns as ms with 3 decimals, from any int64_t. */
 #define MS_STRLEN 24
 
@@ -135,18 +138,20 @@ static void json_diagnosis(struct strbuf *sb, const struct diagnosis *d)
 }
 
 void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
-		      const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns,
-		      const char *cgroup)
+		      const struct diagnosis *d, const struct conn_join *join,
+		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns, const char *cgroup)
 {
 	strbuf_adds(sb, "{\"type\":\"conn\",");
 	json_add_time(sb, "ts", timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
 	json_add_time(sb, "start_ts", timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
 	json_add_u64(sb, "sock", c->cookie);
 	json_add_endpoints(sb, &c->ep);
+	json_add_str_or_null(sb, "community_id", join->community_id);
 	json_add_owner(sb, &c->owner, owner_known(c));
 	json_add_str_or_null(sb, "open", conn_open_name(v->open));
 	json_add_str_or_null(sb, "close", conn_close_name(v->close));
 	json_add_str_or_null(sb, "reset_by", conn_reset_by_name(v->reset_by));
+	json_add_str_or_null(sb, "conn_state", join->conn_state);
 	json_states(sb, c);
 	json_ns_or_null(sb, "handshake_ns", v->handshake_ns);
 	json_ns_or_null(sb, "lifetime_ns", v->lifetime_ns);
@@ -162,6 +167,7 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	json_add_str_or_null(sb, "reset_reason", reset_reason_of(c));
 	json_add_bool(sb, "truncated", c->flags & TW_CONN_TRUNCATED);
 	json_add_bool(sb, "complete", v->complete);
+	json_add_bool(sb, "lost_events", c->flags & TW_CONN_LOST_EVENTS);
 	json_add_u64(sb, "netns", c->netns);
 	json_add_cgroup(sb, c->cgroup_id, cgroup);
 	json_diagnosis(sb, d);
@@ -258,6 +264,8 @@ void output_conn_table(struct strbuf *sb, const struct tw_conn *c, const struct 
 	add_ms_or_dash(sb, v->close_ns);
 	text_end_column(sb, start, COL_CLOSE_MS);
 	table_diagnosis(sb, d);
+	if (c->flags & TW_CONN_LOST_EVENTS)
+		strbuf_adds(sb, " " LOST_EVENTS_MARK);
 	strbuf_addc(sb, '\n');
 }
 
@@ -575,6 +583,8 @@ static void timeline_header(struct strbuf *sb, const struct timeline *tl,
 		strbuf_adds(sb, " (still open)");
 	if (c->flags & TW_CONN_TRUNCATED)
 		strbuf_adds(sb, " (timeline truncated)");
+	if (c->flags & TW_CONN_LOST_EVENTS)
+		strbuf_adds(sb, " " LOST_EVENTS_MARK);
 	strbuf_addc(sb, '\n');
 }
 

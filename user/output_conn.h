@@ -18,12 +18,21 @@
 #include "strbuf.h"
 
 /*
+ * What joins a record to other tools' records of the same connection:
+ * community_id.h and zeek_state.h compute them, the JSON record prints them.
+ */
+struct conn_join {
+	const char *community_id; /* NULL where the 4-tuple is not known */
+	const char *conn_state;	  /* Zeek's code: "SF", "REJ", ... */
+};
+
+/*
  * {"type":"conn",...}\n: the keys and their order are a contract with log
  * pipelines. cgroup is the socket's cgroup v2 path (NULL: not known).
  */
 void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
-		      const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns,
-		      const char *cgroup);
+		      const struct diagnosis *d, const struct conn_join *join,
+		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns, const char *cgroup);
 
 /* Column titles for output_conn_table(). */
 void output_conn_table_header(struct strbuf *sb);

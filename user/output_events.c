@@ -38,9 +38,13 @@ void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
 	strbuf_addf(sb, "%s -> %s", tcp_state_name(e->old_state), tcp_state_name(e->new_state));
 	text_end_column(sb, start, COL_TRANSITION);
 	if (e->flags & TW_EV_DUR_KNOWN)
-		strbuf_addf(sb, "%.3f\n", (double)e->dur_ns / 1e6);
+		strbuf_addf(sb, "%.3f", (double)e->dur_ns / 1e6);
 	else
-		strbuf_adds(sb, "-\n");
+		strbuf_addc(sb, '-');
+	/* The socket's records before this one are not all there. */
+	if (e->flags & TW_EV_LOST_BEFORE)
+		strbuf_adds(sb, " (events lost before)");
+	strbuf_addc(sb, '\n');
 }
 
 void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
@@ -57,6 +61,7 @@ void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
 	json_add_u64_or_null(sb, "dur_ns", e->flags & TW_EV_DUR_KNOWN, e->dur_ns);
 	json_add_owner(sb, &e->owner, e->flags & TW_EV_OWNER_KNOWN);
 	json_add_bool(sb, "process_ctx", e->flags & TW_EV_PROCESS_CTX);
+	json_add_bool(sb, "lost_events", e->flags & TW_EV_LOST_BEFORE);
 	json_add_u64(sb, "netns", e->netns);
 	json_add_cgroup(sb, e->cgroup_id, cgroup);
 	json_end_record(sb);

@@ -2,16 +2,61 @@
 #include "sink.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
+
+/* EPIPE as an error return rather than a signal: see sink_failed(). */
+static void ignore_sigpipe(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+}
 
 void sink_init_stdout(struct sink *s)
 {
-	/* EPIPE as an error return rather than a signal: see sink_failed(). */
-	signal(SIGPIPE, SIG_IGN);
+	ignore_sigpipe();
 	s->f = stdout;
 	s->name = "standard output";
+	s->path = NULL;
 	s->status = SINK_OK;
+}
+
+/*
+ * O_APPEND: every write lands at the end, whoever else appends, and a file
+ * that logrotate truncated (copytruncate) is not padded up to our offset.
+ */
+static FILE *open_append(const char *path, int *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, SINK_FILE_MODE);
+	FILE *f;
+
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	f = fdopen(fd, "a");
+	if (!f) {
+		*err = -errno;
+		close(fd);
+	}
+	return f;
+}
+
+int sink_open_file(struct sink *s, const char *path)
+{
+	int err = 0;
+
+	ignore_sigpipe();
+	s->f = open_append(path, &err);
+	if (!s->f) {
+		fprintf(stderr, "tcpwave: cannot open %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	s->name = path;
+	s->path = path;
+	s->status = SINK_OK;
+	return 0;
 }
 
 static enum sink_status sink_failed(struct sink *s, int err)
@@ -19,10 +64,33 @@ static enum sink_status sink_failed(struct sink *s, int err)
 	if (err == EPIPE) {
 		s->status = SINK_CLOSED;
 	} else {
-		fprintf(stderr, "tcpwave: cannot write to %s: %s\n", s->name, strerror(err));
+		fprintf(stderr, "tcpwave: writing %s: %s\n", s->name, strerror(err));
 		s->status = SINK_FAILED;
 	}
 	return s->status;
+}
+
+int sink_reopen(struct sink *s)
+{
+	FILE *f;
+	int err = 0;
+
+	if (!s->path || sink_flush(s) != SINK_OK)
+		return 0;
+	f = open_append(s->path, &err);
+	if (!f) {
+		fprintf(stderr,
+			"tcpwave: cannot reopen %s: %s; still writing to the file it had open\n",
+			s->path, strerror(-err));
+		return err;
+	}
+	/* The flush above wrote everything; a failure now is one the kernel deferred (NFS). */
+	if (fclose(s->f) != 0)
+		fprintf(stderr,
+			"tcpwave: closing the previous %s: %s; records may be missing there\n",
+			s->path, strerror(errno));
+	s->f = f;
+	return 0;
 }
 
 enum sink_status sink_write(struct sink *s, const struct strbuf *sb)
@@ -41,4 +109,16 @@ enum sink_status sink_flush(struct sink *s)
 	if (fflush(s->f) != 0)
 		return sink_failed(s, errno);
 	return SINK_OK;
+}
+
+enum sink_status sink_close(struct sink *s)
+{
+	FILE *f = s->f;
+
+	if (!s->path || !f)
+		return s->status;
+	s->f = NULL;
+	if (fclose(f) != 0 && s->status == SINK_OK)
+		return sink_failed(s, errno);
+	return s->status;
 }

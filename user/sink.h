@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Where records go. A reader that goes away (tcpwave | head) ends tcpwave
- * quietly; any other write failure (a full disk) is an error.
+ * Where records go: standard output, or a file (-o) appended to and reopened
+ * on request (SIGHUP, for logrotate). A reader that goes away (tcpwave |
+ * head) ends tcpwave quietly; any other write failure (a full disk) is an
+ * error.
  */
 #ifndef TCPWAVE_SINK_H
 #define TCPWAVE_SINK_H
 
 #include <stdio.h>
 #include "strbuf.h"
+
+/* A file tcpwave creates is rw-r----- (less the umask): records name processes. */
+#define SINK_FILE_MODE 0640
 
 enum sink_status {
 	SINK_OK = 0,
@@ -18,12 +23,24 @@ enum sink_status {
 struct sink {
 	FILE *f;
 	const char *name; /* for messages */
+	const char *path; /* the file to reopen; NULL for standard output */
 	enum sink_status status;
 };
 
 void sink_init_stdout(struct sink *s);
+/* Append to path, creating it with SINK_FILE_MODE. 0 or -errno, said on stderr. */
+int sink_open_file(struct sink *s, const char *path);
+/*
+ * Open the path again (logrotate has moved the file away) and write there
+ * from now on, after what is buffered has gone to the old file. If it
+ * cannot be opened, that is said on stderr and writing goes on to the old
+ * file. 0 or -errno; nothing to do for standard output.
+ */
+int sink_reopen(struct sink *s);
 /* Write the whole buffer; once the sink is not SINK_OK, writes are dropped. */
 enum sink_status sink_write(struct sink *s, const struct strbuf *sb);
 enum sink_status sink_flush(struct sink *s);
+/* Flush and close a file (standard output stays open). */
+enum sink_status sink_close(struct sink *s);
 
 #endif

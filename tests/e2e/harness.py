@@ -15,8 +15,10 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TCPWAVE = os.path.join(ROOT, "tcpwave")
+# make test names the binary it built (SANITIZE=1 builds one apart).
+TCPWAVE = os.environ.get("TCPWAVE", os.path.join(ROOT, "tcpwave"))
 PEER = os.path.join(ROOT, "tests", "e2e", "peer.py")
+SCHEMA = os.path.join(ROOT, "docs", "tcpwave.schema.json")
 
 # Generous upper bounds: only reached when something is broken.
 READY_TIMEOUT_S = 30
@@ -43,6 +45,96 @@ def check(cond, message):
 def check_eq(got, want, what):
     if got != want:
         raise AssertionError("%s: expected %r, got %r" % (what, want, got))
+
+
+class RecordSchema:
+    """docs/tcpwave.schema.json, which every JSON record a test parses must match.
+
+    A record is checked against its own type's definition, with the schema's
+    references written out in place: the same verdict as the whole schema
+    (its oneOf has one branch per type), several times faster."""
+
+    def __init__(self, path=SCHEMA):
+        import jsonschema  # python3-jsonschema (scripts/install-deps)
+        with open(path) as f:
+            self.schema = json.load(f)
+        cls = jsonschema.validators.validator_for(self.schema)
+        cls.check_schema(self.schema)
+        self.validator = cls(self.schema)
+        self.defs = self.schema["$defs"]
+        self.by_type = {name: cls(self._inline(self.defs[name]))
+                        for name in self.schema["properties"]["type"]["enum"]}
+
+    def _inline(self, node):
+        """node with every {"$ref": "#/$defs/x", ...} replaced by x and the other keys."""
+        if isinstance(node, list):
+            return [self._inline(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: self._inline(v) for k, v in node.items() if k != "$ref"}
+        if "$ref" not in node:
+            return out
+        target = self._inline(self.defs[node["$ref"].rsplit("/", 1)[1]])
+        if set(target) & set(out) - {"description"}:
+            return {"allOf": [target, out]}
+        return {**target, **out}
+
+    def problems(self, record):
+        """What is wrong with the record, or [] when it matches."""
+        kind = record.get("type") if isinstance(record, dict) else None
+        validator = self.by_type.get(kind) if isinstance(kind, str) else None
+        if validator is None:
+            validator = self.validator
+        errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
+        return ["%s: %s" % ("/".join(map(str, e.absolute_path)) or "(record)", e.message)
+                for e in errors]
+
+
+_schema = None
+# Lines parse_record() has handed out and check_parsed_records() has yet to check.
+_unchecked = []
+
+
+def record_schema():
+    """The schema, loaded once. Without python3-jsonschema the tests cannot
+    check records: a skip, or under CI=true a failure (see run_all)."""
+    global _schema
+    if _schema is None:
+        try:
+            _schema = RecordSchema()
+        except ImportError:
+            raise Skip("python3-jsonschema is not installed: run 'make deps'")
+    return _schema
+
+
+def check_record(record, line=None):
+    """Fail unless the record matches docs/tcpwave.schema.json."""
+    problems = record_schema().problems(record)
+    if problems:
+        raise AssertionError("a record that does not match docs/tcpwave.schema.json: %s\n  %s"
+                             % ("; ".join(problems), (line or json.dumps(record)).rstrip("\n")))
+
+
+def parse_record(line):
+    """One line of tcpwave --json output as a record; a line that is not JSON
+    fails the test at once. Checking it against the schema takes about a
+    millisecond, too long for a test waiting on a busy host's records, so
+    run_all checks every line handed out when the test body has returned
+    (check_parsed_records)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        raise AssertionError("tcpwave printed a line that is not JSON: %r" % line)
+    _unchecked.append(line)
+    return record
+
+
+def check_parsed_records():
+    """Check every line parse_record() handed out since the last call."""
+    lines = list(dict.fromkeys(_unchecked))  # records() may parse a line again
+    _unchecked.clear()
+    for line in lines:
+        check_record(json.loads(line), line)
 
 
 def _readline(stream, timeout, what):
@@ -157,7 +249,7 @@ class Tracer:
         return line
 
     def next_record(self, timeout=REPLY_TIMEOUT_S):
-        return json.loads(self.next_line(timeout))
+        return parse_record(self.next_line(timeout))
 
     def stop(self, sig=signal.SIGINT):
         """Signal tcpwave, wait for it, and keep its output."""
@@ -183,14 +275,9 @@ class Tracer:
         return "".join(self.stdout_lines)
 
     def records(self):
-        """Every stdout line parsed as JSON; a line that is not JSON fails the test."""
-        result = []
-        for line in self.stdout_lines:
-            try:
-                result.append(json.loads(line))
-            except ValueError:
-                raise AssertionError("tcpwave printed a line that is not JSON: %r" % line)
-        return result
+        """Every stdout line as a record (parse_record): a line that is not
+        JSON, or not a record the schema describes, fails the test."""
+        return [parse_record(line) for line in self.stdout_lines]
 
     def __enter__(self):
         return self.start()
@@ -256,7 +343,9 @@ def run_all(selected=None):
         started = time.monotonic()
         signal.alarm(TEST_TIMEOUT_S)
         try:
+            _unchecked.clear()
             fn()
+            check_parsed_records()
         except Skip as e:
             if skip_or_fail(fn, e, must_run):
                 failed += 1

@@ -16,7 +16,8 @@ Commands:
   setsockopt_syncnt N       TCP_SYNCNT on the next connection: connect gives up
                             when N doubling retransmissions would be over
                             (1: after 1 s + 2 s) -> ok
-  connect FAMILY PORT [mptcp]  connect to loopback PORT -> ok LPORT  (err CODE on failure)
+  connect FAMILY PORT [mptcp]  connect to loopback PORT -> ok LPORT  (err CODE on failure);
+                            FAMILY ipv4-mapped: an IPv6 socket to ::ffff:127.0.0.1
   connect_nowait FAMILY HOST PORT  non-blocking connect -> ok
   wait_connect SECONDS      wait for a non-blocking connect -> ok | err CODE
   wait_state STATE SECONDS  poll TCP_INFO until the connection is in STATE
@@ -42,7 +43,8 @@ import struct
 import sys
 import time
 
-LOOPBACK = {"ipv4": (socket.AF_INET, "127.0.0.1"), "ipv6": (socket.AF_INET6, "::1")}
+LOOPBACK = {"ipv4": (socket.AF_INET, "127.0.0.1"), "ipv6": (socket.AF_INET6, "::1"),
+            "ipv4-mapped": (socket.AF_INET6, "::ffff:127.0.0.1")}
 PROTOCOLS = {"tcp": 0, "mptcp": 262}  # IPPROTO_MPTCP
 
 # tcpi_state, the first byte of struct tcp_info, in the kernel's numbering

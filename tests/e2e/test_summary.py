@@ -10,6 +10,7 @@ own) show up among them with the close kinds it made.
 import ctypes
 import json
 import os
+import pwd
 import re
 import select
 import shutil
@@ -344,6 +345,15 @@ def stop_when_ready(proc):
 
 # ---- --prom-file: Prometheus itself reads it ----
 
+
+def writable_by_tcpwave(directory, create=False):
+    """tcpwave writes the file every interval as the user it drops to (nobody)."""
+    if create:
+        os.mkdir(directory)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(directory, nobody.pw_uid, nobody.pw_gid)
+    return directory
+
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
@@ -471,7 +481,7 @@ def series_value(samples, name, **labels):
 
 @test
 def test_prom_file_is_exposition_prometheus_reads_with_the_runs_figures():
-    directory = tempfile.mkdtemp(prefix="tcpwave-prom-")
+    directory = writable_by_tcpwave(tempfile.mkdtemp(prefix="tcpwave-prom-"))
     path = os.path.join(directory, "tcpwave.prom")
     try:
         args = ("--json", "--prom-file", path, "--interval", "0.3") + RINGBUF
@@ -533,7 +543,7 @@ def wait_stderr(proc, seen, text):
 
 @test
 def test_prom_file_write_failures_are_said_once_and_tracing_goes_on():
-    directory = tempfile.mkdtemp(prefix="tcpwave-prom-")
+    directory = writable_by_tcpwave(tempfile.mkdtemp(prefix="tcpwave-prom-"))
     path = os.path.join(directory, "tcpwave.prom")
     failed = "tcpwave: --prom-file: creating %s.tmp: No such file or directory\n" % path
     again = "tcpwave: --prom-file: %s written again\n" % path
@@ -543,7 +553,7 @@ def test_prom_file_write_failures_are_said_once_and_tracing_goes_on():
         seen = wait_until_tracing(proc)
         shutil.rmtree(directory)
         seen = wait_stderr(proc, seen, failed)
-        os.mkdir(directory)
+        writable_by_tcpwave(directory, create=True)
         seen = wait_stderr(proc, seen, again)
         check(os.path.exists(path), "the file is back")
         shutil.rmtree(directory)

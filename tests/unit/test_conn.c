@@ -436,3 +436,33 @@ TEST(test_conn_only_a_fin_wait2_handover_takes_a_fin_wait2_end)
 	CHECK_STR(conn_fin_wait2_end_name(CONN_FW2_LOCAL_RESET), "local_reset");
 	CHECK(conn_fin_wait2_end_name((enum conn_fin_wait2_end)99) == NULL);
 }
+
+TEST(test_conn_reset_may_follow_an_abort_but_not_time_wait)
+{
+	/* close() with SO_LINGER 0 from ESTABLISHED: CLOSE now, the RST just after */
+	struct tw_conn abort = TIMELINE(TW_CLOSE, 0, { TW_SYN_SENT, 0 }, { TW_ESTABLISHED, MS },
+					{ TW_CLOSE, 2 * MS });
+	struct tw_conn from_close_wait = TIMELINE(TW_LISTEN, TW_CONN_PEER_FIN, { TW_SYN_RECV, 0 },
+						  { TW_ESTABLISHED, MS },
+						  { TW_CLOSE_WAIT, 2 * MS }, { TW_CLOSE, 3 * MS });
+	struct tw_conn time_wait = active_close_client();
+	struct tw_conn refused = TIMELINE(TW_CLOSE, TW_CONN_RESET_RECEIVED, { TW_SYN_SENT, 0 },
+					  { TW_CLOSE, MS });
+	struct tw_conn syn_timeout = TIMELINE(TW_CLOSE, 0, { TW_SYN_SENT, 0 }, { TW_CLOSE, MS });
+	struct tw_conn reset = abort;
+	struct tw_conn open = TIMELINE(TW_CLOSE, TW_CONN_OPEN, { TW_SYN_SENT, 0 },
+				       { TW_ESTABLISHED, MS });
+	struct tw_conn orphan_fin_wait2 = active_close_client();
+
+	CHECK(conn_reset_may_follow(&abort));
+	CHECK(conn_reset_may_follow(&from_close_wait));
+	/* orphaned in FIN_WAIT2 with tcp_fin_timeout < 0: CLOSE, then a RST */
+	orphan_fin_wait2.flags &= ~TW_CONN_PEER_FIN;
+	CHECK(conn_reset_may_follow(&orphan_fin_wait2));
+	CHECK(!conn_reset_may_follow(&time_wait));
+	CHECK(!conn_reset_may_follow(&refused));
+	CHECK(!conn_reset_may_follow(&syn_timeout));
+	reset.flags |= TW_CONN_RESET_SENT;
+	CHECK(!conn_reset_may_follow(&reset));
+	CHECK(!conn_reset_may_follow(&open));
+}

@@ -52,9 +52,30 @@ TEST(test_json_keeps_valid_multibyte_utf8)
 		  "\"\xc3\xa9\xe2\x82\xac\xef\xbf\xbd\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"");
 }
 
-TEST(test_json_keeps_c1_controls_which_json_allows)
+TEST(test_json_escapes_c1_controls_so_a_raw_line_is_safe_on_a_terminal)
 {
-	CHECK_STR(JSON("\xc2\x9b"), "\"\xc2\x9b\"");
+	/* U+0080, U+009B (CSI), U+009F; U+00A0 is printable */
+	CHECK_STR(JSON("\xc2\x80\xc2\x9b" "2J\xc2\x9f\xc2\xa0"),
+		  "\"\\u0080\\u009b2J\\u009f\xc2\xa0\"");
+}
+
+TEST(test_json_escapes_line_separators_and_bidi_controls)
+{
+	/* U+2028, U+2029, U+202E (RTL override), U+2066, U+2069, U+200F, U+061C */
+	CHECK_STR(JSON("\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\xae\xe2\x81\xa6\xe2\x81\xa9"
+		       "\xe2\x80\x8f\xd8\x9c"),
+		  "\"\\u2028\\u2029\\u202e\\u2066\\u2069\\u200f\\u061c\"");
+	/* their neighbours are ordinary: U+2027, U+202F, U+2065, U+206A */
+	CHECK_STR(JSON("\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa"),
+		  "\"\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\"");
+}
+
+TEST(test_json_escapes_a_whole_hostile_comm)
+{
+	/* a forged record: close the string, add a key, end the line, start another */
+	CHECK_STR(JSON("x\",\"pid\":1}\n{\""), "\"x\\\",\\\"pid\\\":1}\\u000a{\\\"\"");
+	/* clear the screen and set the window title */
+	CHECK_STR(JSON("\x1b[2J\x1b]0;pwn\x07"), "\"\\u001b[2J\\u001b]0;pwn\\u0007\"");
 }
 
 TEST(test_json_replaces_invalid_bytes)
@@ -159,6 +180,12 @@ TEST(test_text_escapes_c1_controls)
 	CHECK_STR(TEXT("\xc2\x9b" "31m"), "\\xc2\\x9b31m");
 	CHECK_STR(TEXT("\xc2\x9f"), "\\xc2\\x9f");
 	CHECK_STR(TEXT("\xc2\xa0"), "\xc2\xa0");
+}
+
+TEST(test_text_escapes_line_separators_and_bidi_controls)
+{
+	CHECK_STR(TEXT("a\xe2\x80\xae" "b\xe2\x80\xa8"), "a\\xe2\\x80\\xae" "b\\xe2\\x80\\xa8");
+	CHECK_STR(TEXT("\xd8\x9c"), "\\xd8\\x9c");
 }
 
 TEST(test_text_keeps_valid_utf8)

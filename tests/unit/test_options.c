@@ -45,6 +45,8 @@ TEST(test_options_defaults)
 	CHECK_INT(o.duration_ns, 0);
 	CHECK_INT(o.ringbuf_kb, 8192);
 	CHECK_INT(o.attach, ATTACH_AUTO);
+	CHECK_INT(o.community_id_seed, 0);
+	CHECK(o.output == NULL);
 	CHECK_STR(out_text, "");
 	CHECK_STR(err_text, "");
 }
@@ -182,6 +184,62 @@ TEST(test_options_rejects_bad_stuck_times)
 	CHECK_STR(err_text, BAD_STUCK("31622400001"));
 	CHECK_INT(PARSE(&o, "--stuck"), OPTIONS_USAGE);
 	CHECK_STR(err_text, "tcpwave: --stuck: needs a value\n");
+}
+
+TEST(test_options_community_id_seed_takes_16_bits)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--community-id-seed", "0"), OPTIONS_RUN);
+	CHECK_INT(o.community_id_seed, 0);
+	CHECK_INT(PARSE(&o, "--community-id-seed=65535"), OPTIONS_RUN);
+	CHECK_INT(o.community_id_seed, 65535);
+	CHECK_INT(PARSE(&o, "--community-id-seed", "7"), OPTIONS_RUN);
+	CHECK_INT(o.community_id_seed, 7);
+}
+
+#define BAD_SEED(v)                                                                                \
+	"tcpwave: --community-id-seed: invalid value '" v "': expected a number from 0 to 65535\n"
+
+TEST(test_options_rejects_bad_community_id_seeds)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--community-id-seed", "65536"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SEED("65536"));
+	CHECK_INT(PARSE(&o, "--community-id-seed", "-1"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SEED("-1"));
+	CHECK_INT(PARSE(&o, "--community-id-seed", "0x10"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SEED("0x10"));
+	CHECK_INT(PARSE(&o, "--community-id-seed", "18446744073709551616"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SEED("18446744073709551616"));
+	CHECK_INT(PARSE(&o, "--community-id-seed="), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SEED(""));
+	CHECK_INT(PARSE(&o, "--community-id-seed"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --community-id-seed: needs a value\n");
+}
+
+TEST(test_options_output_file)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "-o", "/var/log/tcpwave/tcpwave.json"), OPTIONS_RUN);
+	CHECK_STR(o.output, "/var/log/tcpwave/tcpwave.json");
+	CHECK_INT(PARSE(&o, "-jo", "out.json"), OPTIONS_RUN);
+	CHECK_STR(o.output, "out.json");
+	CHECK_INT(o.json, 1);
+	CHECK_INT(PARSE(&o, "--output=x"), OPTIONS_RUN);
+	CHECK_STR(o.output, "x");
+}
+
+TEST(test_options_rejects_an_empty_or_missing_output_file)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--output="), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --output: invalid value '': expected a file name\n");
+	CHECK_INT(PARSE(&o, "-o"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: -o: needs a value\n");
 }
 
 TEST(test_options_rejects_unknown_attach_mode)
@@ -554,4 +612,117 @@ TEST(test_options_filter_options_need_values)
 	CHECK_STR(err_text, "tcpwave: -p: needs a value\n");
 	CHECK_INT(PARSE(&o, "--laddr"), OPTIONS_USAGE);
 	CHECK_STR(err_text, "tcpwave: --laddr: needs a value\n");
+}
+
+TEST(test_options_parse_seconds_takes_plain_decimals_only)
+{
+	uint64_t ns = 42;
+
+	CHECK_INT(options_parse_seconds("0x10", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("1e3", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("1E3", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("infinity", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("5 ", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("\t5", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("1.2.3", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("1,5", &ns), -EINVAL);
+	CHECK_INT(options_parse_seconds("99999999999999999999x", &ns), -EINVAL);
+	CHECK_INT(ns, 42);
+	CHECK_INT(options_parse_seconds("5.", &ns), 0);
+	CHECK_INT(ns, 5000000000);
+	CHECK_INT(options_parse_seconds("007", &ns), 0);
+	CHECK_INT(ns, 7000000000);
+}
+
+TEST(test_options_parse_seconds_rounds_the_tenth_digit)
+{
+	uint64_t ns = 0;
+
+	CHECK_INT(options_parse_seconds("0.0000000005", &ns), 0);
+	CHECK_INT(ns, 1);
+	CHECK_INT(options_parse_seconds("0.00000000149999", &ns), 0);
+	CHECK_INT(ns, 1);
+	CHECK_INT(options_parse_seconds("1.9999999999", &ns), 0);
+	CHECK_INT(ns, 2000000000);
+	CHECK_INT(options_parse_seconds("31622400.0000000004", &ns), 0);
+	CHECK_INT(ns, 31622400000000000);
+	CHECK_INT(options_parse_seconds("31622400.0000000005", &ns), -ERANGE);
+	CHECK_INT(options_parse_seconds("31622400.000000001", &ns), -ERANGE);
+}
+
+TEST(test_options_parse_u64_checks_syntax_before_range)
+{
+	uint64_t v = 42;
+
+	CHECK_INT(options_parse_u64("99999999999999999999x", 0, UINT64_MAX, &v), -EINVAL);
+	CHECK_INT(options_parse_u64("1.0", 0, 10, &v), -EINVAL);
+	CHECK_INT(options_parse_u64("1e1", 0, 100, &v), -EINVAL);
+	CHECK_INT(options_parse_u64("\n5", 0, 10, &v), -EINVAL);
+	CHECK_INT(v, 42);
+}
+
+/*
+ * Every numeric option refuses each kind of bad value with exit 2 and a
+ * message that names the option (and the value, as given).
+ */
+static const struct {
+	const char *name;
+	const char *expected;
+} numeric_options[] = {
+	{ "--duration", "seconds, more than 0 and at most a year" },
+	{ "--ringbuf-kb", "a power of two from 4 to 1048576" },
+};
+
+static const char *const bad_numbers[] = {
+	"-1", "0", "1x", "", "99999999999999999999", " 5", "+5", "0x10", "5 ", "1e3", "-0",
+	"18446744073709551616", "nan", "\x1b[2J",
+};
+
+TEST(test_options_every_numeric_option_refuses_every_bad_value)
+{
+	char arg[64], want[256];
+	struct options o;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(numeric_options) / sizeof(numeric_options[0]); i++) {
+		const char *name = numeric_options[i].name;
+
+		for (j = 0; j < sizeof(bad_numbers) / sizeof(bad_numbers[0]); j++) {
+			const char *bad = bad_numbers[j];
+
+			snprintf(arg, sizeof(arg), "%s=%s", name, bad);
+			snprintf(want, sizeof(want), "tcpwave: %s: invalid value '%s': expected %s\n",
+				 name, bad, numeric_options[i].expected);
+			if (PARSE(&o, arg) != OPTIONS_USAGE)
+				unit_fail(__FILE__, __LINE__, "%s accepted", arg);
+			else if (strcmp(err_text, want) != 0)
+				unit_fail(__FILE__, __LINE__, "%s: expected %s got %s", arg, want,
+					  err_text);
+		}
+	}
+}
+
+TEST(test_options_user_and_no_drop)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, NULL), OPTIONS_RUN);
+	CHECK(o.user == NULL);
+	CHECK_INT(o.no_drop, 0);
+	CHECK_INT(PARSE(&o, "--user", "daemon"), OPTIONS_RUN);
+	CHECK_STR(o.user, "daemon");
+	CHECK_INT(PARSE(&o, "--no-drop"), OPTIONS_RUN);
+	CHECK_INT(o.no_drop, 1);
+}
+
+TEST(test_options_rejects_empty_user_and_user_with_no_drop)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--user="), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --user: invalid value '': expected a user name\n");
+	CHECK_INT(PARSE(&o, "--no-drop", "--user", "nobody"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --no-drop: cannot be combined with --user\n");
+	CHECK_INT(PARSE(&o, "--user"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --user: needs a value\n");
 }

@@ -25,7 +25,11 @@ struct rec {
 	struct tw_conn c;
 	struct conn_verdict v;
 	struct diagnosis d; /* nothing remarkable unless a test says so */
+	struct conn_join join; /* as main.c would compute it */
 };
+
+/* 10.0.0.1:43210 <-> 10.0.0.2:80, seed 0, from either end. */
+#define CLIENT_CID "1:+baL86ws//XAWncrmn91r1rM7Cw="
 
 static struct strbuf sb;
 
@@ -96,6 +100,7 @@ static struct rec client(void)
 			.handover_hold_ns = -1,
 			.fin_wait2_end_ns = -1,
 		},
+		.join = { .community_id = CLIENT_CID, .conn_state = "S1" },
 	};
 
 	return r;
@@ -122,6 +127,7 @@ static struct rec active_close(void)
 	r.v.close_start_ns = 412 * MS;
 	r.v.close_ns = 500 * US;
 	r.v.handover_hold_ns = 60 * SEC;
+	r.join.conn_state = "SF";
 	return r;
 }
 
@@ -154,6 +160,7 @@ static struct rec passive_close(void)
 	r.v.lifetime_ns = 100300 * US;
 	r.v.close_start_ns = 100 * MS;
 	r.v.close_ns = 300 * US;
+	r.join.conn_state = "SF";
 	return r;
 }
 
@@ -175,6 +182,7 @@ static struct rec reset_by_peer(void)
 	r.v.end = CONN_END_CLOSED;
 	r.v.handshake_ns = 1 * MS;
 	r.v.lifetime_ns = 2001 * MS;
+	r.join.conn_state = "RSTR";
 	return r;
 }
 
@@ -189,6 +197,7 @@ static struct rec reset_by_us(void)
 	r.c.reset_reason = 11;
 	r.v.reset_by = CONN_RESET_LOCAL;
 	r.v.steps[2] = STEP_RESET_SENT;
+	r.join.conn_state = "RSTO";
 	return r;
 }
 
@@ -209,6 +218,7 @@ static struct rec refused(void)
 	r.v.reset_by = CONN_RESET_PEER;
 	r.v.end = CONN_END_CLOSED;
 	r.v.lifetime_ns = 120 * US;
+	r.join.conn_state = "REJ";
 	return r;
 }
 
@@ -225,6 +235,7 @@ static struct rec timed_out(void)
 	r.v.close = CONN_CLOSE_TIMEOUT;
 	r.v.end = CONN_END_CLOSED;
 	r.v.lifetime_ns = 127 * SEC;
+	r.join.conn_state = "S0";
 	return r;
 }
 
@@ -243,6 +254,7 @@ static struct rec still_open(void)
 	r.v.close = CONN_CLOSE_NONE;
 	r.v.end = CONN_END_OPEN;
 	r.v.complete = false;
+	r.join.conn_state = "OTH";
 	return r;
 }
 
@@ -256,6 +268,7 @@ static struct rec fin_wait2_handover(void)
 	r.v.end = CONN_END_FIN_WAIT2;
 	r.v.fin_wait2_end = CONN_FW2_WAITING;
 	r.v.handover_hold_ns = 7500 * MS;
+	r.join.conn_state = "S2";
 	return r;
 }
 
@@ -278,7 +291,7 @@ static void set_ipv6(struct rec *r, const __u8 l[16], const __u8 rem[16])
 static const char *json_with_cgroup(const struct rec *r, const char *cgroup)
 {
 	strbuf_reset(&sb);
-	output_conn_json(&sb, &r->c, &r->v, &r->d, TS_MONO, REAL_MINUS_MONO, cgroup);
+	output_conn_json(&sb, &r->c, &r->v, &r->d, &r->join, TS_MONO, REAL_MINUS_MONO, cgroup);
 	return sb.data;
 }
 
@@ -315,7 +328,8 @@ static const char *timeline_of(const struct rec *r, bool color)
 #define JSON_TS "{\"type\":\"conn\",\"ts\":\"2023-11-14T22:13:20.123456789Z\","
 #define JSON_CLIENT                                                                                \
 	"\"sock\":4242,\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":43210,"                \
-	"\"raddr\":\"10.0.0.2\",\"rport\":80,\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
+	"\"raddr\":\"10.0.0.2\",\"rport\":80,\"community_id\":\"" CLIENT_CID "\","           \
+	"\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
 #define JSON_ACTIVE_STATES                                                                         \
 	"\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"                                         \
 	"{\"state\":\"ESTABLISHED\",\"t_ns\":1500000},"                                            \
@@ -330,7 +344,7 @@ static const char *timeline_of(const struct rec *r, bool color)
 	"\"fin_wait2_end\":null,\"tw_overflow\":false,"
 #define JSON_NO_RETRANS "\"retrans\":{\"syn\":0,\"synack\":0,\"fin\":0,\"data\":0},"
 #define JSON_COUNTERS "\"rx_bytes\":5120,\"tx_bytes\":73,\"srtt_us\":750,"
-#define JSON_TAIL "\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":\"" CGROUP "\",\"diagnosis\":null}\n"
+#define JSON_TAIL "\"lost_events\":false,\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":\"" CGROUP "\",\"diagnosis\":null}\n"
 
 TEST(test_output_conn_json_active_close_with_time_wait)
 {
@@ -340,8 +354,8 @@ TEST(test_output_conn_json_active_close_with_time_wait)
 		  "{\"type\":\"conn\",\"ts\":\"2023-11-14T22:13:20.123456789Z\","
 		  "\"start_ts\":\"2023-11-14T22:13:19.710956789Z\",\"sock\":4242,"
 		  "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":43210,"
-		  "\"raddr\":\"10.0.0.2\",\"rport\":80,\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
-		  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,"
+		  "\"raddr\":\"10.0.0.2\",\"rport\":80,\"community_id\":\"" CLIENT_CID "\",\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
+		  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"SF\","
 		  "\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"
 		  "{\"state\":\"ESTABLISHED\",\"t_ns\":1500000},"
 		  "{\"state\":\"FIN_WAIT1\",\"t_ns\":412000000},"
@@ -353,7 +367,7 @@ TEST(test_output_conn_json_active_close_with_time_wait)
 		  "\"retrans\":{\"syn\":2,\"synack\":0,\"fin\":0,\"data\":12},"
 		  "\"rx_bytes\":5120,\"tx_bytes\":73,\"srtt_us\":750,\"error\":null,"
 		  "\"reset_reason\":null,\"truncated\":false,\"complete\":true,"
-		  "\"netns\":4026531840,\"cgroup_id\":7,"
+		  "\"lost_events\":false,\"netns\":4026531840,\"cgroup_id\":7,"
 		  "\"cgroup\":\"/system.slice/curl.service\",\"diagnosis\":null}\n");
 }
 
@@ -364,9 +378,9 @@ TEST(test_output_conn_json_passive_close)
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:20.023156789Z\",\"sock\":4242,"
 			  "\"family\":\"ipv4\",\"laddr\":\"10.0.0.2\",\"lport\":80,"
-			  "\"raddr\":\"10.0.0.1\",\"rport\":43210,\"pid\":800,\"tid\":800,"
+			  "\"raddr\":\"10.0.0.1\",\"rport\":43210,\"community_id\":\"" CLIENT_CID "\",\"pid\":800,\"tid\":800,"
 			  "\"comm\":\"nginx\",\"open\":\"passive\",\"close\":\"passive\","
-			  "\"reset_by\":null,\"states\":[{\"state\":\"SYN_RECV\",\"t_ns\":0},"
+			  "\"reset_by\":null,\"conn_state\":\"SF\",\"states\":[{\"state\":\"SYN_RECV\",\"t_ns\":0},"
 			  "{\"state\":\"ESTABLISHED\",\"t_ns\":200000},"
 			  "{\"state\":\"CLOSE_WAIT\",\"t_ns\":100000000},"
 			  "{\"state\":\"LAST_ACK\",\"t_ns\":100100000},"
@@ -386,7 +400,7 @@ TEST(test_output_conn_json_reset_by_peer_has_error_and_no_reason)
 	rst_reason_set(12, "TCP_ABORT_ON_LINGER");
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:18.122456789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"reset\",\"reset_by\":\"peer\","
+			  "\"open\":\"active\",\"close\":\"reset\",\"reset_by\":\"peer\",\"conn_state\":\"RSTR\","
 			  JSON_RESET_STATES
 			  "\"handshake_ns\":1000000,\"lifetime_ns\":2001000000,\"close_ns\":null,"
 			  JSON_NO_HANDOVER JSON_NO_RETRANS JSON_COUNTERS
@@ -402,7 +416,7 @@ TEST(test_output_conn_json_reset_by_us_names_the_kernel_reason)
 	rst_reason_set(11, "TCP_ABORT_ON_CLOSE");
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:18.122456789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"reset\",\"reset_by\":\"local\","
+			  "\"open\":\"active\",\"close\":\"reset\",\"reset_by\":\"local\",\"conn_state\":\"RSTO\","
 			  JSON_RESET_STATES
 			  "\"handshake_ns\":1000000,\"lifetime_ns\":2001000000,\"close_ns\":null,"
 			  JSON_NO_HANDOVER JSON_NO_RETRANS JSON_COUNTERS
@@ -428,7 +442,7 @@ TEST(test_output_conn_json_refused)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:20.123336789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"refused\",\"reset_by\":\"peer\","
+			  "\"open\":\"active\",\"close\":\"refused\",\"reset_by\":\"peer\",\"conn_state\":\"REJ\","
 			  "\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"
 			  "{\"state\":\"CLOSE\",\"t_ns\":120000}],"
 			  "\"handshake_ns\":null,\"lifetime_ns\":120000,\"close_ns\":null,"
@@ -444,7 +458,7 @@ TEST(test_output_conn_json_timed_out)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:11:13.123456789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"timeout\",\"reset_by\":null,"
+			  "\"open\":\"active\",\"close\":\"timeout\",\"reset_by\":null,\"conn_state\":\"S0\","
 			  "\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"
 			  "{\"state\":\"CLOSE\",\"t_ns\":127000000000}],"
 			  "\"handshake_ns\":null,\"lifetime_ns\":127000000000,\"close_ns\":null,"
@@ -460,7 +474,7 @@ TEST(test_output_conn_json_still_open_has_nulls_where_nothing_is_known)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:18.123456789Z\"," JSON_CLIENT
-			  "\"open\":\"unknown\",\"close\":null,\"reset_by\":null,"
+			  "\"open\":\"unknown\",\"close\":null,\"reset_by\":null,\"conn_state\":\"OTH\","
 			  "\"states\":[{\"state\":\"ESTABLISHED\",\"t_ns\":0}],"
 			  "\"handshake_ns\":null,\"lifetime_ns\":null,\"close_ns\":null,"
 			  JSON_NO_HANDOVER
@@ -476,7 +490,7 @@ TEST(test_output_conn_json_fin_wait2_handover_is_not_time_wait)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:19.710956789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,"
+			  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"S2\","
 			  JSON_ACTIVE_STATES
 			  "\"handshake_ns\":1500000,\"lifetime_ns\":412500000,\"close_ns\":500000,"
 			  "\"time_wait\":false,\"handover\":\"FIN_WAIT2\","
@@ -493,7 +507,7 @@ TEST(test_output_conn_json_unknown_owner_is_null)
 	struct rec r = active_close();
 
 	r.c.flags &= ~TW_CONN_OWNER_KNOWN;
-	CHECK_HAS(json_of(&r), ",\"rport\":80,\"pid\":null,\"tid\":null,\"comm\":null,"
+	CHECK_HAS(json_of(&r), ",\"rport\":80,\"community_id\":\"" CLIENT_CID "\",\"pid\":null,\"tid\":null,\"comm\":null,"
 				  "\"open\":\"active\",");
 }
 
@@ -520,9 +534,21 @@ TEST(test_output_conn_json_ipv6_without_brackets)
 	struct rec r = active_close();
 
 	set_ipv6(&r, db8_1, db8_2);
+	r.join.community_id = "1:TZebe/ybIXr8J9lX26/lqPRYGuk=";
 	CHECK_HAS(json_of(&r), ",\"sock\":4242,\"family\":\"ipv6\",\"laddr\":\"2001:db8::1\","
 				  "\"lport\":51000,\"raddr\":\"2001:db8::2\",\"rport\":443,"
-				  "\"pid\":1234,");
+				  "\"community_id\":\"1:TZebe/ybIXr8J9lX26/lqPRYGuk=\",\"pid\":1234,");
+}
+
+/* A connect() refused before the kernel chose its local port has no Community ID. */
+TEST(test_output_conn_json_community_id_not_known_is_null)
+{
+	struct rec r = refused();
+
+	r.c.ep.lport = 0;
+	r.join.community_id = NULL;
+	CHECK_HAS(json_of(&r), ",\"lport\":0,\"raddr\":\"10.0.0.2\",\"rport\":80,"
+				  "\"community_id\":null,\"pid\":1234,");
 }
 
 TEST(test_output_conn_json_truncated_and_tw_overflow)
@@ -536,7 +562,7 @@ TEST(test_output_conn_json_truncated_and_tw_overflow)
 	r.v.handover_hold_ns = -1;
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:19.710956789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,"
+			  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"SF\","
 			  JSON_ACTIVE_STATES
 			  "\"handshake_ns\":1500000,\"lifetime_ns\":412500000,\"close_ns\":500000,"
 			  "\"time_wait\":false,\"handover\":null,\"handover_hold_ns\":null,"
@@ -590,7 +616,7 @@ TEST(test_output_conn_json_appends_one_line)
 
 	strbuf_reset(&sb);
 	strbuf_adds(&sb, "before\n");
-	output_conn_json(&sb, &r.c, &r.v, &r.d, TS_MONO, REAL_MINUS_MONO, CGROUP);
+	output_conn_json(&sb, &r.c, &r.v, &r.d, &r.join, TS_MONO, REAL_MINUS_MONO, CGROUP);
 	CHECK_STARTS(sb.data, "before\n" JSON_TS);
 	nl = strchr(sb.data + strlen("before\n"), '\n');
 	CHECK(nl && nl[1] == '\0');
@@ -1139,4 +1165,42 @@ TEST(test_output_conn_timeline_fin_wait2_handover_with_its_learned_end)
 			 ends[i].words);
 		CHECK_HAS(timeline_of(&r, false), want);
 	}
+}
+
+TEST(test_output_conn_json_lost_events)
+{
+	struct rec r = active_close();
+
+	r.c.flags |= TW_CONN_LOST_EVENTS;
+	CHECK_HAS(json_of(&r), "\"complete\":true,\"lost_events\":true,\"netns\":");
+}
+
+TEST(test_output_conn_table_marks_lost_events_after_the_diagnosis)
+{
+	struct rec r = active_close(), ref = refused();
+
+	r.c.flags |= TW_CONN_LOST_EVENTS;
+	CHECK_STR(table_of(&r), TABLE_CURL TABLE_CLIENT_ADDRS "active  "
+							      "active       "
+							      "1.500     "
+							      "412.500     "
+							      "0.500       "
+							      "- (events lost)\n");
+	ref.c.flags |= TW_CONN_LOST_EVENTS;
+	CHECK_STR(table_of(&ref), TABLE_CURL TABLE_CLIENT_ADDRS "active  "
+								"refused      "
+								"-         "
+								"0.120       "
+								"-           "
+								"- (events lost)\n");
+}
+
+TEST(test_output_conn_timeline_marks_lost_events_in_the_header)
+{
+	struct rec r = still_open();
+
+	r.c.flags |= TW_CONN_LOST_EVENTS | TW_CONN_TRUNCATED;
+	CHECK_STARTS(timeline_of(&r, false), "22:13:18.123456 " CURL_HEADER
+			     " open unknown (still open) (timeline truncated) (events lost)\n"
+			     "  +0.000 ms  ESTABLISHED  ");
 }

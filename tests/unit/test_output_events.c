@@ -67,7 +67,7 @@ static const char *text_of(const struct tw_state_event *e)
 	"\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":43210,"                              \
 	"\"raddr\":\"10.0.0.2\",\"rport\":80,"
 #define JSON_STATES "\"old\":\"SYN_SENT\",\"new\":\"ESTABLISHED\","
-#define JSON_TAIL "\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":\"" CGROUP "\"}\n"
+#define JSON_TAIL "\"lost_events\":false,\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":\"" CGROUP "\"}\n"
 
 TEST(test_output_event_json_full_record)
 {
@@ -84,7 +84,8 @@ TEST(test_output_event_json_cgroup_gone_is_null)
 
 	CHECK_STR(json_with_cgroup(&e, NULL), JSON_HEAD JSON_V4 JSON_STATES
 		  "\"dur_ns\":1500000,\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
-		  "\"process_ctx\":true,\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":null}\n");
+		  "\"process_ctx\":true,\"lost_events\":false,\"netns\":4026531840,\"cgroup_id\":7,"
+		  "\"cgroup\":null}\n");
 }
 
 TEST(test_output_event_json_unknown_owner_and_duration_are_null)
@@ -227,4 +228,31 @@ TEST(test_output_lost_json)
 	output_lost_json(&sb, 1700000000123456789ll, "ring_buffer_full", 3, 10);
 	CHECK_STR(sb.data, "{\"type\":\"lost\",\"ts\":\"2023-11-14T22:13:20.123456789Z\","
 			   "\"reason\":\"ring_buffer_full\",\"count\":3,\"total\":10}\n");
+}
+
+TEST(test_output_event_json_lost_before)
+{
+	struct tw_state_event e = event();
+
+	e.flags |= TW_EV_LOST_BEFORE;
+	CHECK_STR(json_of(&e), JSON_HEAD JSON_V4 JSON_STATES
+		  "\"dur_ns\":1500000,\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
+		  "\"process_ctx\":true,\"lost_events\":true,"
+		  "\"netns\":4026531840,\"cgroup_id\":7,\"cgroup\":\"" CGROUP "\"}\n");
+}
+
+TEST(test_output_event_text_marks_records_lost_before)
+{
+	struct tw_state_event e = event();
+
+	e.flags |= TW_EV_LOST_BEFORE;
+	CHECK_STR(text_of(&e), "22:13:20.123456 "
+			       "1234    "
+			       "curl             "
+			       "10.0.0.1:43210          "
+			       "10.0.0.2:80             "
+			       "SYN_SENT -> ESTABLISHED    "
+			       "1.500 (events lost before)\n");
+	e.flags &= ~TW_EV_DUR_KNOWN;
+	CHECK(strstr(text_of(&e), "SYN_SENT -> ESTABLISHED    - (events lost before)\n"));
 }

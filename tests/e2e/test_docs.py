@@ -1,0 +1,128 @@
+"""The man page and the deployment files under docs/: they render, install,
+pass their own tools' checks, and agree with tcpwave and with each other."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import tomllib
+
+from harness import ROOT, TCPWAVE, Skip, check, check_eq, test
+
+DOCS = os.path.join(ROOT, "docs")
+MAN_PAGE = os.path.join(DOCS, "tcpwave.8")
+UNIT = os.path.join(DOCS, "tcpwave.service")
+LOGROTATE = os.path.join(DOCS, "tcpwave.logrotate")
+VECTOR = os.path.join(DOCS, "vector.toml")
+
+
+def run(argv, **kw):
+    tool = argv[0]
+    if not shutil.which(tool):
+        raise Skip("%s is not installed (scripts/install-deps installs it)" % tool)
+    return subprocess.run(argv, capture_output=True, text=True, **kw)
+
+
+def check_quiet(done, what):
+    """The tool exited 0 and said nothing (a warning is a failure)."""
+    check(done.returncode == 0 and not done.stderr.strip(),
+          "%s: expected status 0 and no warnings, got %d: %s%s"
+          % (what, done.returncode, done.stderr, done.stdout))
+
+
+class Installed:
+    """make install into a directory of its own, PREFIX=/usr/local."""
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="tcpwave-install-")
+        done = run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + self.dir])
+        check_eq(done.returncode, 0, "make install's status (%s)" % done.stderr)
+        return self
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@test
+def test_docs_man_page_renders_without_warnings():
+    check_quiet(run(["groff", "-man", "-ww", "-z", MAN_PAGE]), "groff -man -ww")
+    lint = run(["mandoc", "-T", "lint", "-W", "style", MAN_PAGE])
+    check(lint.returncode == 0 and not lint.stdout.strip() and not lint.stderr.strip(),
+          "mandoc -T lint: %s%s" % (lint.stdout, lint.stderr))
+    shown = run(["man", "--warnings", "-l", MAN_PAGE], env=dict(os.environ, MANWIDTH="80"))
+    check_quiet(shown, "man -l")
+    check("--community-id-seed" in shown.stdout, "the rendered page shows the options")
+
+
+@test
+def test_docs_man_page_documents_every_option_of_help():
+    help_text = run([TCPWAVE, "--help"]).stdout
+    options = re.findall(r"^\s+(?:-\w, )?(--[a-z0-9-]+)", help_text, re.M)
+    check(len(options) >= 10, "options found in --help: %r" % options)
+    with open(MAN_PAGE) as f:
+        page = f.read().replace("\\-", "-")
+    section = page.split(".SH OPTIONS\n", 1)[1].split("\n.SH ", 1)[0].splitlines()
+    # Each option has an entry of its own: a .TP, then the line that names it.
+    tags = " ".join(nxt for tp, nxt in zip(section, section[1:]) if tp == ".TP")
+    missing = [o for o in options if not re.search(r"(^|[\s\"])%s\b" % re.escape(o), tags)]
+    check_eq(missing, [], "options of --help without an entry under OPTIONS in the man page")
+
+
+@test
+def test_docs_make_install_puts_the_man_page_beside_the_binary():
+    with Installed() as inst:
+        binary = inst.path("usr/local/sbin/tcpwave")
+        page = inst.path("usr/local/share/man/man8/tcpwave.8")
+        check_eq(oct(os.stat(binary).st_mode & 0o777), "0o755", "the binary's mode")
+        check_eq(oct(os.stat(page).st_mode & 0o777), "0o644", "the man page's mode")
+        found = run(["man", "-w", "tcpwave"],
+                    env=dict(os.environ, MANPATH=inst.path("usr/local/share/man")))
+        check_eq(found.stdout.strip(), page, "man -w tcpwave with the installed MANPATH")
+
+
+@test
+def test_docs_systemd_unit_verifies():
+    """systemd-analyze verify, against a root holding the installed files, the
+    distribution's units (the unit's dependencies) and kill (ExecReload)."""
+    with Installed() as inst:
+        os.makedirs(inst.path("etc/systemd/system"))
+        os.makedirs(inst.path("bin"))
+        shutil.copytree("/usr/lib/systemd/system", inst.path("usr/lib/systemd/system"),
+                        symlinks=True)
+        shutil.copy(shutil.which("kill"), inst.path("bin/kill"))
+        shutil.copy(UNIT, inst.path("etc/systemd/system/tcpwave.service"))
+        done = run(["systemd-analyze", "verify", "--root=" + inst.dir,
+                    "/etc/systemd/system/tcpwave.service"],
+                   env=dict(os.environ, MANPATH=inst.path("usr/local/share/man")))
+        check_quiet(done, "systemd-analyze verify")
+
+
+def unit_log_file():
+    with open(UNIT) as f:
+        exec_start = re.search(r"^ExecStart=(.*)$", f.read(), re.M).group(1).split()
+    check_eq(exec_start[:3], ["/usr/local/sbin/tcpwave", "--json", "-o"], "ExecStart")
+    return exec_start[3]
+
+
+@test
+def test_docs_logrotate_and_vector_follow_the_units_file():
+    log_file = unit_log_file()
+    with open(LOGROTATE) as f:
+        rotate = f.read()
+    check(rotate.lstrip("#").find(log_file + " {") >= 0, "logrotate rotates %s" % log_file)
+    check("systemctl kill --kill-whom=main --signal=HUP tcpwave.service" in rotate,
+          "postrotate signals the unit")
+    with tempfile.TemporaryDirectory() as state:
+        parsed = run(["logrotate", "--debug", "--state", os.path.join(state, "status"),
+                      LOGROTATE])
+    check(parsed.returncode == 0 and "error" not in parsed.stderr.lower(),
+          "logrotate --debug: %s" % parsed.stderr)
+    with open(VECTOR, "rb") as f:
+        vector = tomllib.load(f)
+    check_eq(vector["sources"]["tcpwave_file"]["include"], [log_file], "Vector reads")
+    check_eq(vector["transforms"]["tcpwave_records"]["inputs"], ["tcpwave_file"],
+             "the remap's input")
+    check_eq(vector["sinks"]["loki"]["inputs"], ["tcpwave_records"], "the sink's input")

@@ -1,0 +1,263 @@
+"""Overload: tcpwave held still (SIGSTOP) while a burst overflows its ring
+buffer. Lost records are counted and reported, every record that may be
+missing a part says so ("lost_events": true) rather than tell a wrong
+story, and tcpwave recovers: a connection made once there is room again is
+reported whole and unmarked.
+
+Other tests on the host make connections too, so the rings are big enough
+not to overflow between two polls from that traffic alone, and the bursts
+are several times bigger than the rings. The sockets are the test's own
+(this process): no owner is checked here."""
+import signal
+import socket
+import struct
+import time
+
+from harness import REPLY_TIMEOUT_S, Tracer, check, check_eq, test
+
+CONN_RINGBUF_KB = 512
+EVENTS_RINGBUF_KB = 1024
+# Bytes in the ring per connection (with the record headers): two connection
+# records and a late RST for an abort; ten transitions.
+ABORT_BYTES = 2 * 248 + 32
+TRANSITIONS_BYTES = 10 * 112
+HELD = 50  # connections opened once the ring is full, closed after
+RECOVERY_ATTEMPTS = 10
+RECOVERY_WAIT_S = 5
+
+CLIENT = [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"), ("ESTABLISHED", "FIN_WAIT1"),
+          ("FIN_WAIT1", "FIN_WAIT2"), ("FIN_WAIT2", "CLOSE")]
+SERVER = [("LISTEN", "SYN_RECV"), ("SYN_RECV", "ESTABLISHED"), ("ESTABLISHED", "CLOSE_WAIT"),
+          ("CLOSE_WAIT", "LAST_ACK"), ("LAST_ACK", "CLOSE")]
+
+
+def overflowing(ring_kb, bytes_each):
+    """How many connections fill a ring of ring_kb twice over."""
+    return 2 * ring_kb * 1024 // bytes_each
+
+
+def listener():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(4096)
+    return s, s.getsockname()[1]
+
+
+def open_pair(lst, port):
+    c = socket.create_connection(("127.0.0.1", port))
+    s, _ = lst.accept()
+    return c, s
+
+
+def abort(c, s):
+    """The client aborts (SO_LINGER 0): its record, then its RST just after
+    ->CLOSE as a record of its own; the server's record holds the RST."""
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    s.close()
+
+
+def close_client_first(c, s):
+    c.close()
+    check_eq(s.recv(1), b"", "the server reads the client's FIN")
+    s.close()
+
+
+def while_stopped(tracer, burst):
+    tracer.proc.send_signal(signal.SIGSTOP)
+    try:
+        return burst()
+    finally:
+        tracer.proc.send_signal(signal.SIGCONT)
+
+
+def wait_for(tracer, what, pred):
+    """The next record for which pred holds. Other traffic keeps records
+    coming, so the wait has a deadline of its own."""
+    deadline = time.monotonic() + REPLY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        r = tracer.next_record()
+        if pred(r):
+            return r
+    raise AssertionError("no %s within %d s" % (what, REPLY_TIMEOUT_S))
+
+
+def recovered(tracer, connect, wanted):
+    """Make a connection with connect() (returns its ports) and collect the
+    records wanted(ports, record) picks, until wanted(ports, None) says all
+    came. Other traffic may overflow the ring meanwhile: then the records
+    may rightly be missing or marked, and a new connection tries again.
+    Returns (ports, records)."""
+    for _ in range(RECOVERY_ATTEMPTS):
+        ports = connect()
+        got, deadline = [], time.monotonic() + RECOVERY_WAIT_S
+        while not wanted(ports, got) and time.monotonic() < deadline:
+            r = tracer.next_record()
+            if r["type"] == "lost":
+                break
+            if wanted(ports, r):
+                got.append(r)
+        else:
+            if wanted(ports, got):
+                return ports, got
+    raise AssertionError("no connection reported whole after the burst in %d tries"
+                         % RECOVERY_ATTEMPTS)
+
+
+def check_lost_reported(tracer, records):
+    lost = [r for r in records if r["type"] == "lost"]
+    check(lost, "a {\"type\":\"lost\"} record")
+    total = lost[-1]["total"]
+    check_eq(sum(r["count"] for r in lost), total, "lost counts add up to the total")
+    check("records lost (ring buffer full" in tracer.stderr, "stderr reports the loss")
+    check(" %d lost," % total in tracer.stderr, "exit summary gives %d lost: %s"
+          % (total, tracer.stderr[-300:]))
+    return total
+
+
+def conns_by_ends(records):
+    """{(lport, rport): [connection records]}"""
+    by_ends = {}
+    for r in records:
+        if r.get("type") == "conn":
+            by_ends.setdefault((r["lport"], r["rport"]), []).append(r)
+    return by_ends
+
+
+@test
+def test_overload_connection_records_that_may_miss_their_reset_are_marked():
+    lst, port = listener()
+    burst = overflowing(CONN_RINGBUF_KB, ABORT_BYTES)
+
+    def aborts():
+        cports = []
+        for _ in range(burst):
+            c, s = open_pair(lst, port)
+            cports.append(c.getsockname()[1])
+            abort(c, s)
+        return cports
+
+    def abort_and_close():
+        c, s = open_pair(lst, port)
+        ports = (c.getsockname()[1], port)
+        abort(c, s)
+        c, s = open_pair(lst, port)
+        ports += (c.getsockname()[1],)
+        close_client_first(c, s)
+        return ports
+
+    def ends(ports, r):
+        a, p, b = ports
+        want = {(a, p), (p, a), (b, p), (p, b)}
+        if isinstance(r, list):
+            return {(x["lport"], x["rport"]) for x in r} == want
+        return r["type"] == "conn" and (r["lport"], r["rport"]) in want
+
+    with Tracer("--json", "--ringbuf-kb", str(CONN_RINGBUF_KB)) as tracer:
+        cports = while_stopped(tracer, aborts)
+        wait_for(tracer, "report of the loss", lambda r: r["type"] == "lost")
+        (after_abort, _, after_close), after = recovered(tracer, abort_and_close, ends)
+        tracer.stop()
+    lst.close()
+    check_eq(tracer.returncode, 0, "exit status")
+    records = tracer.records()
+    total = check_lost_reported(tracer, records)
+    by_ends = conns_by_ends(records)
+    delivered = 0
+    for cport in cports:
+        for r in by_ends.get((cport, port), []):
+            delivered += 1
+            # Its RST joined it, or the record says it may be missing.
+            check(r["lost_events"] or (r["close"], r["reset_by"]) == ("reset", "local"),
+                  "client %d: a reset by us, or marked: %r" % (cport, r))
+            check(r["lost_events"] != (r["close"] == "reset"),
+                  "client %d: marked only when its RST is missing: %r" % (cport, r))
+        for r in by_ends.get((port, cport), []):
+            delivered += 1
+            check_eq((r["close"], r["reset_by"], r["lost_events"]), ("reset", "peer", False),
+                     "server end of %d: reset by peer, whole" % cport)
+    check(delivered < 2 * burst, "the burst overflowed the ring (%d of %d records came)"
+          % (delivered, 2 * burst))
+    check(total >= 2 * burst - delivered, "lost (%d) covers the %d records that never came"
+          % (total, 2 * burst - delivered))
+    want = {(after_abort, port): ("reset", "local"), (port, after_abort): ("reset", "peer"),
+            (after_close, port): ("active", None), (port, after_close): ("passive", None)}
+    for r in after:
+        check_eq((r["close"], r["reset_by"], r["lost_events"], r["complete"]),
+                 want[(r["lport"], r["rport"])] + (False, True),
+                 "after the burst, %d -> %d" % (r["lport"], r["rport"]))
+
+
+def socket_streams(records, port):
+    """Our sockets' transitions by cookie: {cookie: (expected sequence, records)}."""
+    streams = {}
+    for r in records:
+        if r.get("type") != "state" or r["laddr"] != "127.0.0.1":
+            continue
+        if r["rport"] == port:
+            role = CLIENT
+        elif r["lport"] == port and r["rport"] != 0:
+            role = SERVER
+        else:
+            continue
+        streams.setdefault(r["sock"], (role, []))[1].append(r)
+    return streams
+
+
+@test
+def test_overload_events_carry_the_loss_on_the_sockets_next_record():
+    lst, port = listener()
+    flood = overflowing(EVENTS_RINGBUF_KB, TRANSITIONS_BYTES)
+
+    def fill_then_open():
+        # Connections that fill the ring, then some opened once it is full:
+        # their opening transitions are lost...
+        for _ in range(flood):
+            close_client_first(*open_pair(lst, port))
+        return [open_pair(lst, port) for _ in range(HELD)]
+
+    def one_connection():
+        c, s = open_pair(lst, port)
+        cport = c.getsockname()[1]
+        close_client_first(c, s)
+        return cport
+
+    def whole(cport, r):
+        if isinstance(r, list):
+            return len(r) == len(CLIENT) + len(SERVER)
+        # connect()'s first transition comes before the kernel picks the port
+        return r["type"] == "state" and (
+            (r["lport"], r["rport"]) in ((cport, port), (port, cport)) or
+            (r["lport"], r["rport"], r["old"]) == (0, port, "CLOSE"))
+
+    with Tracer("--events", "--json", "--ringbuf-kb", str(EVENTS_RINGBUF_KB)) as tracer:
+        held = while_stopped(tracer, fill_then_open)
+        wait_for(tracer, "report of the loss", lambda r: r["type"] == "lost")
+        # ... and their closing transitions, delivered now, must say so.
+        for c, s in held:
+            close_client_first(c, s)
+        after, _ = recovered(tracer, one_connection, whole)
+        tracer.stop()
+    lst.close()
+    check_eq(tracer.returncode, 0, "exit status")
+    records = tracer.records()
+    check_lost_reported(tracer, records)
+    gaps = 0
+    for cookie, (role, events) in socket_streams(records, port).items():
+        steps = [(e["old"], e["new"]) for e in events]
+        where = [role.index(step) for step in steps]
+        check(where == sorted(set(where)), "socket %d: transitions in order, once: %r"
+              % (cookie, steps))
+        prev = -1
+        for e, at in zip(events, where):
+            gap = at != prev + 1
+            gaps += gap
+            check_eq(e["lost_events"], gap, "socket %d %s->%s: lost_events iff transitions "
+                     "of the socket are missing before it (%r)"
+                     % (cookie, e["old"], e["new"], steps))
+            prev = at
+        if after in (events[-1]["lport"], events[-1]["rport"]):
+            check_eq(steps, role, "the connection after the burst, whole")
+    check(gaps >= HELD, "the %d connections opened into a full ring lost their opening "
+          "transitions (%d sockets with a gap)" % (HELD, gaps))

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The file sink: appended to, created rw-r-----, reopened where logrotate left nothing. */
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "sink.h"
+
+struct dir {
+	char path[64];
+	char file[96]; /* path/out.json */
+	char moved[96]; /* path/out.json.1 */
+};
+
+static void make_dir(struct dir *d)
+{
+	snprintf(d->path, sizeof(d->path), "/tmp/tcpwave-unit-XXXXXX");
+	if (!mkdtemp(d->path)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	snprintf(d->file, sizeof(d->file), "%s/out.json", d->path);
+	snprintf(d->moved, sizeof(d->moved), "%s/out.json.1", d->path);
+}
+
+static void remove_dir(struct dir *d)
+{
+	unlink(d->file);
+	unlink(d->moved);
+	rmdir(d->path);
+}
+
+/* The whole content of a file, or "(missing)". */
+static const char *content(const char *path)
+{
+	static char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return "(missing)";
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* What stderr receives while fn(s) runs, and fn's result in *rc. */
+static const char *stderr_of(int (*fn)(struct sink *), struct sink *s, int *rc)
+{
+	static char buf[512];
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	fflush(stderr);
+	dup2(fileno(tmp), STDERR_FILENO);
+	*rc = fn(s);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	n = fread(buf, 1, sizeof(buf) - 1, tmp);
+	buf[n] = '\0';
+	fclose(tmp);
+	return buf;
+}
+
+static int open_missing(struct sink *s)
+{
+	return sink_open_file(s, "/nonexistent-tcpwave-dir/out.json");
+}
+
+static void write_line(struct sink *s, const char *line)
+{
+	struct strbuf sb = { 0 };
+
+	strbuf_adds(&sb, line);
+	CHECK_INT(sink_write(s, &sb), SINK_OK);
+	strbuf_free(&sb);
+}
+
+TEST(test_sink_file_is_appended_to_and_created_0640)
+{
+	struct dir d;
+	struct sink s;
+	struct stat st;
+	mode_t old = umask(022);
+	FILE *f;
+
+	make_dir(&d);
+	f = fopen(d.file, "w");
+	fputs("earlier\n", f);
+	fclose(f);
+	CHECK_INT(sink_open_file(&s, d.file), 0);
+	write_line(&s, "{\"n\":1}\n");
+	CHECK_INT(sink_close(&s), SINK_OK);
+	CHECK_STR(content(d.file), "earlier\n{\"n\":1}\n");
+	unlink(d.file);
+	CHECK_INT(sink_open_file(&s, d.file), 0);
+	CHECK_INT(sink_close(&s), SINK_OK);
+	CHECK_INT(stat(d.file, &st), 0);
+	CHECK_INT(st.st_mode & 0777, 0640);
+	umask(old);
+	remove_dir(&d);
+}
+
+TEST(test_sink_reopen_writes_to_a_new_file_after_a_rename)
+{
+	struct dir d;
+	struct sink s;
+
+	make_dir(&d);
+	CHECK_INT(sink_open_file(&s, d.file), 0);
+	write_line(&s, "{\"n\":1}\n");
+	CHECK_INT(rename(d.file, d.moved), 0);
+	/* Buffered, not yet flushed: it belongs to the old file. */
+	write_line(&s, "{\"n\":2}\n");
+	CHECK_INT(sink_reopen(&s), 0);
+	write_line(&s, "{\"n\":3}\n");
+	CHECK_INT(sink_close(&s), SINK_OK);
+	CHECK_STR(content(d.moved), "{\"n\":1}\n{\"n\":2}\n");
+	CHECK_STR(content(d.file), "{\"n\":3}\n");
+	remove_dir(&d);
+}
+
+TEST(test_sink_failed_reopen_keeps_writing_to_the_old_file)
+{
+	char want[256], got[64] = "";
+	struct dir d;
+	struct sink s;
+	int fd, rc;
+
+	make_dir(&d);
+	CHECK_INT(sink_open_file(&s, d.file), 0);
+	write_line(&s, "{\"n\":1}\n");
+	/* The directory is gone: nowhere to create the file again. */
+	fd = open(d.file, O_RDONLY);
+	CHECK_INT(unlink(d.file), 0);
+	CHECK_INT(rmdir(d.path), 0);
+	snprintf(want, sizeof(want),
+		 "tcpwave: cannot reopen %s: No such file or directory; still writing to the file "
+		 "it had open\n",
+		 d.file);
+	CHECK_STR(stderr_of(sink_reopen, &s, &rc), want);
+	CHECK_INT(rc, -ENOENT);
+	CHECK_INT(s.status, SINK_OK);
+	write_line(&s, "{\"n\":2}\n");
+	CHECK_INT(sink_close(&s), SINK_OK);
+	CHECK_INT(pread(fd, got, sizeof(got) - 1, 0), 16);
+	CHECK_STR(got, "{\"n\":1}\n{\"n\":2}\n");
+	close(fd);
+}
+
+TEST(test_sink_open_failure_names_the_file)
+{
+	struct sink s;
+	int rc;
+
+	CHECK_STR(stderr_of(open_missing, &s, &rc),
+		  "tcpwave: cannot open /nonexistent-tcpwave-dir/out.json: No such file or "
+		  "directory\n");
+	CHECK_INT(rc, -ENOENT);
+}
+
+TEST(test_sink_reopen_of_standard_output_does_nothing)
+{
+	struct sink s;
+
+	sink_init_stdout(&s);
+	CHECK_INT(sink_reopen(&s), 0);
+	CHECK(s.f == stdout);
+	CHECK_INT(sink_close(&s), SINK_OK);
+	CHECK(s.f == stdout);
+}
