@@ -233,6 +233,7 @@ static void finish_connection(struct app *app, const struct tw_conn *c)
 static void print_stuck(struct app *app, const struct tw_stuck *s)
 {
 	const char *cgroup = cgroup_of(app, s->cgroup_id);
+	char cid[COMMUNITY_ID_STRLEN];
 
 	if (filter_tuple(&app->opt.filter, &s->ep, s->netns, cgroup, true) != FILTER_PASS ||
 	    filter_owner(&app->opt.filter, &s->owner, s->flags & TW_CONN_OWNER_KNOWN, true) !=
@@ -242,7 +243,9 @@ static void print_stuck(struct app *app, const struct tw_stuck *s)
 	}
 	strbuf_reset(&app->line);
 	if (app->opt.json)
-		output_stuck_json(&app->line, s, stuck_open(s), app->real_minus_mono_ns, cgroup);
+		output_stuck_json(&app->line, s, stuck_open(s), app->real_minus_mono_ns,
+				  community_id_tcp(cid, &s->ep, app->opt.community_id_seed) ? NULL : cid,
+				  cgroup);
 	else
 		output_stuck_text(&app->line, s, stuck_open(s), app->real_minus_mono_ns);
 	sink_write(&app->out, &app->line);

@@ -21,11 +21,12 @@ static bool orphan(const struct tw_stuck *s)
 }
 
 void output_stuck_json(struct strbuf *sb, const struct tw_stuck *s, enum conn_open open,
-		       int64_t real_minus_mono_ns, const char *cgroup)
+		       int64_t real_minus_mono_ns, const char *community_id, const char *cgroup)
 {
 	strbuf_adds(sb, "{\"type\":\"stuck\",");
 	json_add_time(sb, "ts", timefmt_unix_ns(s->ts_ns, real_minus_mono_ns));
 	json_add_u64(sb, "sock", s->cookie);
+	json_add_str_or_null(sb, "community_id", community_id);
 	json_add_endpoints(sb, &s->ep);
 	json_add_owner(sb, &s->owner, owner_known(s));
 	json_add_str_or_null(sb, "state", tcp_state_name(s->state));

@@ -13,10 +13,11 @@
 
 /*
  * {"type":"stuck",...}\n: the keys and their order are a contract, as for
- * "conn". cgroup is the socket's cgroup v2 path, or NULL.
+ * "conn". community_id is the flow's Community ID, cgroup the socket's
+ * cgroup v2 path; either NULL when not known.
  */
 void output_stuck_json(struct strbuf *sb, const struct tw_stuck *s, enum conn_open open,
-		       int64_t real_minus_mono_ns, const char *cgroup);
+		       int64_t real_minus_mono_ns, const char *community_id, const char *cgroup);
 /*
  * "22:13:20.123456 STUCK CLOSE_WAIT 4.200 s pid 1234 (nginx) 10.0.0.1:80 ->
  * 10.0.0.2:43210 open passive\n", with "at least" before an age that is a

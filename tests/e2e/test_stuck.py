@@ -11,6 +11,7 @@ import time
 from close_paths import STATE_TIMEOUT_S, Scenario, now
 from harness import Peer, Tracer, check, check_eq, test
 from netfilter import ACK_ONLY, FIN, Drop
+from test_schema import check_breakages
 
 STUCK_MS = 400
 TRACER_ARGS = ("--json", "--stuck", str(STUCK_MS), "--ringbuf-kb", "32768")
@@ -21,6 +22,14 @@ TRACER_ARGS = ("--json", "--stuck", str(STUCK_MS), "--ringbuf-kb", "32768")
 REPORT_SLACK_MS = STUCK_MS // 4 + 3000
 # How long a test watches for a second report of the same stay: several checks.
 WATCH_S = 1.0
+# What docs/tcpwave.schema.json must reject of a stuck record.
+STUCK_BREAKAGES = [
+    ("a state that is not a close state", lambda r: r.update(state="ESTABLISHED"), "state"),
+    ("an unknown age_from", lambda r: r.update(age_from="guess"), "age_from"),
+    ("a negative age", lambda r: r.update(age_ns=-1), "age_ns"),
+    ("no orphan", lambda r: r.pop("orphan"), "orphan"),
+    ("no since_ts", lambda r: r.pop("since_ts"), "since_ts"),
+]
 
 
 def is_stuck(r, lport, rport):
@@ -197,6 +206,9 @@ def test_stuck_never_accepted_is_reported_without_owner():
     check_reported_in_time(r, "CLOSE_WAIT", "queued connection")
     check_eq((r["pid"], r["tid"], r["comm"], r["open"]), (None, None, None, "passive"),
              "owner and open")
+    check(re.fullmatch(r"1:[A-Za-z0-9+/]{27}=", r["community_id"] or ""),
+          "community_id: %r" % r["community_id"])
+    check_breakages(r, STUCK_BREAKAGES)
 
 
 @test

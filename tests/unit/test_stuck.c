@@ -142,10 +142,11 @@ TEST(test_stuck_decode_unmaps_v4_mapped_endpoints)
 
 static struct strbuf sb;
 
-static const char *json_of(const struct tw_stuck *s, const char *cgroup)
+static const char *json_of(const struct tw_stuck *s, const char *community_id,
+			   const char *cgroup)
 {
 	strbuf_reset(&sb);
-	output_stuck_json(&sb, s, stuck_open(s), REAL_MINUS_MONO, cgroup);
+	output_stuck_json(&sb, s, stuck_open(s), REAL_MINUS_MONO, community_id, cgroup);
 	return sb.data;
 }
 
@@ -162,8 +163,9 @@ TEST(test_stuck_json_close_wait)
 {
 	struct tw_stuck s = close_wait();
 
-	CHECK_STR(json_of(&s, "/system.slice/nginx.service"),
+	CHECK_STR(json_of(&s, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "/system.slice/nginx.service"),
 		  "{\"type\":\"stuck\",\"ts\":\"2023-11-14T22:13:25.123456789Z\",\"sock\":4242,"
+		  "\"community_id\":\"1:LQU9qZlK+B5F3KDmev6m5PMibrg=\","
 		  "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":80,\"raddr\":\"10.0.0.2\","
 		  "\"rport\":43210,\"pid\":123,\"tid\":124,\"comm\":\"nginx\","
 		  "\"state\":\"CLOSE_WAIT\",\"age_ns\":4200000000,\"age_from\":\"transition\","
@@ -176,8 +178,9 @@ TEST(test_stuck_json_orphan_without_owner)
 {
 	struct tw_stuck s = orphan_seen_at_start();
 
-	CHECK_STR(json_of(&s, NULL),
+	CHECK_STR(json_of(&s, NULL, NULL),
 		  "{\"type\":\"stuck\",\"ts\":\"2023-11-14T22:13:25.123456789Z\",\"sock\":4242,"
+		  "\"community_id\":null,"
 		  "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":80,\"raddr\":\"10.0.0.2\","
 		  "\"rport\":43210,\"pid\":null,\"tid\":null,\"comm\":null,"
 		  "\"state\":\"LAST_ACK\",\"age_ns\":2000000000,\"age_from\":\"first_seen\","
