@@ -28,6 +28,10 @@ struct transition {
 	struct tw_endpoints ep;
 };
 
+/* --stuck's part of a transition, in stuck.bpf.h. */
+static __always_inline void stuck_track(const struct transition *t,
+					const struct tw_sock_state *st);
+
 static __always_inline int is_zero16(const __u8 *a)
 {
 	const __u64 *w = (const __u64 *)a;
@@ -289,14 +293,16 @@ static __always_inline void release_held(struct tw_sock_state *st)
 static __always_inline void transition_out(struct transition *t, struct tw_sock_state *st,
 					   int fresh, int tuple)
 {
+	/* The start-up walk only estimated when its state began (tw_age_from). */
+	int dur_known = !fresh && st->age_from == TW_AGE_TRANSITION;
 	struct tw_held h = {
 		.ts_ns = t->ts_ns,
-		.dur_ns = fresh ? 0 : t->ts_ns - st->state_start_ns,
+		.dur_ns = dur_known ? t->ts_ns - st->state_start_ns : 0,
 		.old_state = t->old_state,
 		.new_state = t->new_state,
 		.flags = (t->process_ctx ? TW_EV_PROCESS_CTX : 0) |
 			 ((st->conn.flags & TW_CONN_OWNER_KNOWN) ? TW_EV_OWNER_KNOWN : 0) |
-			 (fresh ? 0 : TW_EV_DUR_KNOWN),
+			 (dur_known ? TW_EV_DUR_KNOWN : 0),
 	};
 	int v = filters ? filter_and(tuple, filter_owner(&st->conn, t->new_state == TW_CLOSE)) :
 			  TW_FILTER_PASS;
@@ -441,14 +447,19 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		note_passive_handshake(c, t->sk, t->ts_ns);
 	timeline_add(c, t->new_state, t->ts_ns);
 	c->netns = t->netns;
+	st->walked = 0;
 	claim_accept_owner(t, st);
 	if (t->process_ctx)
 		take_current_as_owner(c);
 
 	if (emit_transitions)
 		transition_out(t, st, fresh, tuple);
-	if (t->old_state != t->new_state)
+	/* A socket first seen going from a state to itself was in it already. */
+	if (fresh || t->old_state != t->new_state) {
 		st->state_start_ns = t->ts_ns;
+		st->age_from = t->old_state != t->new_state ? TW_AGE_TRANSITION : TW_AGE_FIRST_SEEN;
+	}
+	stuck_track(t, st);
 
 	if (t->new_state != TW_CLOSE)
 		return;

@@ -119,6 +119,21 @@ static __always_inline int is_tcp_family(__u16 family)
 	return family == AF_INET || family == AF_INET6;
 }
 
+/* Both ends as the socket's common part holds them (timewait sockets too). */
+static __always_inline void btf_endpoints(const struct sock_common *skc, struct tw_endpoints *ep)
+{
+	ep->family = skc->skc_family;
+	ep->lport = skc->skc_num;
+	ep->rport = bpf_ntohs(skc->skc_dport);
+	if (ep->family == AF_INET) {
+		__builtin_memcpy(ep->laddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(ep->raddr, &skc->skc_daddr, 4);
+	} else {
+		BPF_CORE_READ_INTO(&ep->laddr, skc, skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&ep->raddr, skc, skc_v6_daddr);
+	}
+}
+
 /* Socket storage, created on a socket's first transition (tp_btf mode). */
 static __always_inline struct tw_sock_state *btf_state(const struct sock *sk, int *fresh)
 {
@@ -192,16 +207,7 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 	 */
 	t.process_ctx = sk->sk_lock.owned != 0;
 	t.netns = sk->__sk_common.skc_net.net->ns.inum;
-	t.ep.family = sk->__sk_common.skc_family;
-	t.ep.lport = sk->__sk_common.skc_num;
-	t.ep.rport = bpf_ntohs(sk->__sk_common.skc_dport);
-	if (t.ep.family == AF_INET) {
-		__builtin_memcpy(t.ep.laddr, &sk->__sk_common.skc_rcv_saddr, 4);
-		__builtin_memcpy(t.ep.raddr, &sk->__sk_common.skc_daddr, 4);
-	} else {
-		BPF_CORE_READ_INTO(&t.ep.laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&t.ep.raddr, sk, __sk_common.skc_v6_daddr);
-	}
+	btf_endpoints(&sk->__sk_common, &t.ep);
 
 	/* A socket the filters drop from its first transition gets no state, nor a cookie. */
 	if (filters & TW_F_TUPLE) {
@@ -415,6 +421,21 @@ int on_receive_reset_classic(struct trace_event_raw_tcp_event_sk *ctx)
 }
 
 /*
+ * The accept() owner waiting for the socket at key, for the iterators: an
+ * accepted socket with no transition since to claim it. 1 if found.
+ */
+static __always_inline int accept_owner_of(__u64 key, __u64 cookie, const struct tw_endpoints *ep,
+					   struct tw_owner *out)
+{
+	struct tw_accept_owner *ao = bpf_map_lookup_elem(&accept_owners, &key);
+
+	if (!ao || !tw_accept_owner_matches(ao, cookie, ep))
+		return 0;
+	*out = ao->owner;
+	return 1;
+}
+
+/*
  * When tracing ends: every connection still open, as it stands, with its
  * live counters. Userspace reads the records from the iterator's file.
  */
@@ -425,20 +446,12 @@ int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
 	struct sock *sk = ctx->sk;
 	struct tw_conn c;
 
-	if (!st || !sk || st->emitted || !tw_is_connection(&st->conn))
+	if (!st || !sk || st->emitted || st->walked || !tw_is_connection(&st->conn))
 		return 0;
 	__builtin_memcpy(&c, &st->conn, sizeof(c));
 	c.flags |= TW_CONN_OPEN;
-	if (st->accept_pending) {
-		/* Accepted, but no transition since to claim its owner. */
-		__u64 key = (__u64)sk;
-		struct tw_accept_owner *ao = bpf_map_lookup_elem(&accept_owners, &key);
-
-		if (ao && tw_accept_owner_matches(ao, c.cookie, &c.ep)) {
-			c.owner = ao->owner;
-			c.flags |= TW_CONN_OWNER_KNOWN;
-		}
-	}
+	if (st->accept_pending && accept_owner_of((__u64)sk, c.cookie, &c.ep, &c.owner))
+		c.flags |= TW_CONN_OWNER_KNOWN;
 	if (filter_open_dropped(st->filter, &c, sk))
 		return 0;
 	if (tw_owner_may_be_lost(st, c.flags, owner_dropped))
@@ -507,3 +520,6 @@ int on_accept_exit(struct syscall_exit_args *ctx)
 {
 	return record_accept_owner(ctx->ret);
 }
+
+#include "stuck.bpf.h"
+#include "snapshot.bpf.h"

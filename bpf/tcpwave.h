@@ -31,6 +31,7 @@ enum tw_record_type {
 	TW_REC_STATE = 1, /* one state transition (struct tw_state_event) */
 	TW_REC_CONN = 2, /* one connection's whole timeline (struct tw_conn) */
 	TW_REC_RESET = 3, /* a reset after the connection record left (struct tw_reset) */
+	TW_REC_STUCK = 4, /* a connection sitting in a close state (struct tw_stuck) */
 };
 
 /* Both ends of a socket. IPv4 addresses use the first 4 bytes of the arrays. */
@@ -153,6 +154,77 @@ struct tw_reset {
 };
 
 /*
+ * How the start of a socket's current state was learned. Only a state
+ * tcpwave saw begin has an exact start; for a connection that was open
+ * before tracing began, the start-up walk takes the latest time the kernel
+ * vouches for, so the age it gives is a lower bound.
+ */
+enum tw_age_from {
+	TW_AGE_TRANSITION = 0, /* tcpwave saw the state begin */
+	/*
+	 * The kernel's time of the last ACK received (tcp_sock.rcv_tstamp),
+	 * for states entered on a segment received: CLOSE_WAIT, FIN_WAIT2,
+	 * CLOSING. Exact when nothing arrived since.
+	 */
+	TW_AGE_LAST_ACK,
+	/* When a timewait socket took over (inet_timewait_sock.tw_entry_stamp). */
+	TW_AGE_TIMEWAIT,
+	/*
+	 * No clue in the kernel: when tcpwave first saw the socket in that
+	 * state (the start-up walk, or a first transition from it to itself).
+	 */
+	TW_AGE_FIRST_SEEN,
+	TW_AGE_MAX,
+};
+
+/*
+ * A connection that has sat in CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK
+ * or CLOSING for at least --stuck, reported while it is still there. One
+ * per stay in such a state.
+ */
+struct tw_stuck {
+	__u8 type; /* TW_REC_STUCK */
+	__u8 state; /* the state it sits in */
+	__u8 age_from; /* enum tw_age_from: how state_start_ns was learned */
+	/* How it opened: its first state known, and the one before (as in struct tw_conn). */
+	__u8 first_old_state;
+	__u8 first_state;
+	__u8 pad[3];
+	__u32 flags; /* TW_CONN_OWNER_KNOWN; TW_CONN_ORPHAN: its application has closed it */
+	__u32 netns;
+	__u64 cookie;
+	__u64 ts_ns; /* when the check found it (CLOCK_MONOTONIC) */
+	__u64 state_start_ns; /* in `state` since then, at least */
+	__u64 start_ns; /* when its first state known began (struct tw_conn's start_ns) */
+	__u64 cgroup_id;
+	struct tw_owner owner;
+	struct tw_endpoints ep;
+};
+
+/*
+ * How many connections --stuck watches in close states at once. The check
+ * walks every bucket of its table, so the size is its cost: 1.3 ms a check.
+ */
+#define TW_CLOSING_MAX 65536
+
+/*
+ * What the start-up walk found, by kind of socket. Connections are counted
+ * by the state they were in; those the tracepoints had seen first are in
+ * `known` instead.
+ */
+struct tw_snapshot_counts {
+	__u32 conns[TW_STATE_MAX];
+	__u32 known;
+	__u32 untracked; /* no room for its state (socket storage or the classic table) */
+	__u32 listeners;
+	__u32 requests; /* request sockets: handshakes waiting for their final ACK */
+	__u32 time_wait; /* timewait sockets in TIME_WAIT */
+	/* Timewait sockets in the FIN_WAIT2 substate: orphans whose peer has not closed yet. */
+	__u32 fin_wait2;
+	__u32 pad;
+};
+
+/*
  * What the kernel side keeps per socket: the connection so far, and what it
  * needs between transitions. The value of the socket storage map (tp_btf
  * mode) and of the bounded socket table (classic mode), which userspace
@@ -196,8 +268,14 @@ struct tw_sock_state {
 	__u8 emitted; /* the connection record has left at ->CLOSE */
 	__u8 filter; /* enum tw_filter_verdict, for the current connection */
 	__u8 nheld; /* valid entries in held */
+	__u8 age_from; /* enum tw_age_from: how state_start_ns was learned */
+	/*
+	 * Made by the start-up walk, and no transition since: not a connection
+	 * tcpwave saw do anything, so not listed as still open at the end.
+	 */
+	__u8 walked;
 	__u8 lost; /* --events: a record of this socket was lost since the last one left */
-	__u8 pad[3];
+	__u8 pad[1];
 	struct tw_held held[TW_HELD_MAX];
 };
 
@@ -270,6 +348,8 @@ enum tw_counter {
 	 * seen. The loader reads them from bpf_prog_info.recursion_misses.
 	 */
 	TW_CNT_MISSED,
+	/* Counted by the BPF side again; after the others, as recordings keep their order. */
+	TW_CNT_CLOSING_DROPPED, /* --stuck's table full: a connection in a close state unwatched */
 	TW_CNT_MAX,
 };
 

@@ -34,6 +34,19 @@ int event_decode_conn(const void *data, size_t size, struct tw_conn *out)
 	return 0;
 }
 
+int event_decode_stuck(const void *data, size_t size, struct tw_stuck *out)
+{
+	if (size < sizeof(*out))
+		return -EINVAL;
+	memcpy(out, data, sizeof(*out));
+	if (out->type != TW_REC_STUCK || out->state >= TW_STATE_MAX ||
+	    out->age_from >= TW_AGE_MAX || out->first_old_state >= TW_STATE_MAX ||
+	    out->first_state >= TW_STATE_MAX)
+		return -EINVAL;
+	addr_unmap_endpoints(&out->ep);
+	return 0;
+}
+
 int event_decode_reset(const void *data, size_t size, struct tw_reset *out)
 {
 	if (size < sizeof(*out))

@@ -16,6 +16,8 @@ int event_decode_state(const void *data, size_t size, struct tw_state_event *out
 /* The same for a connection record; also checks its step count. */
 int event_decode_conn(const void *data, size_t size, struct tw_conn *out);
 int event_decode_reset(const void *data, size_t size, struct tw_reset *out);
+/* A stuck connection: its states and age source in range. */
+int event_decode_stuck(const void *data, size_t size, struct tw_stuck *out);
 /* The record type at data (TW_REC_*), or 0 when there is none. */
 int event_type(const void *data, size_t size);
 

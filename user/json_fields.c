@@ -4,6 +4,7 @@
 #include <string.h>
 #include "addr.h"
 #include "json.h"
+#include "timefmt.h"
 
 void json_add_endpoints(struct strbuf *sb, const struct tw_endpoints *ep)
 {
@@ -28,6 +29,14 @@ void json_add_owner(struct strbuf *sb, const struct tw_owner *owner, bool known)
 	else
 		strbuf_adds(sb, "null");
 	strbuf_addc(sb, ',');
+}
+
+void json_add_time(struct strbuf *sb, const char *key, int64_t unix_ns)
+{
+	json_add_key(sb, key);
+	strbuf_addc(sb, '"');
+	timefmt_rfc3339(sb, unix_ns);
+	strbuf_adds(sb, "\",");
 }
 
 void json_add_cgroup(struct strbuf *sb, __u64 cgroup_id, const char *cgroup)

@@ -11,11 +11,15 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "rst_reason.h"
+#include "snapshot.h"
+#include "strbuf.h"
 #include "tcpwave.skel.h"
+#include "timefmt.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -259,28 +263,73 @@ static int filters_fill(struct tcpwave_bpf *skel, const struct filter *f)
 	return err;
 }
 
-/* Open and load the skeleton for one attach mode. */
-static int load(struct tracer *t, const struct options *o, enum attach_mode mode,
-		const struct btf *btf, const struct cgroup_layout *cgroup)
+/* Each attach mode's iterators: the start-up walk, the owner walk, --stuck's check. */
+struct iterators {
+	struct bpf_program *snapshot, *owners, *stuck;
+};
+
+static struct iterators iterators_of(struct tcpwave_bpf *skel, enum attach_mode mode)
 {
+	if (mode == ATTACH_BTF)
+		return (struct iterators){ skel->progs.snapshot_btf, skel->progs.find_owners_btf,
+					   skel->progs.check_stuck };
+	return (struct iterators){ skel->progs.snapshot_classic, skel->progs.find_owners_classic,
+				   skel->progs.check_stuck };
+}
+
+/*
+ * The start-up walk turns jiffies into time with CONFIG_HZ, which libbpf
+ * reads from the kernel's config (/boot/config-RELEASE, /proc/config.gz)
+ * and fails the load without. Where there is none, say 0: the walk then
+ * does without jiffies.
+ */
+static const char *kconfig_fallback(void)
+{
+	char path[sizeof("/boot/config-") + sizeof(((struct utsname *)0)->release)];
+	struct utsname u;
+
+	if (uname(&u) == 0) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		if (access(path, R_OK) == 0)
+			return NULL;
+	}
+	return access("/proc/config.gz", R_OK) == 0 ? NULL : "CONFIG_HZ=0\n";
+}
+
+/* Open and load the skeleton for one attach mode, with or without the iterators. */
+static int load(struct tracer *t, const struct options *o, enum attach_mode mode,
+		const struct btf *btf, const struct cgroup_layout *cgroup, bool with_iterators)
+{
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, open_opts, .kconfig = kconfig_fallback());
 	struct bpf_program *mine[TRACER_PROGS], *prog;
 	struct tcpwave_bpf *skel;
+	struct iterators it;
 	bool btf_mode = mode == ATTACH_BTF;
 	int err, i;
 
-	skel = tcpwave_bpf__open();
+	skel = tcpwave_bpf__open_opts(&open_opts);
 	if (!skel)
 		return -errno;
 	skel->rodata->wakeup_bytes = (uint64_t)o->ringbuf_kb * 1024 / 8;
 	skel->rodata->emit_transitions = o->events;
 	skel->rodata->emit_connections = !o->events;
+	skel->rodata->stuck_after_ns = o->stuck_ns;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	filters_configure(skel, &o->filter, cgroup);
+	/* Only --stuck uses it, but the state tracepoint names it: keep it minimal. */
+	if (!o->stuck_ns)
+		bpf_map__set_max_entries(skel->maps.closing, 1);
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
 	programs_of(skel, mode, btf, mine);
 	for (i = 0; i < TRACER_PROGS; i++)
 		bpf_program__set_autoload(mine[i], true);
+	if (with_iterators) {
+		it = iterators_of(skel, mode);
+		bpf_program__set_autoload(it.snapshot, true);
+		bpf_program__set_autoload(it.owners, true);
+		bpf_program__set_autoload(it.stuck, o->stuck_ns != 0);
+	}
 	bpf_program__set_autoload(skel->progs.on_accept4_exit, true);
 	bpf_program__set_autoload(skel->progs.on_accept_exit, true);
 	bpf_program__set_autoload(skel->progs.dump_open_connections, btf_mode);
@@ -358,6 +407,104 @@ static void raise_priority(bool verbose)
 }
 
 /*
+ * With the iterators where the kernel takes them (5.11+); else without,
+ * unless --stuck needs them: then the next mode may do better.
+ */
+static int load_mode(struct tracer *t, const struct options *o, enum attach_mode mode,
+		     const struct btf *btf, const struct cgroup_layout *cgroup)
+{
+	int err = load(t, o, mode, btf, cgroup, true);
+
+	if (!err || o->stuck_ns || load(t, o, mode, btf, cgroup, false))
+		return err;
+	fprintf(stderr,
+		"tcpwave: warning: this kernel refused the BPF iterators (%s); connections "
+		"open before tracing began are known only from their next transition\n",
+		strerror(-err));
+	return 0;
+}
+
+/* Links for the iterators this load took; iter_run() runs one. */
+static int open_iterators(struct tracer *t)
+{
+	struct iterators it = iterators_of(t->skel, t->mode);
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info info = {};
+
+	if (!bpf_program__autoload(it.snapshot))
+		return 0;
+	t->snapshot_link = bpf_program__attach_iter(it.snapshot, NULL);
+	if (!t->snapshot_link)
+		return -errno;
+	t->owners_link = bpf_program__attach_iter(it.owners, NULL);
+	if (!t->owners_link)
+		return -errno;
+	if (!bpf_program__autoload(it.stuck))
+		return 0;
+	info.map.map_fd = bpf_map__fd(t->skel->maps.closing);
+	opts.link_info = &info;
+	opts.link_info_len = sizeof(info);
+	t->stuck_link = bpf_program__attach_iter(it.stuck, &opts);
+	return t->stuck_link ? 0 : -errno;
+}
+
+/*
+ * Run an iterator through; its programs write to maps and the ring buffer,
+ * not here. A read() that visits a million objects and writes nothing ends
+ * with EAGAIN (bpf_seq_read(): MAX_ITER_OBJECTS); the next one goes on.
+ */
+static int iter_run(struct bpf_link *link)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = bpf_iter_create(bpf_link__fd(link));
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EAGAIN))
+		;
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+static int walk_namespace(void *ctx)
+{
+	struct tracer *t = ctx;
+
+	return iter_run(t->snapshot_link);
+}
+
+/*
+ * The start-up walk in each network namespace, then the owner walk (all
+ * processes at once), after the tracepoints are attached: a socket that
+ * changes state meanwhile is the tracepoints', and the walk leaves it be.
+ */
+static int take_snapshot(struct tracer *t)
+{
+	uint64_t start = timefmt_mono_now_ns();
+	int err = netns_each(walk_namespace, t, &t->snapshot_netns);
+
+	if (!err)
+		err = iter_run(t->owners_link);
+	t->snapshot = t->skel->bss->snapshot_counts;
+	t->snapshot_ns = timefmt_mono_now_ns() - start;
+	return err;
+}
+
+static void report_snapshot(const struct tracer *t)
+{
+	struct strbuf sb = {};
+
+	snapshot_describe(&sb, &t->snapshot, t->snapshot_netns.visited, t->snapshot_ns);
+	if (t->snapshot_netns.unreachable)
+		strbuf_addf(&sb, "; %u namespaces out of reach (setns() needs CAP_SYS_ADMIN)",
+			    t->snapshot_netns.unreachable);
+	fprintf(stderr, "tcpwave: %s\n", sb.data);
+	strbuf_free(&sb);
+}
+
+/*
  * The iterator link is made now, while tcpwave holds CAP_BPF; reading it at
  * exit (BPF_ITER_CREATE on the link) checks no capability (bpf_iter_create()
  * in kernel/bpf/syscall.c), so that still works after the drop.
@@ -404,12 +551,13 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 		fprintf(stderr, "tcpwave: %s: cannot mount tracefs: %s\n", TRACEFS,
 			strerror(-err));
 
-	err = load(t, o, o->attach == ATTACH_CLASSIC ? ATTACH_CLASSIC : ATTACH_BTF, btf, &cgroup);
+	err = load_mode(t, o, o->attach == ATTACH_CLASSIC ? ATTACH_CLASSIC : ATTACH_BTF, btf,
+			&cgroup);
 	if (err && o->attach == ATTACH_AUTO) {
 		if (verbose)
 			fprintf(stderr, "tcpwave: tp_btf not available (%s); trying the classic "
 					"tracepoint\n", strerror(-err));
-		err = load(t, o, ATTACH_CLASSIC, btf, &cgroup);
+		err = load_mode(t, o, ATTACH_CLASSIC, btf, &cgroup);
 	}
 	btf__free(btf);
 	if (err) {
@@ -440,7 +588,56 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 	raise_priority(verbose);
 	if (t->mode == ATTACH_BTF)
 		attach_dump(t);
+
+	err = open_iterators(t);
+	if (!err && t->snapshot_link)
+		err = take_snapshot(t);
+	if (err && o->stuck_ns) {
+		fprintf(stderr, "tcpwave: --stuck: cannot run the BPF iterators: %s\n",
+			strerror(-err));
+		tracer_close(t);
+		return err;
+	}
+	if (err)
+		fprintf(stderr, "tcpwave: warning: cannot walk the sockets open before tracing "
+				"began (%s); they are known only from their next transition\n",
+			strerror(-err));
+	else if (verbose && t->snapshot_link)
+		report_snapshot(t);
 	return 0;
+}
+
+/* One check: all connections, then (rarely) the owner walk and the held-back ones. */
+static int check_stuck(struct tracer *t)
+{
+	int err, owners_err;
+
+	t->skel->bss->stuck_unowned = 0;
+	t->skel->bss->stuck_deferred = 0;
+	err = iter_run(t->stuck_link);
+	if (err || !t->skel->bss->stuck_unowned)
+		return err;
+	/* Some have no known owner: look for the processes holding them, then report all. */
+	owners_err = iter_run(t->owners_link);
+	t->skel->bss->stuck_report_unowned = true;
+	err = iter_run(t->stuck_link);
+	t->skel->bss->stuck_report_unowned = false;
+	return err ? err : owners_err;
+}
+
+int tracer_check_stuck(struct tracer *t)
+{
+	uint64_t start = timefmt_mono_now_ns(), took;
+	int err = check_stuck(t);
+
+	took = timefmt_mono_now_ns() - start;
+	t->stuck_checks++;
+	t->stuck_check_ns += took;
+	if (took > t->stuck_check_max_ns)
+		t->stuck_check_max_ns = took;
+	if (err)
+		return err;
+	return t->skel->bss->stuck_deferred ? 1 : 0;
 }
 
 int tracer_poll(struct tracer *t, int timeout_ms)
@@ -462,14 +659,15 @@ int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 	__u32 key;
 	int i, fd = bpf_map__fd(t->skel->maps.counters);
 
-	for (key = 0; key < TW_CNT_MISSED; key++) {
+	for (key = 0; key < TW_CNT_MAX; key++) {
 		out[key] = 0;
+		if (key == TW_CNT_MISSED)
+			continue;
 		if (bpf_map_lookup_elem(fd, &key, percpu))
 			return -errno;
 		for (i = 0; i < t->ncpus; i++)
 			out[key] += percpu[i];
 	}
-	out[TW_CNT_MISSED] = 0;
 	for (i = 0; i < (int)(sizeof(t->progs) / sizeof(t->progs[0])); i++) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
@@ -492,6 +690,9 @@ void tracer_close(struct tracer *t)
 	ring_buffer__free(t->rb);
 	bpf_link__destroy(t->dump_link);
 	tracer_detach(t);
+	bpf_link__destroy(t->stuck_link);
+	bpf_link__destroy(t->owners_link);
+	bpf_link__destroy(t->snapshot_link);
 	tcpwave_bpf__destroy(t->skel);
 	memset(t, 0, sizeof(*t));
 }
@@ -535,7 +736,7 @@ static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *c
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted ||
+		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted || st.walked ||
 		    st.filter >= TW_FILTER_DROP || !tw_is_connection(&st.conn))
 			continue;
 		st.conn.flags |= TW_CONN_OPEN;

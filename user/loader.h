@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
+#include "netns_each.h"
 #include "options.h"
 #include "tcpwave.h"
 
@@ -35,6 +36,16 @@ struct tracer {
 	int dump_err;
 	enum attach_mode mode; /* ATTACH_BTF or ATTACH_CLASSIC once open */
 	int ncpus;
+	/* BPF iterators; NULL where the kernel refused them (or no --stuck). */
+	struct bpf_link *snapshot_link; /* the start-up walk (iter/tcp) */
+	struct bpf_link *owners_link; /* the owner walk (iter/task_file) */
+	struct bpf_link *stuck_link; /* --stuck's check */
+	struct tw_snapshot_counts snapshot; /* what the start-up walk found */
+	struct netns_each_result snapshot_netns; /* in how many namespaces */
+	uint64_t snapshot_ns; /* how long the start-up walk took, owner walk included */
+	uint64_t stuck_checks; /* --stuck checks run */
+	uint64_t stuck_check_ns; /* their time, all told */
+	uint64_t stuck_check_max_ns; /* the longest */
 };
 
 /*
@@ -45,6 +56,12 @@ struct tracer {
  */
 int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn on_record,
 		void *ctx);
+/*
+ * --stuck: hand each connection that has now sat in a close state for
+ * options.stuck_ns to on_record (through the ring buffer), once per stay.
+ * 1 when the ring buffer filled up first: check again once it is drained.
+ */
+int tracer_check_stuck(struct tracer *t);
 /* Wait up to timeout_ms for records, then hand over all that wait. */
 int tracer_poll(struct tracer *t, int timeout_ms);
 /* Sum of the kernel's per-CPU counters (enum tw_counter). */

@@ -26,6 +26,7 @@
 #include "options.h"
 #include "output_conn.h"
 #include "output_events.h"
+#include "output_stuck.h"
 #include "output_summary.h"
 #include "prom.h"
 #include "prom_file.h"
@@ -35,6 +36,7 @@
 #include "sink.h"
 #include "sock_count.h"
 #include "strbuf.h"
+#include "stuck.h"
 #include "summary.h"
 #include "timefmt.h"
 #include "zeek_state.h"
@@ -95,6 +97,7 @@ struct app {
 	bool color;
 	int64_t real_minus_mono_ns;
 	uint64_t now_ns; /* CLOCK_MONOTONIC just before the current drain began */
+	uint64_t stuck_due_ns; /* --stuck: when the next check is due */
 	uint64_t records;
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
@@ -226,11 +229,34 @@ static void finish_connection(struct app *app, const struct tw_conn *c)
 	print_verdict(app, c, &v);
 }
 
+/* --stuck: a connection sitting in a close state, if the filters take it. */
+static void print_stuck(struct app *app, const struct tw_stuck *s)
+{
+	const char *cgroup = cgroup_of(app, s->cgroup_id);
+	char cid[COMMUNITY_ID_STRLEN];
+
+	if (filter_tuple(&app->opt.filter, &s->ep, s->netns, cgroup, true) != FILTER_PASS ||
+	    filter_owner(&app->opt.filter, &s->owner, s->flags & TW_CONN_OWNER_KNOWN, true) !=
+		    FILTER_PASS) {
+		app->filtered_here++;
+		return;
+	}
+	strbuf_reset(&app->line);
+	if (app->opt.json)
+		output_stuck_json(&app->line, s, stuck_open(s), app->real_minus_mono_ns,
+				  community_id_tcp(cid, &s->ep, app->opt.community_id_seed) ? NULL : cid,
+				  cgroup);
+	else
+		output_stuck_text(&app->line, s, stuck_open(s), app->real_minus_mono_ns);
+	sink_write(&app->out, &app->line);
+}
+
 /* One record, as it came at recv_ns: from the ring buffer, or from a recording. */
 static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv_ns)
 {
 	struct app *app = ctx;
 	struct tw_state_event e;
+	struct tw_stuck stuck;
 	struct tw_reset r;
 	struct tw_conn c;
 
@@ -254,6 +280,11 @@ static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv
 			goto bad;
 		if (conn_queue_apply_reset(&app->pending, &r))
 			app->unmatched_resets++;
+		break;
+	case TW_REC_STUCK:
+		if (event_decode_stuck(data, size, &stuck))
+			goto bad;
+		print_stuck(app, &stuck);
 		break;
 	default:
 		goto bad;
@@ -317,8 +348,8 @@ static void release_all(struct app *app, uint64_t now_ns)
 }
 
 /*
- * Wait no longer than until the oldest finished or waiting connection, or the
- * next report, is due.
+ * Wait no longer than until the oldest finished or waiting connection, the
+ * next report, or the next --stuck check is due.
  */
 static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 {
@@ -330,6 +361,8 @@ static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 		due = held_due;
 	if (app->report_every_ns && app->next_report_ns < due)
 		due = app->next_report_ns;
+	if (app->opt.stuck_ns && app->stuck_due_ns < due)
+		due = app->stuck_due_ns;
 	if (due == UINT64_MAX)
 		return POLL_INTERVAL_MS;
 	ms = due > now_ns ? (due - now_ns) / 1000000 + 1 : 0;
@@ -470,7 +503,7 @@ static void report_lost(struct app *app, struct tracer *t)
 		take_counters(app, counters, timefmt_mono_now_ns());
 }
 
-static void print_exit_summary(const struct app *app)
+static void print_exit_summary(const struct app *app, const struct tracer *t)
 {
 	fprintf(stderr,
 		"tcpwave: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64 " transitions missed, %" PRIu64
@@ -499,6 +532,17 @@ static void print_exit_summary(const struct app *app)
 			"tcpwave: %" PRIu64 " transitions lost: more than %d on one socket waited "
 			"for the filters to decide\n",
 			app->counters[TW_CNT_HELD_DROPPED] + app->stream.held_dropped, TW_HELD_MAX);
+	if (app->counters[TW_CNT_CLOSING_DROPPED])
+		fprintf(stderr,
+			"tcpwave: --stuck: %" PRIu64 " stays in a close state went unwatched "
+			"(more than %d connections in close states at once)\n",
+			app->counters[TW_CNT_CLOSING_DROPPED], TW_CLOSING_MAX);
+	if (app->opt.verbose && t && t->stuck_checks)
+		fprintf(stderr,
+			"tcpwave: --stuck: %" PRIu64 " checks, %.3f ms on average, "
+			"%.3f ms at most\n",
+			t->stuck_checks, t->stuck_check_ns / 1e6 / t->stuck_checks,
+			t->stuck_check_max_ns / 1e6);
 }
 
 static void print_header(struct app *app)
@@ -546,6 +590,28 @@ static int start_recording(struct app *app)
 	/* A destination that cannot take the header fails now, not minutes later. */
 	return recording_write_header(&app->rec, &h) ?: recording_write_rst_reasons(&app->rec) ?:
 			recording_writer_flush(&app->rec);
+}
+
+/*
+ * --stuck: check the connections in a close state when it is due; the
+ * finds come through the ring buffer. Those it had no room for wait for the
+ * next check, right after this poll has drained it.
+ */
+static int check_stuck(struct app *app, struct tracer *t)
+{
+	int rc;
+
+	if (!app->opt.stuck_ns || app->now_ns < app->stuck_due_ns)
+		return 0;
+	rc = tracer_check_stuck(t);
+	if (rc < 0) {
+		fprintf(stderr, "tcpwave: --stuck: checking the connections: %s\n", strerror(-rc));
+		return rc;
+	}
+	app->stuck_due_ns = app->now_ns;
+	if (!rc)
+		app->stuck_due_ns += stuck_check_interval_ns(app->opt.stuck_ns);
+	return 0;
 }
 
 static bool keep_tracing(const struct app *app)
@@ -617,6 +683,9 @@ static int trace(struct app *app)
 		 * connection due by now has had its grace for a late reset.
 		 */
 		app->now_ns = timefmt_mono_now_ns();
+		err = check_stuck(app, &t);
+		if (err)
+			break;
 		err = tracer_poll(&t, poll_timeout_ms(app, app->now_ns));
 		if (err < 0 && err != -EINTR && err != -EPIPE) {
 			fprintf(stderr, "tcpwave: reading the ring buffer: %s\n", strerror(-err));
@@ -640,7 +709,7 @@ static int trace(struct app *app)
 	finish(app, &t);
 	if (recording_writer_close(&app->rec))
 		err = -EIO;
-	print_exit_summary(app);
+	print_exit_summary(app, &t);
 	tracer_close(&t);
 	if (err || app->out.status == SINK_FAILED || app->prom_err)
 		return 1;
@@ -722,7 +791,7 @@ static int replay(struct app *app)
 		if (replay_run(&rp, &ops, app))
 			rc = 1;
 		sink_flush(&app->out);
-		print_exit_summary(app);
+		print_exit_summary(app, NULL);
 		if (app->out.status == SINK_FAILED)
 			rc = 1;
 	}

@@ -44,6 +44,9 @@ static const char usage_text[] =
 	"                        print a connection closed before its peer's FIN at\n"
 	"                        once, without waiting for a peer on this host to\n"
 	"                        show how long its close took\n"
+	"      --stuck MS        also report, while they are still open, connections\n"
+	"                        that have sat MS or longer in CLOSE_WAIT, FIN_WAIT1,\n"
+	"                        FIN_WAIT2, LAST_ACK or CLOSING\n"
 	"\n"
 	"Summaries:\n"
 	"  -s, --summary         at exit, a summary: counts by open and close type,\n"
@@ -92,7 +95,8 @@ static const char usage_text[] =
 	"      --user NAME       the user to become once tracing is set up, when\n"
 	"                        started as root (default nobody)\n"
 	"      --no-drop         keep root and every capability instead\n"
-	"  -v, --verbose         say how tcpwave attached; libbpf's own messages\n"
+	"  -v, --verbose         say how tcpwave attached and what it found open;\n"
+	"                        libbpf's own messages\n"
 	"  -h, --help            this text\n"
 	"  -V, --version         the version\n"
 	"\n"
@@ -113,7 +117,8 @@ static const char usage_text[] =
 	"  tcpwave -r conns.twr -t          ... and read them as timelines\n"
 	"  tcpwave -P 443 --raddr 10.0.0.0/8   HTTPS with hosts in 10/8\n"
 	"  tcpwave -c nginx -4              nginx's IPv4 connections\n"
-	"  tcpwave --cgroup /system.slice/postgresql.service\n";
+	"  tcpwave --cgroup /system.slice/postgresql.service\n"
+	"  tcpwave --stuck 5000             every connection, and those stuck closing 5 s\n";
 
 enum {
 	OPT_EVENTS = 256,
@@ -133,6 +138,7 @@ enum {
 	OPT_CGROUP,
 	OPT_USER,
 	OPT_NO_DROP,
+	OPT_STUCK,
 };
 
 static const char short_options[] = ":jto:sd:w:r:vhVp:c:P:46";
@@ -164,6 +170,7 @@ static const struct option long_options[] = {
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "no-drop", no_argument, NULL, OPT_NO_DROP },
+	{ "stuck", required_argument, NULL, OPT_STUCK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -448,6 +455,12 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 				return bad_value(err, "--prom-file", optarg, "a file name");
 			o->prom_file = optarg;
 			tracing_only = "--prom-file";
+			break;
+		case OPT_STUCK:
+			if (options_parse_u64(optarg, 1, SLOW_MS_MAX, &v))
+				return bad_value(err, "--stuck", optarg,
+						 "milliseconds, from 1 to 31622400000 (a year)");
+			o->stuck_ns = v * 1000000;
 			break;
 		case OPT_USER:
 			if (!optarg[0])

@@ -32,6 +32,7 @@ struct options {
 	int64_t slow_close_ns;
 	int64_t slow_handshake_ns;
 	bool no_fin_wait2_hold; /* print an orphan's FIN_WAIT2 hand-over without waiting */
+	uint64_t stuck_ns; /* --stuck: report connections this long in a close state; 0: off */
 	uint32_t ringbuf_kb;
 	enum attach_mode attach;
 	uint16_t community_id_seed; /* --community-id-seed: the Community ID's seed */

@@ -66,14 +66,6 @@ static void json_ns_or_null(struct strbuf *sb, const char *key, int64_t ns)
 	json_add_u64_or_null(sb, key, ns >= 0, (uint64_t)ns);
 }
 
-static void json_time(struct strbuf *sb, const char *key, int64_t unix_ns)
-{
-	json_add_key(sb, key);
-	strbuf_addc(sb, '"');
-	timefmt_rfc3339(sb, unix_ns);
-	strbuf_adds(sb, "\",");
-}
-
 static void json_states(struct strbuf *sb, const struct tw_conn *c)
 {
 	unsigned int i, n = nsteps_of(c);
@@ -150,8 +142,8 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 		      uint64_t ts_mono_ns, int64_t real_minus_mono_ns, const char *cgroup)
 {
 	strbuf_adds(sb, "{\"type\":\"conn\",");
-	json_time(sb, "ts", timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
-	json_time(sb, "start_ts", timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
+	json_add_time(sb, "ts", timefmt_unix_ns(ts_mono_ns, real_minus_mono_ns));
+	json_add_time(sb, "start_ts", timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
 	json_add_u64(sb, "sock", c->cookie);
 	json_add_endpoints(sb, &c->ep);
 	json_add_str_or_null(sb, "community_id", join->community_id);
@@ -578,14 +570,8 @@ static void timeline_header(struct strbuf *sb, const struct timeline *tl,
 	addr_format_port(local, c->ep.family, c->ep.laddr, c->ep.lport);
 	addr_format_port(remote, c->ep.family, c->ep.raddr, c->ep.rport);
 	timefmt_clock(sb, timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
-	strbuf_addf(sb, " %s -> %s pid ", local, remote);
-	if (owner_known(c)) {
-		strbuf_addf(sb, "%u (", c->owner.tgid);
-		text_add_safe(sb, c->owner.comm, sizeof(c->owner.comm));
-		strbuf_addc(sb, ')');
-	} else {
-		strbuf_addc(sb, '-');
-	}
+	strbuf_addf(sb, " %s -> %s ", local, remote);
+	text_add_owner_words(sb, &c->owner, owner_known(c));
 	strbuf_adds(sb, " open ");
 	add_name_or_dash(sb, conn_open_name(tl->v->open));
 	if (tl->v->close != CONN_CLOSE_NONE) {

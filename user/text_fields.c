@@ -23,3 +23,16 @@ size_t text_add_owner(struct strbuf *sb, const struct tw_owner *owner, bool know
 		strbuf_addc(sb, '-');
 	return text_end_column(sb, start, TEXT_COL_COMM);
 }
+
+void text_add_owner_words(struct strbuf *sb, const struct tw_owner *owner, bool known)
+{
+	strbuf_adds(sb, "pid ");
+	if (!known) {
+		strbuf_addc(sb, '-');
+		return;
+	}
+	strbuf_add_u64(sb, owner->tgid);
+	strbuf_adds(sb, " (");
+	text_add_safe(sb, owner->comm, sizeof(owner->comm));
+	strbuf_addc(sb, ')');
+}

@@ -17,5 +17,7 @@
 size_t text_end_column(struct strbuf *sb, size_t start, size_t width);
 /* The PID and COMM columns ("-" when the owner is not known), from `start`. */
 size_t text_add_owner(struct strbuf *sb, const struct tw_owner *owner, bool known, size_t start);
+/* "pid 1234 (curl)", or "pid -" when the owner is not known. */
+void text_add_owner_words(struct strbuf *sb, const struct tw_owner *owner, bool known);
 
 #endif

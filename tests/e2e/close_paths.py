@@ -50,11 +50,14 @@ def now():
 
 
 class Scenario:
-    """A namespace, two peers in it, and tcpwave; all cleaned up on exit."""
+    """A namespace, two peers in it, and tcpwave; all cleaned up on exit.
+    With tracing=False tcpwave starts only at start_tracing(), so that the
+    connections made before predate it."""
 
-    def __init__(self, family="ipv4", tracer_args=TRACER_ARGS):
+    def __init__(self, family="ipv4", tracer_args=TRACER_ARGS, tracing=True):
         self.family = family
         self.tracer_args = tracer_args
+        self.tracing = tracing
         self.port = self.cport = None
         self.seen = []  # tcpwave's records of this namespace read so far
 
@@ -63,11 +66,15 @@ class Scenario:
         try:
             self.server = Peer(self.ns.name)
             self.client = Peer(self.ns.name)
-            self.tracer = Tracer(*self.tracer_args).start()
+            if self.tracing:
+                self.start_tracing()
         except BaseException:
             self.__exit__()
             raise
         return self
+
+    def start_tracing(self):
+        self.tracer = Tracer(*self.tracer_args).start()
 
     def __exit__(self, *exc):
         try:

@@ -12,6 +12,8 @@ Each seed records a few connections made in a network namespace of its own:
               connection records kept)
   cut.twr     conns.twr stopped short inside a frame, as when tcpwave is
               killed while writing
+  stuck.twr   --stuck: a half-closed connection whose two ends are reported
+              stuck (FIN_WAIT2 and CLOSE_WAIT) while it is open
 
 tcpwave sees every namespace, so the records of other traffic on the host
 are dropped from the recording (the namespace's inode is in each record),
@@ -23,6 +25,7 @@ layout are refused at the header and no longer reach the code behind it.
 import os
 import struct
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
@@ -34,9 +37,9 @@ HEADER_LEN_AT = 20
 FRAME = struct.Struct("<HHIQ")  # type, reserved, length, time_ns
 FRAME_RECORD, FRAME_RELEASE = 1, 2
 # bpf/tcpwave.h: the first byte of a record is its type; where each keeps netns and cookie.
-REC_STATE, REC_CONN, REC_RESET = 1, 2, 3
-NETNS_AT = {REC_STATE: 4, REC_CONN: 32}
-COOKIE_AT = {REC_STATE: 16, REC_CONN: 8, REC_RESET: 8}
+REC_STATE, REC_CONN, REC_RESET, REC_STUCK = 1, 2, 3, 4
+NETNS_AT = {REC_STATE: 4, REC_CONN: 32, REC_STUCK: 12}
+COOKIE_AT = {REC_STATE: 16, REC_CONN: 8, REC_RESET: 8, REC_STUCK: 16}
 
 
 def frames(data):
@@ -116,6 +119,22 @@ def burst(ns, server, client):
     ns.run([sys.executable, "-c", BURST])
 
 
+# Longer than --stuck, as the check runs every quarter of it.
+STUCK_MS, HELD_S = 100, 0.3
+
+
+def stuck(ns, server, client):
+    port = int(server.do("listen", "ipv4"))
+    cport = int(client.do("connect", "ipv4", port))
+    server.do("accept")
+    client.do("shutdown")  # the client keeps its socket: it waits in FIN_WAIT2
+    server.do("recv_eof")
+    time.sleep(HELD_S)  # the server sits in CLOSE_WAIT
+    server.do("close")  # LAST_ACK is over at once; the client's FIN_WAIT2 goes on
+    time.sleep(HELD_S)
+    client.do("close")
+
+
 def record(path, drive, *args, max_records=1000):
     with Netns() as ns:
         server, client = Peer(ns.name), Peer(ns.name)
@@ -147,6 +166,9 @@ def main():
         sys.exit("lost.twr: no records were lost; run again")
     with open(os.path.join(out, "cut.twr"), "wb") as f:
         f.write(conns[:len(conns) * 2 // 3])
+    held = record(os.path.join(out, "stuck.twr"), stuck, "--stuck", str(STUCK_MS))
+    if sum(t == 1 and p[0] == REC_STUCK for _, t, p in frames(held)) < 2:
+        sys.exit("stuck.twr: fewer than two stuck records; run again")
 
 
 if __name__ == "__main__":

@@ -154,6 +154,38 @@ TEST(test_options_rejects_bad_ringbuf_sizes)
 	CHECK_STR(err_text, BAD_RINGBUF("8k"));
 }
 
+TEST(test_options_stuck_in_milliseconds)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--stuck", "5000"), OPTIONS_RUN);
+	CHECK_INT(o.stuck_ns, 5000000000ll);
+	CHECK_INT(PARSE(&o, "--stuck=1"), OPTIONS_RUN);
+	CHECK_INT(o.stuck_ns, 1000000);
+	CHECK_INT(PARSE(&o, "-j"), OPTIONS_RUN);
+	CHECK_INT(o.stuck_ns, 0);
+}
+
+#define BAD_STUCK(v)                                                                               \
+	"tcpwave: --stuck: invalid value '" v "': expected milliseconds, from 1 to "               \
+	"31622400000 (a year)\n"
+
+TEST(test_options_rejects_bad_stuck_times)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--stuck", "0"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_STUCK("0"));
+	CHECK_INT(PARSE(&o, "--stuck", "1.5"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_STUCK("1.5"));
+	CHECK_INT(PARSE(&o, "--stuck", "-5"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_STUCK("-5"));
+	CHECK_INT(PARSE(&o, "--stuck", "31622400001"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_STUCK("31622400001"));
+	CHECK_INT(PARSE(&o, "--stuck"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --stuck: needs a value\n");
+}
+
 TEST(test_options_community_id_seed_takes_16_bits)
 {
 	struct options o;
