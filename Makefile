@@ -174,7 +174,7 @@ deps:
 	$(Q)scripts/install-deps
 
 install: $(BINARY)
-	install -D -m 0755 tcpwave $(DESTDIR)$(PREFIX)/sbin/tcpwave
+	install -D -m 0755 $(BINARY) $(DESTDIR)$(PREFIX)/sbin/tcpwave
 	install -D -m 0644 docs/tcpwave.8 $(DESTDIR)$(MANDIR)/man8/tcpwave.8
 
 vmlinux:

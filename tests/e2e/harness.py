@@ -209,6 +209,18 @@ def wait_until_tracing(proc):
     return seen.decode(errors="replace")
 
 
+def client_closes_first(server, client):
+    """One IPv4 connection between two peers, the client closing first and
+    the server after reading its FIN. Returns (server port, client port)."""
+    port = int(server.do("listen", "ipv4"))
+    cport = int(client.do("connect", "ipv4", port))
+    server.do("accept")
+    client.do("close")
+    server.do("recv_eof")
+    server.do("close")
+    return port, cport
+
+
 class Tracer:
     """tcpwave running with the given options, started and stopped by the test.
 

@@ -12,7 +12,7 @@ import stat
 import tempfile
 import time
 
-from harness import Peer, Tracer, check, check_eq, parse_record, test
+from harness import Peer, Tracer, client_closes_first, check, check_eq, parse_record, test
 from netns import Netns
 
 WAIT_S = 10
@@ -39,12 +39,7 @@ def ends(records):
 
 def connection(ns, server, client):
     """One connection, closed by both ends; returns its two ends as (lport, rport)."""
-    port = int(server.do("listen", "ipv4"))
-    cport = int(client.do("connect", "ipv4", port))
-    server.do("accept")
-    client.do("close")
-    server.do("recv_eof")
-    server.do("close")
+    port, cport = client_closes_first(server, client)
     return sorted([(cport, port), (port, cport)])
 
 

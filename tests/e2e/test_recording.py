@@ -13,7 +13,7 @@ import tempfile
 import time
 
 from close_paths import STATE_TIMEOUT_S, Scenario, abort, refused_connect, server_closes_first
-from harness import TCPWAVE, Peer, Tracer, check, check_eq, test
+from harness import TCPWAVE, Peer, Tracer, client_closes_first, check, check_eq, test
 from netns import Netns
 
 RINGBUF = ("--ringbuf-kb", "32768")
@@ -57,12 +57,7 @@ def one_connection(path, *tracer_args):
         server, client = Peer(ns.name), Peer(ns.name)
         try:
             tracer = Tracer("-w", path, *RINGBUF, *tracer_args).start()
-            port = int(server.do("listen", "ipv4"))
-            cport = int(client.do("connect", "ipv4", port))
-            server.do("accept")
-            client.do("close")
-            server.do("recv_eof")
-            server.do("close")
+            port, cport = client_closes_first(server, client)
             tracer.stop()
         finally:
             server.close()

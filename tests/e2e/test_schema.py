@@ -7,7 +7,7 @@ and run_all checks each against the schema when the test body returns
 records tcpwave printed, each broken in one way, must be rejected."""
 import copy
 
-from harness import Peer, Tracer, check, check_record, record_schema, test
+from harness import Peer, Tracer, client_closes_first, check, check_record, record_schema, test
 from netns import Netns
 
 
@@ -22,13 +22,7 @@ def rejected(record):
 def one_connection(ns):
     server, client = Peer(ns.name), Peer(ns.name)
     try:
-        port = int(server.do("listen", "ipv4"))
-        cport = int(client.do("connect", "ipv4", port))
-        server.do("accept")
-        client.do("close")
-        server.do("recv_eof")
-        server.do("close")
-        return port, cport
+        return client_closes_first(server, client)
     finally:
         server.close()
         client.close()

@@ -9,7 +9,7 @@ import re
 import time
 
 from close_paths import STATE_TIMEOUT_S, Scenario, now
-from harness import Peer, Tracer, check, check_eq, test
+from harness import Peer, Tracer, client_closes_first, check, check_eq, test
 from netfilter import ACK_ONLY, FIN, Drop
 from test_schema import check_breakages
 
@@ -99,12 +99,7 @@ def check_close_wait_held(*extra_args):
         # Another connection closes at once: it must never be reported.
         quick_server, quick_client = Peer(sc.ns.name), Peer(sc.ns.name)
         try:
-            qport = int(quick_server.do("listen", "ipv4"))
-            qcport = int(quick_client.do("connect", "ipv4", qport))
-            quick_server.do("accept")
-            quick_client.do("close")
-            quick_server.do("recv_eof")
-            quick_server.do("close")
+            qport, qcport = client_closes_first(quick_server, quick_client)
         finally:
             quick_server.close()
             quick_client.close()
