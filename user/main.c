@@ -766,11 +766,41 @@ static int take_recorded_mode(struct app *app, const struct replay *rp)
 	return 0;
 }
 
+/* -s on a replay: the period is the recording's, from its first frame to its end. */
+static int start_replay_summary(struct app *app)
+{
+	uint64_t slow = app->opt.slow_close_ns >= 0 ? (uint64_t)app->opt.slow_close_ns :
+						      SUMMARY_SLOW_CLOSE_DEFAULT_NS;
+
+	if (summary_init(&app->shown, slow, 0, app->counters)) {
+		fprintf(stderr, "tcpwave: summary: %s\n", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int replay_record(void *ctx, const void *data, size_t size, uint64_t recv_ns)
+{
+	struct app *app = ctx;
+
+	if (app->opt.summary && !app->shown.start_ns)
+		app->shown.start_ns = recv_ns;
+	return handle_record(ctx, data, size, recv_ns);
+}
+
+/* The sockets open at the time were not recorded: the summary says null. */
+static void end_replay_summary(struct app *app)
+{
+	const struct summary_sockets unknown = { .known = false };
+
+	print_summary(app, app->now_ns, &unknown);
+}
+
 /* --read: no BPF, no privileges, no waiting; the recorded times drive the steps. */
 static int replay(struct app *app)
 {
 	static const struct replay_ops ops = {
-		.record = handle_record,
+		.record = replay_record,
 		.release = replay_release,
 		.counters = replay_counters,
 		.finish = replay_finish,
@@ -786,10 +816,14 @@ static int replay(struct app *app)
 		return 1;
 	}
 	rc = take_recorded_mode(app, &rp);
+	if (!rc && app->opt.summary && start_replay_summary(app))
+		rc = 1;
 	if (!rc) {
 		print_header(app);
 		if (replay_run(&rp, &ops, app))
 			rc = 1;
+		if (app->opt.summary)
+			end_replay_summary(app);
 		sink_flush(&app->out);
 		print_exit_summary(app, NULL);
 		if (app->out.status == SINK_FAILED)

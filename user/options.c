@@ -441,14 +441,14 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 			break;
 		case 's':
 			o->summary = true;
-			/* The sockets open now, which a summary counts, are not recorded. */
-			tracing_only = "--summary";
 			break;
 		case OPT_INTERVAL:
 			if (options_parse_seconds(optarg, &o->interval_ns) ||
 			    o->interval_ns < OPTIONS_INTERVAL_MIN_NS)
 				return bad_value(err, "--interval", optarg,
 						 "seconds, from 0.1 to a year");
+			/* A replay prints one summary, of the whole recording. */
+			tracing_only = "--interval";
 			break;
 		case OPT_PROM_FILE:
 			if (!optarg[0])

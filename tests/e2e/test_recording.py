@@ -5,6 +5,7 @@ that wrote the recording printed, in the same order, in each output mode.
 Each test records its own connections in a namespace of its own; other
 traffic on the host is recorded too, and must replay just as exactly."""
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -110,6 +111,25 @@ def test_recording_replay_gives_the_live_runs_table_and_timeline():
         check_same_lines(live, run, what)
         ours = "127.0.0.1:%d" % cport
         check(any(ours in line for line in live), "%s: a line with %s in %r" % (what, ours, live))
+
+
+@test
+def test_recording_replay_summarises_what_the_live_run_summarised():
+    with scratch_dir() as d:
+        path = os.path.join(d, "conns.twr")
+        live, _, _ = one_connection(path, "--json", "-s")
+        run = replay(path, "--json", "-s")
+    check_eq(run.returncode, 0, "replay -s: exit status (stderr: %r)" % run.stderr[-300:])
+    summaries = [[json.loads(line) for line in lines if '"type":"summary"' in line]
+                 for lines in (live, run.stdout.splitlines())]
+    check_eq([len(s) for s in summaries], [1, 1], "one summary each, live and replayed")
+    live_sum, replayed = summaries[0][0], summaries[1][0]
+    check(live_sum["connections"] >= 2, "the test's connection counted: %r" % live_sum)
+    # The sockets open at the time were not recorded; the period starts at the first record.
+    check_eq(replayed["sockets"], None, "sockets in a replayed summary")
+    for key in ("ts", "start_ts", "sockets"):
+        del live_sum[key], replayed[key]
+    check_eq(replayed, live_sum, "the replayed summary, but for its period and sockets")
 
 
 @test

@@ -72,7 +72,15 @@ TEST(test_recording_options_read_refuses_what_only_tracing_uses)
 	CHECK_INT(PARSE(&o, "--attach", "classic", "-r", "a"), OPTIONS_USAGE);
 	CHECK_STR(err_text,
 		  "tcpwave: --attach: cannot be combined with --read, which replays a recording\n");
-	/* Output options apply to a replay as they do to tracing. */
+	CHECK_INT(PARSE(&o, "-r", "a", "-s", "--interval", "5"), OPTIONS_USAGE);
+	CHECK_STR(err_text,
+		  "tcpwave: --interval: cannot be combined with --read, which replays a recording\n");
+	CHECK_INT(PARSE(&o, "-r", "a", "--prom-file", "x.prom"), OPTIONS_USAGE);
+	CHECK_STR(err_text,
+		  "tcpwave: --prom-file: cannot be combined with --read, which replays a recording\n");
+	/* Output options apply to a replay as they do to tracing; -s covers the recording. */
 	CHECK_INT(PARSE(&o, "-r", "a", "-j", "--events", "-v"), OPTIONS_RUN);
+	CHECK_STR(err_text, "");
+	CHECK_INT(PARSE(&o, "-r", "a", "-s"), OPTIONS_RUN);
 	CHECK_STR(err_text, "");
 }
