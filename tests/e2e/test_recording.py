@@ -14,7 +14,7 @@ import tempfile
 import time
 
 from close_paths import STATE_TIMEOUT_S, Scenario, abort, refused_connect, server_closes_first
-from harness import TCPWAVE, Peer, Tracer, client_closes_first, check, check_eq, test
+from harness import TCPWAVE, Peer, Tracer, check, check_eq, check_record, client_closes_first, test
 from netns import Netns
 
 RINGBUF = ("--ringbuf-kb", "32768")
@@ -124,6 +124,7 @@ def test_recording_replay_summarises_what_the_live_run_summarised():
                  for lines in (live, run.stdout.splitlines())]
     check_eq([len(s) for s in summaries], [1, 1], "one summary each, live and replayed")
     live_sum, replayed = summaries[0][0], summaries[1][0]
+    check_record(replayed)
     check(live_sum["connections"] >= 2, "the test's connection counted: %r" % live_sum)
     # The sockets open at the time were not recorded; the period starts at the first record.
     check_eq(replayed["sockets"], None, "sockets in a replayed summary")

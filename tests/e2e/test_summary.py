@@ -23,7 +23,8 @@ import urllib.request
 from decimal import Decimal
 
 from close_paths import STATE_TIMEOUT_S, Scenario, abort, refused_connect
-from harness import TCPWAVE, READY_TIMEOUT_S, Skip, check, check_eq, test, wait_until_tracing
+from harness import (TCPWAVE, READY_TIMEOUT_S, Skip, check, check_eq, check_record, test,
+                     wait_until_tracing)
 from netns import NETNS_DIR, Netns
 
 RINGBUF = ("--ringbuf-kb", "32768")
@@ -152,7 +153,10 @@ def check_summary(summary, exp):
 
 
 def parse_records(tracer):
-    """Every stdout line as JSON, decimals exact (sum_s is a decimal of seconds)."""
+    """Every stdout line as JSON, decimals exact (sum_s is a decimal of seconds),
+    each checked against docs/tcpwave.schema.json."""
+    for line in tracer.stdout_lines:
+        check_record(json.loads(line), line)
     return [json.loads(line, parse_float=Decimal) for line in tracer.stdout_lines]
 
 
