@@ -53,7 +53,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all bench clean deps run test unit e2e fuzz install vmlinux help check-arch
+.PHONY: all bench build-deps clean deps run run-tests test test-deps unit e2e fuzz install vmlinux help check-arch
 .DELETE_ON_ERROR:
 
 all: $(BINARY)
@@ -61,7 +61,7 @@ all: $(BINARY)
 help:
 	@echo "make            build ./tcpwave"
 	@echo "make deps       install the Debian/Ubuntu packages the build and tests need"
-	@echo "make run        deps + build + trace (as root); ARGS='--json' passes options"
+	@echo "make run        build deps + build + trace (as root); ARGS='--json' passes options"
 	@echo "make test       unit tests, the fuzz corpus, then end-to-end tests (root)"
 	@echo "make test SANITIZE=1  the same with ASan and UBSan (build/sanitize/tcpwave)"
 	@echo "make fuzz       fuzz the recording reader for FUZZ_SECONDS (default 60)"
@@ -155,7 +155,15 @@ fuzz: $(OUTPUT)/fuzz-recording
 
 # Unit tests need no privileges; the end-to-end tests load BPF and skip
 # (with the reason) when they cannot, except under CI=true where they must run.
-test: $(BINARY) $(OUTPUT)/unit-tests $(OUTPUT)/fuzz-corpus
+# As root (sudo make test on a fresh host), first install what is missing;
+# without root the unit tests run and the end-to-end tests say why they skip.
+test-deps:
+	$(Q)if [ "$$(id -u)" -eq 0 ]; then scripts/install-deps; fi
+
+test: test-deps
+	$(Q)$(MAKE) --no-print-directory run-tests
+
+run-tests: $(BINARY) $(OUTPUT)/unit-tests $(OUTPUT)/fuzz-corpus
 	$(Q)TCPWAVE=$(abspath $(BINARY)) UNIT_TESTS=$(OUTPUT)/unit-tests \
 		FUZZ_CORPUS=$(OUTPUT)/fuzz-corpus tests/run
 
@@ -167,11 +175,15 @@ $(OUTPUT)/churn: bench/churn.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
 
-run: deps $(BINARY)
+# Tracing needs only the build's packages; the tests' (tshark, prometheus, ...) are make deps'.
+run: build-deps $(BINARY)
 	./$(BINARY) $(ARGS)
 
 deps:
 	$(Q)scripts/install-deps
+
+build-deps:
+	$(Q)scripts/install-deps build
 
 install: $(BINARY)
 	install -D -m 0755 $(BINARY) $(DESTDIR)$(PREFIX)/sbin/tcpwave
