@@ -105,6 +105,7 @@ static __always_inline int one_end(int match, int unknown)
 	return match ? TW_FILTER_PASS : unknown ? TW_FILTER_PENDING : TW_FILTER_DROP;
 }
 
+/* An address not known yet (0.0.0.0 or ::); sock_state.bpf.h uses it too. */
 static __always_inline int is_zero_addr(const __u8 *a)
 {
 	const __u32 *w = (const __u32 *)a;

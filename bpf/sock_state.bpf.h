@@ -32,11 +32,14 @@ struct transition {
 static __always_inline void stuck_track(const struct transition *t,
 					const struct tw_sock_state *st);
 
-static __always_inline int is_zero16(const __u8 *a)
+/*
+ * Part of this connection's story never reached us: its record says so
+ * (lost_events), and with --events its next transition does too.
+ */
+static __always_inline void mark_lost(struct tw_sock_state *st)
 {
-	const __u64 *w = (const __u64 *)a;
-
-	return (w[0] | w[1]) == 0;
+	st->conn.flags |= TW_CONN_LOST_EVENTS;
+	st->lost = 1;
 }
 
 /*
@@ -54,11 +57,11 @@ static __always_inline void carry_endpoints(struct tw_endpoints *now, struct tw_
 		kept->rport = now->rport;
 	else
 		now->rport = kept->rport;
-	if (!is_zero16(now->laddr))
+	if (!is_zero_addr(now->laddr))
 		__builtin_memcpy(kept->laddr, now->laddr, 16);
 	else
 		__builtin_memcpy(now->laddr, kept->laddr, 16);
-	if (!is_zero16(now->raddr))
+	if (!is_zero_addr(now->raddr))
 		__builtin_memcpy(kept->raddr, now->raddr, 16);
 	else
 		__builtin_memcpy(now->raddr, kept->raddr, 16);
@@ -257,8 +260,8 @@ static __always_inline void emit_transition(struct tw_sock_state *st, const stru
 static __always_inline __u8 unknown_endpoints(const struct tw_endpoints *ep)
 {
 	return (ep->lport ? 0 : TW_HELD_NO_LPORT) | (ep->rport ? 0 : TW_HELD_NO_RPORT) |
-	       (is_zero16(ep->laddr) ? TW_HELD_NO_LADDR : 0) |
-	       (is_zero16(ep->raddr) ? TW_HELD_NO_RADDR : 0);
+	       (is_zero_addr(ep->laddr) ? TW_HELD_NO_LADDR : 0) |
+	       (is_zero_addr(ep->raddr) ? TW_HELD_NO_RADDR : 0);
 }
 
 /* The held transitions leave, in order, showing the endpoints as they knew them. */
@@ -425,16 +428,14 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		 * for want of room, its earlier transitions lost.
 		 */
 		if (sock_dropped && t->old_state != TW_CLOSE && t->old_state != TW_LISTEN) {
-			c->flags |= TW_CONN_LOST_EVENTS;
-			st->lost = 1;
+			mark_lost(st);
 		}
 	} else if (st->emitted && t->old_state == TW_CLOSE) {
 		timeline_begin(st, t);
 	} else if (!st->emitted && c->nsteps &&
 		   t->old_state != c->step_state[(c->nsteps - 1) & (TW_STEPS_MAX - 1)]) {
 		/* A transition in between never reached us: the kernel skipped our program. */
-		c->flags |= TW_CONN_LOST_EVENTS;
-		st->lost = 1;
+		mark_lost(st);
 	}
 	carry_endpoints(&t->ep, &c->ep);
 	tuple = tuple_verdict(t, st);
@@ -494,8 +495,7 @@ static __always_inline void close_if_missed(const struct sock *sk, struct tw_soc
 	t.new_state = TW_CLOSE;
 	t.netns = c->netns;
 	t.ep.family = c->ep.family;
-	c->flags |= TW_CONN_LOST_EVENTS;
-	st->lost = 1;
+	mark_lost(st);
 	on_transition(&t, st, 0);
 }
 

@@ -129,24 +129,29 @@ static __always_inline void btf_endpoints(const struct sock_common *skc, struct 
 		__builtin_memcpy(ep->laddr, &skc->skc_rcv_saddr, 4);
 		__builtin_memcpy(ep->raddr, &skc->skc_daddr, 4);
 	} else {
-		BPF_CORE_READ_INTO(&ep->laddr, skc, skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&ep->raddr, skc, skc_v6_daddr);
+		__builtin_memcpy(ep->laddr, &skc->skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(ep->raddr, &skc->skc_v6_daddr, 16);
 	}
 }
 
-/* Socket storage, created on a socket's first transition (tp_btf mode). */
+/*
+ * Socket storage, created on a socket's first transition (tp_btf mode) in
+ * the same call that looks it up: the kernel zeroes a new value, and every
+ * state that has begun sets conn.type, so a zero type is a fresh socket.
+ */
 static __always_inline struct tw_sock_state *btf_state(const struct sock *sk, int *fresh)
 {
-	struct tw_sock_state *st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
+	struct tw_sock_state *st;
 
-	if (st || !fresh)
-		return st;
+	if (!fresh)
+		return bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
 	st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st) {
 		count(TW_CNT_SOCK_DROPPED);
 		sock_dropped = true;
+		return NULL;
 	}
-	*fresh = 1;
+	*fresh = !st->conn.type;
 	return st;
 }
 

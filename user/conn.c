@@ -12,30 +12,15 @@
 #include <errno.h>
 #include <stddef.h>
 
-static int find_state(const struct tw_conn *c, __u8 state)
-{
-	int i;
-
-	for (i = 0; i < c->nsteps && i < TW_STEPS_MAX; i++)
-		if (c->step_state[i] == state)
-			return i;
-	return -1;
-}
-
-static int nsteps(const struct tw_conn *c)
-{
-	return c->nsteps < TW_STEPS_MAX ? c->nsteps : TW_STEPS_MAX;
-}
-
 static __u8 last_state(const struct tw_conn *c)
 {
-	return nsteps(c) ? c->step_state[nsteps(c) - 1] : 0;
+	return conn_steps(c) ? c->step_state[conn_steps(c) - 1] : 0;
 }
 
 /* The state before the final ->CLOSE, or 0. */
 static __u8 state_before_close(const struct tw_conn *c)
 {
-	int n = nsteps(c);
+	int n = conn_steps(c);
 
 	if (n >= 2 && c->step_state[n - 1] == TW_CLOSE)
 		return c->step_state[n - 2];
@@ -44,7 +29,7 @@ static __u8 state_before_close(const struct tw_conn *c)
 
 static enum conn_open classify_open(const struct tw_conn *c)
 {
-	if (!nsteps(c))
+	if (!conn_steps(c))
 		return CONN_OPEN_UNKNOWN;
 	if (c->first_old_state == TW_CLOSE && c->step_state[0] == TW_SYN_SENT)
 		return CONN_OPEN_ACTIVE;
@@ -68,7 +53,7 @@ static int close_start_step(const struct tw_conn *c)
 {
 	int i;
 
-	for (i = 0; i < nsteps(c); i++) {
+	for (i = 0; i < conn_steps(c); i++) {
 		__u8 s = c->step_state[i];
 
 		if (is_our_fin_state(s) || is_peer_fin_state(s) || s == TW_CLOSING)
@@ -82,9 +67,9 @@ static enum conn_close close_by_fins(const struct tw_conn *c)
 {
 	int i;
 
-	if (find_state(c, TW_CLOSING) >= 0)
+	if (conn_find_state(c, TW_CLOSING) >= 0)
 		return CONN_CLOSE_SIMULTANEOUS;
-	for (i = 0; i < nsteps(c); i++) {
+	for (i = 0; i < conn_steps(c); i++) {
 		if (is_our_fin_state(c->step_state[i]))
 			return CONN_CLOSE_ACTIVE;
 		if (is_peer_fin_state(c->step_state[i]))
@@ -114,7 +99,7 @@ static enum conn_reset_by classify_reset_by(const struct tw_conn *c)
 static enum conn_close classify_close(const struct tw_conn *c, enum conn_open open,
 				      bool complete)
 {
-	bool established = find_state(c, TW_ESTABLISHED) >= 0;
+	bool established = conn_find_state(c, TW_ESTABLISHED) >= 0;
 	enum conn_close by_fins;
 
 	if (has_reset(c)) {
@@ -225,7 +210,7 @@ static enum conn_step_event step_event(const struct tw_conn *c, const struct con
 
 static int64_t handshake_ns(const struct tw_conn *c, enum conn_open open)
 {
-	int est = find_state(c, TW_ESTABLISHED);
+	int est = conn_find_state(c, TW_ESTABLISHED);
 
 	if (open == CONN_OPEN_PASSIVE && (c->flags & TW_CONN_HANDSHAKE_KNOWN))
 		return (int64_t)c->handshake_us * 1000;
@@ -239,7 +224,7 @@ static bool our_fin_acked(const struct tw_conn *c, const struct conn_verdict *v)
 {
 	__u8 before = state_before_close(c);
 
-	if (find_state(c, TW_FIN_WAIT2) >= 0 || v->end == CONN_END_TIME_WAIT)
+	if (conn_find_state(c, TW_FIN_WAIT2) >= 0 || v->end == CONN_END_TIME_WAIT)
 		return true;
 	return !has_reset(c) && !c->sk_err && (before == TW_LAST_ACK || before == TW_CLOSING);
 }
@@ -251,9 +236,9 @@ static bool our_fin_acked(const struct tw_conn *c, const struct conn_verdict *v)
  */
 static void payload_bytes(const struct tw_conn *c, struct conn_verdict *v)
 {
-	bool syn_acked = v->open == CONN_OPEN_ACTIVE && find_state(c, TW_ESTABLISHED) >= 0;
-	bool peer_fin = (c->flags & TW_CONN_PEER_FIN) || find_state(c, TW_CLOSE_WAIT) >= 0 ||
-			find_state(c, TW_CLOSING) >= 0;
+	bool syn_acked = v->open == CONN_OPEN_ACTIVE && conn_find_state(c, TW_ESTABLISHED) >= 0;
+	bool peer_fin = (c->flags & TW_CONN_PEER_FIN) || conn_find_state(c, TW_CLOSE_WAIT) >= 0 ||
+			conn_find_state(c, TW_CLOSING) >= 0;
 	uint64_t rx = c->rx_bytes, tx = c->tx_bytes;
 
 	v->rx_bytes = v->tx_bytes = -1;
@@ -271,7 +256,7 @@ static void payload_bytes(const struct tw_conn *c, struct conn_verdict *v)
 
 void conn_classify(const struct tw_conn *c, const struct conn_env *env, struct conn_verdict *v)
 {
-	int n = nsteps(c), start, i;
+	int n = conn_steps(c), start, i;
 
 	v->complete = !(c->flags & TW_CONN_OPEN);
 	v->open = classify_open(c);

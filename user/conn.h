@@ -114,6 +114,23 @@ struct conn_verdict {
 	enum conn_step_event steps[TW_STEPS_MAX]; /* one per step of the timeline */
 };
 
+/* The steps a record holds: nsteps comes from the kernel side, the arrays are fixed. */
+static inline int conn_steps(const struct tw_conn *c)
+{
+	return c->nsteps < TW_STEPS_MAX ? c->nsteps : TW_STEPS_MAX;
+}
+
+/* The first step that entered state, or -1. */
+static inline int conn_find_state(const struct tw_conn *c, __u8 state)
+{
+	int i;
+
+	for (i = 0; i < conn_steps(c); i++)
+		if (c->step_state[i] == state)
+			return i;
+	return -1;
+}
+
 void conn_classify(const struct tw_conn *c, const struct conn_env *env, struct conn_verdict *v);
 
 /*

@@ -57,7 +57,7 @@ static void grow(struct conn_queue *q)
  */
 static uint64_t lost_before(const struct conn_queue *q, const struct tw_conn *c)
 {
-	unsigned int n = c->nsteps < TW_STEPS_MAX ? c->nsteps : TW_STEPS_MAX;
+	unsigned int n = (unsigned int)conn_steps(c);
 	uint64_t closed_ns = n ? c->start_ns + c->step_ns[n - 1] : 0;
 
 	return closed_ns > q->lost_last_ns ? q->lost_last : q->lost_prev;

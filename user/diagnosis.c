@@ -18,31 +18,16 @@
 #include "rst_reason.h"
 #include "tcp_state.h"
 
-static int nsteps(const struct tw_conn *c)
-{
-	return c->nsteps < TW_STEPS_MAX ? c->nsteps : TW_STEPS_MAX;
-}
-
 static bool is_close_state(__u8 s)
 {
 	return s == TW_FIN_WAIT1 || s == TW_FIN_WAIT2 || s == TW_CLOSE_WAIT || s == TW_LAST_ACK ||
 	       s == TW_CLOSING;
 }
 
-static bool has_state(const struct tw_conn *c, __u8 state)
-{
-	int i;
-
-	for (i = 0; i < nsteps(c); i++)
-		if (c->step_state[i] == state)
-			return true;
-	return false;
-}
-
 /* Time in step i: until the next step; a handed-over FIN_WAIT2 until its learned end. */
 static int64_t dwell(const struct tw_conn *c, const struct conn_verdict *v, int i)
 {
-	if (i == nsteps(c) - 2 && c->step_state[i] == TW_FIN_WAIT2 && v->fin_wait2_end_ns >= 0)
+	if (i == conn_steps(c) - 2 && c->step_state[i] == TW_FIN_WAIT2 && v->fin_wait2_end_ns >= 0)
 		return v->fin_wait2_end_ns - (int64_t)c->step_ns[i];
 	return (int64_t)(c->step_ns[i + 1] - c->step_ns[i]);
 }
@@ -88,7 +73,7 @@ static void diagnose_close(const struct tw_conn *c, const struct conn_verdict *v
 			   const struct diag_thresholds *t, struct diag_phase *p)
 {
 	/* A truncated timeline lost steps before its last: that gap is no state's time. */
-	int last = nsteps(c) - ((c->flags & TW_CONN_TRUNCATED) ? 2 : 1), best = -1, i;
+	int last = conn_steps(c) - ((c->flags & TW_CONN_TRUNCATED) ? 2 : 1), best = -1, i;
 	uint32_t fin_retrans = c->retrans[TW_RETRANS_FIN];
 	int64_t best_ns = -1;
 	__u8 state;
@@ -135,7 +120,7 @@ static enum diag_end failed_handshake_end(const struct conn_verdict *v, const st
 static int64_t diagnose_handshake(const struct tw_conn *c, const struct conn_verdict *v,
 				  const struct diag_thresholds *t, struct diag_phase *p)
 {
-	bool established = has_state(c, TW_ESTABLISHED);
+	bool established = conn_find_state(c, TW_ESTABLISHED) >= 0;
 	bool active = v->open == CONN_OPEN_ACTIVE;
 	int64_t ns = established ? v->handshake_ns : v->lifetime_ns;
 	uint32_t retrans;

@@ -31,21 +31,6 @@ void handover_wait_free(struct handover_wait *w)
 	handover_wait_init(w, w->cap, w->fin_timeout_ns);
 }
 
-static int nsteps(const struct tw_conn *c)
-{
-	return c->nsteps < TW_STEPS_MAX ? c->nsteps : TW_STEPS_MAX;
-}
-
-static int find_state(const struct tw_conn *c, __u8 state)
-{
-	int i;
-
-	for (i = 0; i < nsteps(c); i++)
-		if (c->step_state[i] == state)
-			return i;
-	return -1;
-}
-
 /* CLOCK_MONOTONIC time of step i: every record on this host has the same clock. */
 static uint64_t step_time(const struct tw_conn *c, int i)
 {
@@ -54,7 +39,7 @@ static uint64_t step_time(const struct tw_conn *c, int i)
 
 static uint64_t handover_time(const struct tw_conn *c)
 {
-	return step_time(c, nsteps(c) - 1);
+	return step_time(c, conn_steps(c) - 1);
 }
 
 /* FNV-1a over an address and port. */
@@ -91,7 +76,7 @@ static void allocate(struct handover_wait *w)
 bool handover_wait_eligible(const struct tw_conn *c, const struct conn_verdict *v)
 {
 	/* The peer's CLOSE_WAIT is checked against our FIN: without it, nothing to join. */
-	return v->fin_wait2_end == CONN_FW2_WAITING && find_state(c, TW_FIN_WAIT1) >= 0;
+	return v->fin_wait2_end == CONN_FW2_WAITING && conn_find_state(c, TW_FIN_WAIT1) >= 0;
 }
 
 int handover_wait_hold(struct handover_wait *w, const struct tw_conn *c)
@@ -159,7 +144,7 @@ static void take(struct handover_wait *w, uint32_t slot, enum conn_fin_wait2_end
 static bool peer_end(const struct tw_conn *peer, const struct conn_verdict *pv, uint64_t *t,
 		     enum conn_fin_wait2_end *end)
 {
-	int n = nsteps(peer), last_ack = find_state(peer, TW_LAST_ACK);
+	int n = conn_steps(peer), last_ack = conn_find_state(peer, TW_LAST_ACK);
 
 	if (last_ack >= 0) {
 		*t = step_time(peer, last_ack);
@@ -187,14 +172,14 @@ static bool is_peer_of(const struct tw_conn *held, const struct tw_conn *peer, u
 		return false;
 	if (local_addrs_is_loopback(h->family, h->raddr) && held->netns != peer->netns)
 		return false;
-	return step_time(held, find_state(held, TW_FIN_WAIT1)) <= t_fin &&
+	return step_time(held, conn_find_state(held, TW_FIN_WAIT1)) <= t_fin &&
 	       t_fin <= handover_time(held);
 }
 
 bool handover_wait_join(struct handover_wait *w, const struct tw_conn *peer,
 			const struct conn_verdict *pv, struct handover_release *out)
 {
-	int close_wait = find_state(peer, TW_CLOSE_WAIT);
+	int close_wait = conn_find_state(peer, TW_CLOSE_WAIT);
 	enum conn_fin_wait2_end end;
 	uint64_t t_fin, t_end, deadline;
 	uint32_t slot;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include "privilege.h"
 #include "rst_reason.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -43,19 +44,11 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
-{
-	return d[cap / 32].effective & (1u << (cap % 32));
-}
-
 /* Root, or CAP_BPF with CAP_PERFMON (kernel 5.8+), or the older CAP_SYS_ADMIN. */
 static int check_privileges(void)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2] = {};
-
-	if (syscall(SYS_capget, &h, d) == 0 &&
-	    ((has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON)) || has_cap(d, CAP_SYS_ADMIN)))
+	if ((privilege_has_effective(CAP_BPF) && privilege_has_effective(CAP_PERFMON)) ||
+	    privilege_has_effective(CAP_SYS_ADMIN))
 		return 0;
 	fprintf(stderr, "tcpwave: tcpwave needs root, or CAP_BPF and CAP_PERFMON\n");
 	return -EPERM;

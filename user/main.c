@@ -128,13 +128,19 @@ static void print_transition(struct app *app, const struct tw_state_event *e, co
 	sink_write(&app->out, &app->line);
 }
 
+/* The connection's Community ID in cid, or NULL where its 4-tuple is not known. */
+static const char *community_id_of(const struct app *app, const struct tw_endpoints *ep,
+				   char cid[COMMUNITY_ID_STRLEN])
+{
+	return community_id_tcp(cid, ep, app->opt.community_id_seed) ? NULL : cid;
+}
+
 /* The fields that join a JSON record to other tools' records of the connection. */
 static void join_fields(const struct app *app, const struct tw_conn *c,
 			const struct conn_verdict *v, char cid[COMMUNITY_ID_STRLEN],
 			struct conn_join *join)
 {
-	join->community_id =
-		community_id_tcp(cid, &c->ep, app->opt.community_id_seed) ? NULL : cid;
+	join->community_id = community_id_of(app, &c->ep, cid);
 	join->conn_state = zeek_state_name(zeek_state_of(c, v));
 }
 
@@ -244,8 +250,7 @@ static void print_stuck(struct app *app, const struct tw_stuck *s)
 	strbuf_reset(&app->line);
 	if (app->opt.json)
 		output_stuck_json(&app->line, s, stuck_open(s), app->real_minus_mono_ns,
-				  community_id_tcp(cid, &s->ep, app->opt.community_id_seed) ? NULL : cid,
-				  cgroup);
+				  community_id_of(app, &s->ep, cid), cgroup);
 	else
 		output_stuck_text(&app->line, s, stuck_open(s), app->real_minus_mono_ns);
 	sink_write(&app->out, &app->line);
@@ -766,11 +771,16 @@ static int take_recorded_mode(struct app *app, const struct replay *rp)
 	return 0;
 }
 
+/* What the summaries count as a slow close: --slow-close, or their default. */
+static uint64_t slow_close_ns(const struct options *o)
+{
+	return o->slow_close_ns >= 0 ? (uint64_t)o->slow_close_ns : SUMMARY_SLOW_CLOSE_DEFAULT_NS;
+}
+
 /* -s on a replay: the period is the recording's, from its first frame to its end. */
 static int start_replay_summary(struct app *app)
 {
-	uint64_t slow = app->opt.slow_close_ns >= 0 ? (uint64_t)app->opt.slow_close_ns :
-						      SUMMARY_SLOW_CLOSE_DEFAULT_NS;
+	uint64_t slow = slow_close_ns(&app->opt);
 
 	if (summary_init(&app->shown, slow, 0, app->counters)) {
 		fprintf(stderr, "tcpwave: summary: %s\n", strerror(ENOMEM));
@@ -906,8 +916,7 @@ static bool want_color(void)
  */
 static int start_summaries(struct app *app)
 {
-	uint64_t slow = app->opt.slow_close_ns >= 0 ? (uint64_t)app->opt.slow_close_ns :
-						      SUMMARY_SLOW_CLOSE_DEFAULT_NS;
+	uint64_t slow = slow_close_ns(&app->opt);
 	uint64_t now_ns = timefmt_mono_now_ns();
 	struct summary_sockets sk;
 

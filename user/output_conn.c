@@ -21,12 +21,6 @@
 
 /* ---- shared by the three formats ---- */
 
-/* The steps a record carries: nsteps comes from the kernel side, the arrays are fixed. */
-static unsigned int nsteps_of(const struct tw_conn *c)
-{
-	return c->nsteps < TW_STEPS_MAX ? c->nsteps : TW_STEPS_MAX;
-}
-
 static bool owner_known(const struct tw_conn *c)
 {
 	return c->flags & TW_CONN_OWNER_KNOWN;
@@ -68,7 +62,7 @@ static void json_ns_or_null(struct strbuf *sb, const char *key, int64_t ns)
 
 static void json_states(struct strbuf *sb, const struct tw_conn *c)
 {
-	unsigned int i, n = nsteps_of(c);
+	unsigned int i, n = (unsigned int)conn_steps(c);
 
 	strbuf_adds(sb, "\"states\":[");
 	for (i = 0; i < n; i++) {
@@ -607,7 +601,7 @@ void output_conn_timeline(struct strbuf *sb, const struct tw_conn *c, const stru
 			  const struct diagnosis *d, uint64_t ts_mono_ns,
 			  int64_t real_minus_mono_ns, bool color)
 {
-	struct timeline tl = { .c = c, .v = v, .color = color, .n = nsteps_of(c) };
+	struct timeline tl = { .c = c, .v = v, .color = color, .n = (unsigned int)conn_steps(c) };
 	unsigned int i;
 
 	/* The picture is anchored at the first step; the report time adds nothing to it. */

@@ -63,7 +63,7 @@ static int get_caps(struct __user_cap_data_struct d[2])
 	return (int)syscall(SYS_capget, &h, d);
 }
 
-static bool has_effective(int cap)
+bool privilege_has_effective(int cap)
 {
 	struct __user_cap_data_struct d[2] = {};
 
@@ -79,7 +79,7 @@ static int drop_bounding_set(void)
 {
 	int cap;
 
-	if (!has_effective(CAP_SETPCAP))
+	if (!privilege_has_effective(CAP_SETPCAP))
 		return 0;
 	/* PR_CAPBSET_READ fails with EINVAL past the kernel's last capability. */
 	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)

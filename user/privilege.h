@@ -45,5 +45,7 @@ int privilege_plan(struct privilege_plan *p, const char *user, bool keep);
  * errno; tcpwave must not go on after a failure.
  */
 int privilege_drop(const struct privilege_plan *p);
+/* Whether the calling thread has cap (CAP_*) in its effective set. */
+bool privilege_has_effective(int cap);
 
 #endif

@@ -80,7 +80,7 @@ void summary_free(struct summary *s)
  */
 static void add_state_times(struct summary *s, const struct tw_conn *c)
 {
-	int n = c->nsteps < TW_STEPS_MAX ? c->nsteps : TW_STEPS_MAX;
+	int n = conn_steps(c);
 	int ends = (c->flags & TW_CONN_TRUNCATED) ? n - 2 : n - 1;
 	int i, st;
 

@@ -87,14 +87,24 @@ static void add_fraction(struct strbuf *sb, long value, int digits)
 
 void timefmt_rfc3339(struct strbuf *sb, int64_t unix_ns)
 {
-	static struct second_cache cache;
+	/*
+	 * Two seconds at a time: a connection record prints its close (ts) and
+	 * its start (start_ts), which for any connection that spans a second
+	 * boundary would evict each other from a single entry.
+	 */
+	static struct second_cache cache[2];
+	static unsigned int least_recent;
+	unsigned int k;
 	const char *text;
 	size_t len;
 	time_t sec;
 	long ns;
 
 	split(unix_ns, &sec, &ns);
-	text = second_text(&cache, sec, gmtime_r, "%Y-%m-%dT%H:%M:%S", &len);
+	k = cache[0].valid && cache[0].sec == sec ? 0 :
+	    cache[1].valid && cache[1].sec == sec ? 1 : least_recent;
+	least_recent = k ^ 1;
+	text = second_text(&cache[k], sec, gmtime_r, "%Y-%m-%dT%H:%M:%S", &len);
 	strbuf_add(sb, text, len);
 	strbuf_addc(sb, '.');
 	add_fraction(sb, ns, 9);

@@ -25,7 +25,7 @@ enum endpoint {
 /* Which of the states in `mask` (bits 1 << TW_*) the timeline entered. */
 static bool entered_any(const struct tw_conn *c, unsigned int mask)
 {
-	int i, n = c->nsteps < TW_STEPS_MAX ? c->nsteps : TW_STEPS_MAX;
+	int i, n = conn_steps(c);
 
 	for (i = 0; i < n; i++)
 		if (c->step_state[i] < TW_STATE_MAX && (mask & (1u << c->step_state[i])))
