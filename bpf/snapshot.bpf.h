@@ -3,7 +3,8 @@
  * The start-up walk: TCP sockets that were open before tracing began get
  * their state as if tcpwave had seen them from their current state on
  * (iter/tcp), and the processes that hold them become their owners
- * (iter/task_file). Included once, by tcpwave.bpf.c, after stuck.bpf.h.
+ * (iter/task_file, which runs first). Included once, by tcpwave.bpf.c, after
+ * stuck.bpf.h.
  *
  * The tracepoints are attached first, so the walk may meet a socket that
  * already has its state: that one is exact and stays as it is. The tcp
@@ -14,13 +15,93 @@
 #ifndef TCPWAVE_SNAPSHOT_BPF_H
 #define TCPWAVE_SNAPSHOT_BPF_H
 
-#define EEXIST 17
+#define E2BIG 7
 
 /* Turns jiffies into time; the loader makes it 0 when the kernel config cannot be read. */
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
 /* What the walk met; userspace reads it after each walk. */
 struct tw_snapshot_counts snapshot_counts;
+
+/*
+ * The process holding a socket's file owns it, where no connect(),
+ * accept() or close() has named the owner yet. The owner walk
+ * (iter/task_file) runs before the start-up walk, at exit, and when --stuck
+ * finds a connection nobody is known to own. It cannot reach the socket's
+ * storage: the kernel hands it the socket as an untrusted pointer
+ * (socket->sk), which bpf_sk_storage_get() refuses. So it leaves the holder
+ * in file_owners, keyed by socket address, for the walks that follow it;
+ * userspace empties the table after each use, before an address can be
+ * reused. A --stuck entry it fills in directly.
+ */
+bool collect_file_owners; /* set by userspace around the walks that read file_owners */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, struct tw_owner);
+} file_owners SEC(".maps");
+
+static __always_inline void owner_from_task(struct tw_owner *owner, __u32 *flags,
+					    struct task_struct *task)
+{
+	if (*flags & TW_CONN_OWNER_KNOWN)
+		return;
+	owner->pid = task->pid;
+	owner->tgid = task->tgid;
+	bpf_probe_read_kernel(owner->comm, sizeof(owner->comm), task->comm);
+	*flags |= TW_CONN_OWNER_KNOWN;
+}
+
+/* The holder the last owner walk found for the socket at key, if the owner is unknown yet. */
+static __always_inline void owner_from_file(struct tw_owner *owner, __u32 *flags, __u64 key)
+{
+	struct tw_owner *holder;
+
+	if (*flags & TW_CONN_OWNER_KNOWN)
+		return;
+	holder = bpf_map_lookup_elem(&file_owners, &key);
+	if (!holder)
+		return;
+	*owner = *holder;
+	*flags |= TW_CONN_OWNER_KNOWN;
+}
+
+static __always_inline struct sock *file_sock(struct file *file)
+{
+	struct socket *sock = file ? bpf_sock_from_file(file) : NULL;
+
+	return sock ? sock->sk : NULL;
+}
+
+SEC("iter/task_file")
+int find_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct sock *sk = file_sock(ctx->file);
+	struct tw_owner owner = {};
+	__u32 flags = 0;
+	__u64 key;
+
+	if (!sk || !task || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	key = (__u64)sk;
+	if (stuck_after_ns) {
+		struct closing *v = bpf_map_lookup_elem(&closing, &key);
+
+		if (v)
+			owner_from_task(&v->rec.owner, &v->rec.flags, task);
+	}
+	if (!collect_file_owners)
+		return 0;
+	owner_from_task(&owner, &flags, task);
+	/* The first holder stays: a socket passed on (fork, SCM_RIGHTS) is shared. */
+	if (bpf_map_update_elem(&file_owners, &key, &owner, BPF_NOEXIST) == -E2BIG)
+		snapshot_counts.owners_dropped++;
+	return 0;
+}
 
 /*
  * How long the socket has been in its state, at least, and how that is
@@ -73,6 +154,7 @@ static __always_inline void snapshot_take(struct tw_sock_state *st, const struct
 	st->conn.cgroup_id = t.cgroup_id;
 	st->state_start_ns = t.ts_ns;
 	st->walked = 1;
+	owner_from_file(&st->conn.owner, &st->conn.flags, (__u64)sk);
 	if (stuck_after_ns && is_close_state(state))
 		closing_put((__u64)sk, st, state);
 	if (state < TW_STATE_MAX)
@@ -161,74 +243,6 @@ int snapshot_classic(struct bpf_iter__tcp *ctx)
 		snapshot_counts.untracked++;
 	else if ((st = bpf_map_lookup_elem(&sock_table, &key)))
 		snapshot_take(st, tp, state);
-	return 0;
-}
-
-/*
- * The process holding a socket's file owns it, where no connect(),
- * accept() or close() has named the owner yet. Run once after the walk,
- * and again when --stuck finds a connection nobody is known to own.
- */
-static __always_inline void owner_from_task(struct tw_owner *owner, __u32 *flags,
-					    struct task_struct *task)
-{
-	if (*flags & TW_CONN_OWNER_KNOWN)
-		return;
-	owner->pid = task->pid;
-	owner->tgid = task->tgid;
-	bpf_probe_read_kernel(owner->comm, sizeof(owner->comm), task->comm);
-	*flags |= TW_CONN_OWNER_KNOWN;
-}
-
-/* Both the socket's state and, with --stuck, its entry in the close-state table. */
-static __always_inline void owners_from_task(struct tw_sock_state *st, __u64 key,
-					     struct task_struct *task)
-{
-	struct closing *v;
-
-	if (st)
-		owner_from_task(&st->conn.owner, &st->conn.flags, task);
-	if (!stuck_after_ns)
-		return;
-	v = bpf_map_lookup_elem(&closing, &key);
-	if (v)
-		owner_from_task(&v->rec.owner, &v->rec.flags, task);
-}
-
-static __always_inline struct sock *file_sock(struct file *file)
-{
-	struct socket *sock = file ? bpf_sock_from_file(file) : NULL;
-
-	return sock ? sock->sk : NULL;
-}
-
-SEC("iter/task_file")
-int find_owners_btf(struct bpf_iter__task_file *ctx)
-{
-	struct task_struct *task = ctx->task;
-	struct sock *sk = file_sock(ctx->file);
-	struct tw_sock_state *st;
-
-	if (!sk || !task)
-		return 0;
-	st = bpf_sk_storage_get(&sock_store, sk, 0, 0);
-	owners_from_task(st, (__u64)sk, task);
-	return 0;
-}
-
-SEC("iter/task_file")
-int find_owners_classic(struct bpf_iter__task_file *ctx)
-{
-	struct task_struct *task = ctx->task;
-	struct sock *sk = file_sock(ctx->file);
-	struct tw_sock_state *st;
-	__u64 key;
-
-	if (!sk || !task)
-		return 0;
-	key = (__u64)sk;
-	st = bpf_map_lookup_elem(&sock_table, &key);
-	owners_from_task(st, key, task);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define EEXIST 17
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -440,32 +441,6 @@ static __always_inline int accept_owner_of(__u64 key, __u64 cookie, const struct
 	return 1;
 }
 
-/*
- * When tracing ends: every connection still open, as it stands, with its
- * live counters. Userspace reads the records from the iterator's file.
- */
-SEC("iter/bpf_sk_storage_map")
-int dump_open_connections(struct bpf_iter__bpf_sk_storage_map *ctx)
-{
-	struct tw_sock_state *st = ctx->value;
-	struct sock *sk = ctx->sk;
-	struct tw_conn c;
-
-	if (!st || !sk || st->emitted || st->walked || !tw_is_connection(&st->conn))
-		return 0;
-	__builtin_memcpy(&c, &st->conn, sizeof(c));
-	c.flags |= TW_CONN_OPEN;
-	if (st->accept_pending && accept_owner_of((__u64)sk, c.cookie, &c.ep, &c.owner))
-		c.flags |= TW_CONN_OWNER_KNOWN;
-	if (filter_open_dropped(st->filter, &c, sk))
-		return 0;
-	if (tw_owner_may_be_lost(st, c.flags, owner_dropped))
-		c.flags |= TW_CONN_LOST_EVENTS;
-	note_counters(&c, sk);
-	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
-	return 0;
-}
-
 /* The per-syscall exit tracepoints' record (see events/syscalls/.../format). */
 struct syscall_exit_args {
 	struct trace_entry ent;
@@ -528,3 +503,128 @@ int on_accept_exit(struct syscall_exit_args *ctx)
 
 #include "stuck.bpf.h"
 #include "snapshot.bpf.h"
+
+/*
+ * When tracing ends: every connection still open, as it stands, with its
+ * live counters, into the iterator's file for userspace. Map iterators
+ * (iter/bpf_sk_storage_map) would be the direct way, but some kernels'
+ * security policies refuse them, and by now tcpwave has given up the
+ * privilege to enter other network namespaces (as iter/tcp would need). So
+ * two walks: the sockets processes hold, in every namespace
+ * (iter/task_file), then those of tcpwave's own namespace (iter/tcp), which
+ * adds the orphans, closed by their process and still closing. The owner
+ * walk has just run: the process holding a connection is its owner, if none
+ * is known yet.
+ */
+
+/* The sockets written so far: a socket can be held by several processes, and met by both walks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, __u8);
+} dumped SEC(".maps");
+
+/* A copy of a socket's state, read from outside (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tw_sock_state);
+} state_copy SEC(".maps");
+
+static __always_inline void dump_open(struct seq_file *seq, const struct sock *sk,
+				      const struct tw_sock_state *st)
+{
+	__u64 key = (__u64)sk;
+	__u8 yes = 1;
+	struct tw_conn c;
+
+	if (st->emitted || st->walked || !tw_is_connection(&st->conn))
+		return;
+	/* When full, write it anyway: userspace may see it twice, never not at all. */
+	if (bpf_map_update_elem(&dumped, &key, &yes, BPF_NOEXIST) == -EEXIST)
+		return;
+	__builtin_memcpy(&c, &st->conn, sizeof(c));
+	c.flags |= TW_CONN_OPEN;
+	if (st->accept_pending && accept_owner_of(key, c.cookie, &c.ep, &c.owner))
+		c.flags |= TW_CONN_OWNER_KNOWN;
+	owner_from_file(&c.owner, &c.flags, key);
+	if (filter_open_dropped(st->filter, &c, sk))
+		return;
+	if (tw_owner_may_be_lost(st, c.flags, owner_dropped))
+		c.flags |= TW_CONN_LOST_EVENTS;
+	note_counters(&c, sk);
+	bpf_seq_write(seq, &c, sizeof(c));
+}
+
+#define STORAGE_LIST_MAX 8
+
+/*
+ * The task_file walk meets the socket as an untrusted pointer (socket->sk),
+ * which bpf_sk_storage_get() refuses: find our map's element the way
+ * bpf_local_storage_lookup() does (the cache slot the map owns, else the
+ * socket's list of elements) and copy its value. The walk runs under RCU,
+ * which keeps an element it meets from being freed meanwhile.
+ */
+static __always_inline struct tw_sock_state *copy_state(const struct sock *sk)
+{
+	struct bpf_local_storage_map *smap = (void *)&sock_store;
+	struct bpf_local_storage *ls = BPF_CORE_READ(sk, sk_bpf_storage);
+	struct bpf_local_storage_data *sdata;
+	struct bpf_local_storage_elem *selem;
+	struct hlist_node *node;
+	struct tw_sock_state *copy;
+	__u32 zero = 0, i;
+
+	if (!ls)
+		return NULL;
+	sdata = BPF_CORE_READ(ls, cache[smap->cache_idx & 15]);
+	if (!sdata || BPF_CORE_READ(sdata, smap) != smap) {
+		sdata = NULL;
+		node = BPF_CORE_READ(ls, list.first);
+		for (i = 0; i < STORAGE_LIST_MAX && node && !sdata; i++) {
+			selem = container_of(node, struct bpf_local_storage_elem, snode);
+			if (BPF_CORE_READ(selem, sdata.smap) == smap)
+				sdata = &selem->sdata;
+			node = BPF_CORE_READ(node, next);
+		}
+	}
+	copy = bpf_map_lookup_elem(&state_copy, &zero);
+	if (!sdata || !copy || bpf_probe_read_kernel(copy, sizeof(*copy), sdata->data))
+		return NULL;
+	return copy;
+}
+
+SEC("iter/task_file")
+int dump_open_held(struct bpf_iter__task_file *ctx)
+{
+	struct sock *sk = file_sock(ctx->file);
+	struct tw_sock_state *st;
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	st = copy_state(sk);
+	if (st)
+		dump_open(ctx->meta->seq, sk, st);
+	return 0;
+}
+
+SEC("iter/tcp")
+int dump_open_orphans(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tw_sock_state *st;
+	struct tcp_sock *tp;
+
+	if (!skc || skc->skc_state == TW_TIME_WAIT || skc->skc_state == TW_NEW_SYN_RECV)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	st = bpf_sk_storage_get(&sock_store, tp, 0, 0);
+	if (st)
+		dump_open(ctx->meta->seq, (const struct sock *)tp, st);
+	return 0;
+}

@@ -221,7 +221,7 @@ struct tw_snapshot_counts {
 	__u32 time_wait; /* timewait sockets in TIME_WAIT */
 	/* Timewait sockets in the FIN_WAIT2 substate: orphans whose peer has not closed yet. */
 	__u32 fin_wait2;
-	__u32 pad;
+	__u32 owners_dropped; /* holders the owner walk had no room for (file_owners) */
 };
 
 /*

@@ -256,18 +256,21 @@ static int filters_fill(struct tcpwave_bpf *skel, const struct filter *f)
 	return err;
 }
 
-/* Each attach mode's iterators: the start-up walk, the owner walk, --stuck's check. */
+/*
+ * Each attach mode's iterators: the start-up walk, and in tp_btf mode the
+ * two that list the connections open at exit (classic mode reads its table
+ * instead). The owner walk (find_owners) serves both.
+ */
 struct iterators {
-	struct bpf_program *snapshot, *owners, *stuck;
+	struct bpf_program *snapshot, *dump_held, *dump_orphans;
 };
 
 static struct iterators iterators_of(struct tcpwave_bpf *skel, enum attach_mode mode)
 {
 	if (mode == ATTACH_BTF)
-		return (struct iterators){ skel->progs.snapshot_btf, skel->progs.find_owners_btf,
-					   skel->progs.check_stuck };
-	return (struct iterators){ skel->progs.snapshot_classic, skel->progs.find_owners_classic,
-				   skel->progs.check_stuck };
+		return (struct iterators){ skel->progs.snapshot_btf, skel->progs.dump_open_held,
+					   skel->progs.dump_open_orphans };
+	return (struct iterators){ skel->progs.snapshot_classic, NULL, NULL };
 }
 
 /*
@@ -320,12 +323,15 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	if (with_iterators) {
 		it = iterators_of(skel, mode);
 		bpf_program__set_autoload(it.snapshot, true);
-		bpf_program__set_autoload(it.owners, true);
-		bpf_program__set_autoload(it.stuck, o->stuck_ns != 0);
+		bpf_program__set_autoload(skel->progs.find_owners, true);
+		if (btf_mode) {
+			bpf_program__set_autoload(it.dump_held, true);
+			bpf_program__set_autoload(it.dump_orphans, true);
+		}
 	}
+	bpf_program__set_autoload(skel->progs.check_stuck, o->stuck_ns != 0);
 	bpf_program__set_autoload(skel->progs.on_accept4_exit, true);
 	bpf_program__set_autoload(skel->progs.on_accept_exit, true);
-	bpf_program__set_autoload(skel->progs.dump_open_connections, btf_mode);
 	bpf_map__set_autocreate(skel->maps.sock_store, btf_mode);
 	bpf_map__set_autocreate(skel->maps.sock_table, !btf_mode);
 	err = tcpwave_bpf__load(skel);
@@ -417,28 +423,18 @@ static int load_mode(struct tracer *t, const struct options *o, enum attach_mode
 	return 0;
 }
 
-/* Links for the iterators this load took; iter_run() runs one. */
+/* Links for the walks' iterators this load took; iter_run() runs one. */
 static int open_iterators(struct tracer *t)
 {
 	struct iterators it = iterators_of(t->skel, t->mode);
-	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
-	union bpf_iter_link_info info = {};
 
 	if (!bpf_program__autoload(it.snapshot))
 		return 0;
 	t->snapshot_link = bpf_program__attach_iter(it.snapshot, NULL);
 	if (!t->snapshot_link)
 		return -errno;
-	t->owners_link = bpf_program__attach_iter(it.owners, NULL);
-	if (!t->owners_link)
-		return -errno;
-	if (!bpf_program__autoload(it.stuck))
-		return 0;
-	info.map.map_fd = bpf_map__fd(t->skel->maps.closing);
-	opts.link_info = &info;
-	opts.link_info_len = sizeof(info);
-	t->stuck_link = bpf_program__attach_iter(it.stuck, &opts);
-	return t->stuck_link ? 0 : -errno;
+	t->owners_link = bpf_program__attach_iter(t->skel->progs.find_owners, NULL);
+	return t->owners_link ? 0 : -errno;
 }
 
 /*
@@ -469,17 +465,41 @@ static int walk_namespace(void *ctx)
 }
 
 /*
- * The start-up walk in each network namespace, then the owner walk (all
- * processes at once), after the tracepoints are attached: a socket that
+ * The owner walk, leaving the holders in file_owners for the walk that
+ * follows; owners_forget() empties it again once that one has run.
+ */
+static int owners_collect(struct tracer *t)
+{
+	int err;
+
+	t->skel->bss->collect_file_owners = true;
+	err = iter_run(t->owners_link);
+	t->skel->bss->collect_file_owners = false;
+	return err;
+}
+
+static void owners_forget(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.file_owners);
+	__u64 key;
+
+	while (bpf_map_get_next_key(fd, NULL, &key) == 0 && bpf_map_delete_elem(fd, &key) == 0)
+		;
+}
+
+/*
+ * The owner walk (all processes at once), then the start-up walk in each
+ * network namespace, after the tracepoints are attached: a socket that
  * changes state meanwhile is the tracepoints', and the walk leaves it be.
  */
 static int take_snapshot(struct tracer *t)
 {
 	uint64_t start = timefmt_mono_now_ns();
-	int err = netns_each(walk_namespace, t, &t->snapshot_netns);
+	int err = owners_collect(t);
 
 	if (!err)
-		err = iter_run(t->owners_link);
+		err = netns_each(walk_namespace, t, &t->snapshot_netns);
+	owners_forget(t);
 	t->snapshot = t->skel->bss->snapshot_counts;
 	t->snapshot_ns = timefmt_mono_now_ns() - start;
 	return err;
@@ -498,20 +518,23 @@ static void report_snapshot(const struct tracer *t)
 }
 
 /*
- * The iterator link is made now, while tcpwave holds CAP_BPF; reading it at
- * exit (BPF_ITER_CREATE on the link) checks no capability (bpf_iter_create()
- * in kernel/bpf/syscall.c), so that still works after the drop.
+ * The iterator links are made now, while tcpwave holds CAP_BPF; reading
+ * them at exit (BPF_ITER_CREATE on a link) checks no capability
+ * (bpf_iter_create() in kernel/bpf/syscall.c), so that still works after the
+ * drop. The kernel took no iterators at all: say why at exit.
  */
 static void attach_dump(struct tracer *t)
 {
-	union bpf_iter_link_info info = {};
-	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	struct iterators it = iterators_of(t->skel, t->mode);
 
-	info.map.map_fd = bpf_map__fd(t->skel->maps.sock_store);
-	opts.link_info = &info;
-	opts.link_info_len = sizeof(info);
-	t->dump_link = bpf_program__attach_iter(t->skel->progs.dump_open_connections, &opts);
-	if (!t->dump_link)
+	if (!bpf_program__autoload(it.dump_held)) {
+		t->dump_err = -EOPNOTSUPP;
+		return;
+	}
+	t->dump_held_link = bpf_program__attach_iter(it.dump_held, NULL);
+	if (t->dump_held_link)
+		t->dump_orphans_link = bpf_program__attach_iter(it.dump_orphans, NULL);
+	if (!t->dump_orphans_link)
 		t->dump_err = -errno;
 }
 
@@ -600,6 +623,16 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 	return 0;
 }
 
+/* check_stuck runs once over the table, where userspace asks (BPF_PROG_TEST_RUN). */
+static int run_stuck_check(struct tracer *t)
+{
+	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	return bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.check_stuck), &opts) ?
+		       -errno :
+		       0;
+}
+
 /* One check: all connections, then (rarely) the owner walk and the held-back ones. */
 static int check_stuck(struct tracer *t)
 {
@@ -607,13 +640,13 @@ static int check_stuck(struct tracer *t)
 
 	t->skel->bss->stuck_unowned = 0;
 	t->skel->bss->stuck_deferred = 0;
-	err = iter_run(t->stuck_link);
+	err = run_stuck_check(t);
 	if (err || !t->skel->bss->stuck_unowned)
 		return err;
 	/* Some have no known owner: look for the processes holding them, then report all. */
 	owners_err = iter_run(t->owners_link);
 	t->skel->bss->stuck_report_unowned = true;
-	err = iter_run(t->stuck_link);
+	err = run_stuck_check(t);
 	t->skel->bss->stuck_report_unowned = false;
 	return err ? err : owners_err;
 }
@@ -681,29 +714,30 @@ void tracer_detach(struct tracer *t)
 void tracer_close(struct tracer *t)
 {
 	ring_buffer__free(t->rb);
-	bpf_link__destroy(t->dump_link);
+	bpf_link__destroy(t->dump_held_link);
+	bpf_link__destroy(t->dump_orphans_link);
 	tracer_detach(t);
-	bpf_link__destroy(t->stuck_link);
 	bpf_link__destroy(t->owners_link);
 	bpf_link__destroy(t->snapshot_link);
 	tcpwave_bpf__destroy(t->skel);
 	memset(t, 0, sizeof(*t));
 }
 
-/* tp_btf mode: the iterator writes one struct tw_conn per open connection. */
-static int dump_storage(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
+/* tp_btf mode: each iterator writes one struct tw_conn per open connection it meets. */
+static int dump_iter(struct bpf_link *link, ring_buffer_sample_fn on_record, void *ctx)
 {
 	char buf[64 * sizeof(struct tw_conn)];
 	size_t have = 0, off;
 	ssize_t n;
 	int fd, err = 0;
 
-	if (!t->dump_link)
-		return t->dump_err;
-	fd = bpf_iter_create(bpf_link__fd(t->dump_link));
+	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0)
 		return -errno;
-	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
+	/* EAGAIN: a million objects visited with nothing written (see iter_run()). */
+	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0 || (n < 0 && errno == EAGAIN)) {
+		if (n < 0)
+			continue;
 		have += (size_t)n;
 		for (off = 0; have - off >= sizeof(struct tw_conn); off += sizeof(struct tw_conn))
 			on_record(ctx, buf + off, sizeof(struct tw_conn));
@@ -716,11 +750,20 @@ static int dump_storage(struct tracer *t, ring_buffer_sample_fn on_record, void 
 	return err;
 }
 
+static int dump_storage(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
+{
+	if (t->dump_err)
+		return t->dump_err;
+	return dump_iter(t->dump_held_link, on_record, ctx) ?:
+		       dump_iter(t->dump_orphans_link, on_record, ctx);
+}
+
 /* Classic mode: the bounded socket table holds the same state. */
 static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
 {
 	int fd = bpf_map__fd(t->skel->maps.sock_table);
 	int owners = bpf_map__fd(t->skel->maps.accept_owners);
+	int holders = bpf_map__fd(t->skel->maps.file_owners);
 	struct tw_accept_owner ao;
 	struct tw_sock_state st;
 	__u64 key, next;
@@ -739,6 +782,9 @@ static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *c
 			st.conn.owner = ao.owner;
 			st.conn.flags |= TW_CONN_OWNER_KNOWN;
 		}
+		if (!(st.conn.flags & TW_CONN_OWNER_KNOWN) &&
+		    !bpf_map_lookup_elem(holders, &key, &st.conn.owner))
+			st.conn.flags |= TW_CONN_OWNER_KNOWN;
 		if (tw_owner_may_be_lost(&st, st.conn.flags, t->skel->bss->owner_dropped))
 			st.conn.flags |= TW_CONN_LOST_EVENTS;
 		on_record(ctx, &st.conn, sizeof(st.conn));
@@ -746,10 +792,16 @@ static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *c
 	return 0;
 }
 
+/* The owner walk first: the process holding a connection is its owner where none is known. */
 int tracer_dump_open(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
 {
-	int err = t->mode == ATTACH_BTF ? dump_storage(t, on_record, ctx) :
-					  dump_table(t, on_record, ctx);
+	int err = t->owners_link ? owners_collect(t) : 0;
+
+	if (err)
+		fprintf(stderr, "tcpwave: cannot look for the owners of the connections still "
+				"open: %s\n", strerror(-err));
+	err = t->mode == ATTACH_BTF ? dump_storage(t, on_record, ctx) :
+				      dump_table(t, on_record, ctx);
 
 	if (err)
 		fprintf(stderr, "tcpwave: cannot list the connections still open: %s\n",

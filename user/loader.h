@@ -28,18 +28,18 @@ struct tracer {
 	struct bpf_link *links[TRACER_MAX_LINKS];
 	size_t nlinks;
 	/*
-	 * tp_btf mode: the iterator over socket storage that lists the
-	 * connections still open at exit, attached at setup while tcpwave may
-	 * still create BPF links (see privilege.h); dump_err if that failed.
+	 * tp_btf mode: the iterators that list the connections still open at
+	 * exit (the sockets processes hold, then the orphans of tcpwave's
+	 * namespace), attached at setup while tcpwave may still create BPF
+	 * links (see privilege.h); dump_err if that failed.
 	 */
-	struct bpf_link *dump_link;
+	struct bpf_link *dump_held_link, *dump_orphans_link;
 	int dump_err;
 	enum attach_mode mode; /* ATTACH_BTF or ATTACH_CLASSIC once open */
 	int ncpus;
 	/* BPF iterators; NULL where the kernel refused them (or no --stuck). */
 	struct bpf_link *snapshot_link; /* the start-up walk (iter/tcp) */
 	struct bpf_link *owners_link; /* the owner walk (iter/task_file) */
-	struct bpf_link *stuck_link; /* --stuck's check */
 	struct tw_snapshot_counts snapshot; /* what the start-up walk found */
 	struct netns_each_result snapshot_netns; /* in how many namespaces */
 	uint64_t snapshot_ns; /* how long the start-up walk took, owner walk included */

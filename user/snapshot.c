@@ -38,6 +38,8 @@ void snapshot_describe(struct strbuf *sb, const struct tw_snapshot_counts *c,
 		strbuf_addc(sb, ')');
 	add_count(sb, ", ", c->known, "already traced", "");
 	add_count(sb, ", ", c->untracked, "untracked", "");
+	if (c->owners_dropped)
+		add_count(sb, ", ", c->owners_dropped, "owner", "s not recorded (table full)");
 	add_count(sb, "; ", c->time_wait, "TIME_WAIT", "");
 	add_count(sb, ", ", c->fin_wait2, "FIN_WAIT2 orphan", "s");
 	add_count(sb, ", ", c->requests, "handshake", "s");
