@@ -281,6 +281,35 @@ def test_orphan_still_waiting_when_tracing_ends_is_printed_as_waiting():
              "the server at exit")
 
 
+class ScenarioTracedFromInside(Scenario):
+    """tcpwave runs inside the scenario's namespace: its own namespace."""
+
+    def start_tracing(self):
+        self.tracer = Tracer(*self.tracer_args)
+        self.tracer.args = ["ip", "netns", "exec", self.ns.name] + self.tracer.args
+        self.tracer.start()
+
+
+@test
+def test_orphan_still_closing_when_tracing_ends_is_printed_incomplete():
+    """No process holds an orphan's file, so the end-of-tracing walk of the
+    sockets processes hold cannot meet it; the walk of tcpwave's own
+    namespace does. Here the client's FIN cannot leave: close() leaves it
+    in FIN_WAIT1, orphaned, when tracing ends."""
+    with ScenarioTracedFromInside("ipv4", TRACER) as sc:
+        port, cport = sc.establish()
+        with Drop(sport=cport, dport=port, flags=FIN, netns=sc.ns):
+            sc.client.do("close")
+            records = sc.stop()
+    client = record(records, cport, port)
+    check_eq((client["complete"], [s["state"] for s in client["states"]], client["pid"]),
+             (False, ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1"], sc.client.pid),
+             "the orphan at exit: complete, states, owner")
+    server = record(records, port, cport)
+    check_eq((server["complete"], server["states"][-1]["state"]), (False, "ESTABLISHED"),
+             "the server at exit")
+
+
 @test
 def test_no_fin_wait2_hold_prints_the_orphan_at_once():
     with Scenario("ipv4", TRACER + ("--no-fin-wait2-hold",)) as sc:
