@@ -31,8 +31,8 @@ struct tw_snapshot_counts snapshot_counts;
  * storage: the kernel hands it the socket as an untrusted pointer
  * (socket->sk), which bpf_sk_storage_get() refuses. So it leaves the holder
  * in file_owners, keyed by socket address, for the walks that follow it;
- * userspace empties the table after each use, before an address can be
- * reused. A --stuck entry it fills in directly.
+ * userspace empties the table after each use. A --stuck entry it fills in
+ * directly.
  */
 bool collect_file_owners; /* set by userspace around the walks that read file_owners */
 
@@ -41,7 +41,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 262144);
 	__type(key, __u64);
-	__type(value, struct tw_owner);
+	__type(value, struct tw_accept_owner); /* guarded against address reuse, as accept()'s */
 } file_owners SEC(".maps");
 
 static __always_inline void owner_from_task(struct tw_owner *owner, __u32 *flags,
@@ -56,16 +56,17 @@ static __always_inline void owner_from_task(struct tw_owner *owner, __u32 *flags
 }
 
 /* The holder the last owner walk found for the socket at key, if the owner is unknown yet. */
-static __always_inline void owner_from_file(struct tw_owner *owner, __u32 *flags, __u64 key)
+static __always_inline void owner_from_file(struct tw_owner *owner, __u32 *flags, __u64 key,
+					    __u64 cookie, const struct tw_endpoints *ep)
 {
-	struct tw_owner *holder;
+	struct tw_accept_owner *holder;
 
 	if (*flags & TW_CONN_OWNER_KNOWN)
 		return;
 	holder = bpf_map_lookup_elem(&file_owners, &key);
-	if (!holder)
+	if (!holder || !tw_accept_owner_matches(holder, cookie, ep))
 		return;
-	*owner = *holder;
+	*owner = holder->owner;
 	*flags |= TW_CONN_OWNER_KNOWN;
 }
 
@@ -81,7 +82,7 @@ int find_owners(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct sock *sk = file_sock(ctx->file);
-	struct tw_owner owner = {};
+	struct tw_accept_owner holder = {};
 	__u32 flags = 0;
 	__u64 key;
 
@@ -96,9 +97,10 @@ int find_owners(struct bpf_iter__task_file *ctx)
 	}
 	if (!collect_file_owners)
 		return 0;
-	owner_from_task(&owner, &flags, task);
+	owner_guard(&holder, sk);
+	owner_from_task(&holder.owner, &flags, task);
 	/* The first holder stays: a socket passed on (fork, SCM_RIGHTS) is shared. */
-	if (bpf_map_update_elem(&file_owners, &key, &owner, BPF_NOEXIST) == -E2BIG)
+	if (bpf_map_update_elem(&file_owners, &key, &holder, BPF_NOEXIST) == -E2BIG)
 		snapshot_counts.owners_dropped++;
 	return 0;
 }
@@ -154,7 +156,7 @@ static __always_inline void snapshot_take(struct tw_sock_state *st, const struct
 	st->conn.cgroup_id = t.cgroup_id;
 	st->state_start_ns = t.ts_ns;
 	st->walked = 1;
-	owner_from_file(&st->conn.owner, &st->conn.flags, (__u64)sk);
+	owner_from_file(&st->conn.owner, &st->conn.flags, (__u64)sk, t.cookie, &st->conn.ep);
 	if (stuck_after_ns && is_close_state(state))
 		closing_put((__u64)sk, st, state);
 	if (state < TW_STATE_MAX)

@@ -448,6 +448,14 @@ struct syscall_exit_args {
 	long ret;
 };
 
+/* What tw_accept_owner_matches() checks, read now: the socket's cookie, if any, and ports. */
+static __always_inline void owner_guard(struct tw_accept_owner *ao, const struct sock *sk)
+{
+	ao->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	ao->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	ao->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
 /* The socket behind file descriptor fd of the current task. */
 static __always_inline const struct sock *current_fd_sock(long fd)
 {
@@ -476,9 +484,7 @@ static __always_inline int record_accept_owner(long fd)
 		return 0;
 	key = (__u64)sk;
 	id = bpf_get_current_pid_tgid();
-	ao.cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	ao.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	ao.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	owner_guard(&ao, sk);
 	ao.owner.pid = (__u32)id;
 	ao.owner.tgid = id >> 32;
 	bpf_get_current_comm(ao.owner.comm, sizeof(ao.owner.comm));
@@ -550,7 +556,7 @@ static __always_inline void dump_open(struct seq_file *seq, const struct sock *s
 	c.flags |= TW_CONN_OPEN;
 	if (st->accept_pending && accept_owner_of(key, c.cookie, &c.ep, &c.owner))
 		c.flags |= TW_CONN_OWNER_KNOWN;
-	owner_from_file(&c.owner, &c.flags, key);
+	owner_from_file(&c.owner, &c.flags, key, c.cookie, &c.ep);
 	if (filter_open_dropped(st->filter, &c, sk))
 		return;
 	if (tw_owner_may_be_lost(st, c.flags, owner_dropped))

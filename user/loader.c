@@ -758,13 +758,21 @@ static int dump_storage(struct tracer *t, ring_buffer_sample_fn on_record, void 
 		       dump_iter(t->dump_orphans_link, on_record, ctx);
 }
 
+/* The owner a table (accept()'s, or the owner walk's) holds for this socket at key, if any. */
+static void owner_from_table(int fd, __u64 key, struct tw_conn *c)
+{
+	struct tw_accept_owner ao;
+
+	if (bpf_map_lookup_elem(fd, &key, &ao) || !tw_accept_owner_matches(&ao, c->cookie, &c->ep))
+		return;
+	c->owner = ao.owner;
+	c->flags |= TW_CONN_OWNER_KNOWN;
+}
+
 /* Classic mode: the bounded socket table holds the same state. */
 static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
 {
 	int fd = bpf_map__fd(t->skel->maps.sock_table);
-	int owners = bpf_map__fd(t->skel->maps.accept_owners);
-	int holders = bpf_map__fd(t->skel->maps.file_owners);
-	struct tw_accept_owner ao;
 	struct tw_sock_state st;
 	__u64 key, next;
 	void *prev = NULL;
@@ -777,14 +785,11 @@ static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *c
 			continue;
 		st.conn.flags |= TW_CONN_OPEN;
 		/* Accepted, but no transition since to claim its owner. */
-		if (st.accept_pending && !bpf_map_lookup_elem(owners, &key, &ao) &&
-		    tw_accept_owner_matches(&ao, st.conn.cookie, &st.conn.ep)) {
-			st.conn.owner = ao.owner;
-			st.conn.flags |= TW_CONN_OWNER_KNOWN;
-		}
-		if (!(st.conn.flags & TW_CONN_OWNER_KNOWN) &&
-		    !bpf_map_lookup_elem(holders, &key, &st.conn.owner))
-			st.conn.flags |= TW_CONN_OWNER_KNOWN;
+		if (st.accept_pending)
+			owner_from_table(bpf_map__fd(t->skel->maps.accept_owners), key, &st.conn);
+		/* Else the process holding it, as the owner walk found. */
+		if (!(st.conn.flags & TW_CONN_OWNER_KNOWN))
+			owner_from_table(bpf_map__fd(t->skel->maps.file_owners), key, &st.conn);
 		if (tw_owner_may_be_lost(&st, st.conn.flags, t->skel->bss->owner_dropped))
 			st.conn.flags |= TW_CONN_LOST_EVENTS;
 		on_record(ctx, &st.conn, sizeof(st.conn));
