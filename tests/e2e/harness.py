@@ -7,6 +7,7 @@ what was expected and what came.
 import json
 import os
 import queue
+import re
 import select
 import signal
 import subprocess
@@ -221,6 +222,19 @@ def client_closes_first(server, client):
     return port, cport
 
 
+# What a sanitized build (make test SANITIZE=1) prints when it finds a bug.
+SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: ")
+
+
+def check_no_sanitizer_report(returncode, stderr):
+    """Every stopped tcpwave, whatever its test checks: under SANITIZE=1 a
+    report aborts it (SIGABRT) and says why on stderr."""
+    report = SANITIZER_REPORT.search(stderr)
+    check(not report and returncode != -signal.SIGABRT,
+          "tcpwave exited %r with a sanitizer report: %s"
+          % (returncode, stderr[report.start():][:2000] if report else stderr[-2000:]))
+
+
 class Tracer:
     """tcpwave running with the given options, started and stopped by the test.
 
@@ -280,6 +294,7 @@ class Tracer:
             if line is None:
                 break
             self.stdout_lines.append(line)
+        check_no_sanitizer_report(self.returncode, self.stderr)
         return self
 
     @property

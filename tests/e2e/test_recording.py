@@ -158,6 +158,45 @@ def test_recording_of_transitions_replays_as_transitions():
 
 
 @test
+def test_recording_replay_applies_the_filters():
+    """A replay takes the live run's filters, applied to what was recorded:
+    it prints exactly the live run's lines of the connections they match."""
+    with scratch_dir() as d:
+        path = os.path.join(d, "conns.twr")
+        with Netns() as ns:
+            server, client = Peer(ns.name), Peer(ns.name)
+            try:
+                tracer = Tracer("--json", "-w", path, *RINGBUF).start()
+                port1, _ = client_closes_first(server, client)
+                port2, cport2 = client_closes_first(server, client)
+                tracer.stop()
+            finally:
+                server.close()
+                client.close()
+        check_eq(tracer.returncode, 0, "live run's exit status")
+        live = tracer.stdout_lines
+
+        def ours(r):
+            return r.get("type") == "conn" and r.get("netns") == ns.inode
+
+        cases = (
+            (("--lport", str(port1)), lambda r: r["lport"] == port1),
+            (("-P", str(cport2)), lambda r: cport2 in (r["lport"], r["rport"])),
+            (("-p", str(server.pid)), lambda r: r["pid"] == server.pid),
+        )
+        for args, matches in cases:
+            args = args + ("--netns", str(ns.inode))
+            expected = [line for line in live if ours(json.loads(line)) and
+                        matches(json.loads(line))]
+            check(expected, "the live run has records for %r" % (args,))
+            check_same_lines(expected, replay(path, "--json", *args),
+                             "replay --json %s" % " ".join(args))
+        check_eq(len([line for line in live if ours(json.loads(line))]), 4,
+                 "the live run's records of the two connections")
+        check(port1 != port2, "two listeners: %d, %d" % (port1, port2))
+
+
+@test
 def test_recording_replay_needs_no_privileges():
     with scratch_dir() as d:
         path = os.path.join(d, "conns.twr")
