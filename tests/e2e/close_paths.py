@@ -30,7 +30,7 @@ Kernel behaviour the scenarios rely on (net/ipv4/tcp_input.c, tcp_minisocks.c):
 """
 import time
 
-from harness import Peer, Skip, Tracer, check
+from harness import Peer, Skip, Tracer, check, close_orphaned_in_fin_wait2
 from netfilter import ACK_ONLY, FIN, SYN, Count, Drop, Hold
 from netns import Netns
 
@@ -285,7 +285,7 @@ def last_ack_with_lost_acks(sc, drop_s=1.0):
     the FIN left between the start of the last poll that did not see it
     (t_fin_unseen) and the end of the first that did (t_fin_seen)."""
     port, cport = sc.establish()
-    sc.client.do("close")
+    close_orphaned_in_fin_wait2(sc.client)
     sc.wait_handed_over(cport, port)
     check(sc.server.do("recv_eof") == "0", "the server reads EOF")
     with Drop(sport=cport, dport=port, flags=ACK_ONLY, netns=sc.ns) as acks, \

@@ -222,6 +222,18 @@ def client_closes_first(server, client):
     return port, cport
 
 
+def close_orphaned_in_fin_wait2(peer, timeout_s=REPLY_TIMEOUT_S):
+    """peer closes first, and close() itself hands its socket to a timewait
+    socket in FIN_WAIT2 (tcp_close()). A bare close() does not always: when
+    the ACK of its FIN comes while close() still holds the socket's lock
+    (the process preempted there, on a busy host), tcp_rcv_state_process()
+    keeps the orphan a full socket in FIN_WAIT2 for tcp_fin_timeout. So the
+    FIN goes out with shutdown(), and close() waits for its ACK."""
+    peer.do("shutdown")
+    peer.do("wait_state", "FIN_WAIT2", timeout_s)
+    peer.do("close")
+
+
 # What a sanitized build (make test SANITIZE=1) prints when it finds a bug.
 SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: ")
 

@@ -10,7 +10,7 @@ import time
 
 import close_paths
 from close_paths import STATE_TIMEOUT_S, Scenario
-from harness import Peer, Tracer, check, check_eq, test
+from harness import Peer, Tracer, check, check_eq, close_orphaned_in_fin_wait2, test
 from netfilter import SYN, Drop
 from netns import Netns
 
@@ -70,7 +70,7 @@ def client_closes_first(sc):
     """The client's close() hands its socket to a timewait socket in FIN_WAIT2,
     before the server's FIN: its record has only its own FIN."""
     port, cport = sc.establish()
-    sc.client.do("close")
+    close_orphaned_in_fin_wait2(sc.client)
     sc.wait_for(cport, port, "FIN_WAIT2", "CLOSE")
     sc.server.do("recv_eof")
     sc.server.do("close")
@@ -136,7 +136,7 @@ def test_conn_state_once_the_peers_fin_is_learned():
     shows the server's FIN, and then both FINs are known: SF on both ends."""
     with Scenario("ipv4", TRACER_ARGS) as sc:
         port, cport = sc.establish()
-        sc.client.do("close")
+        close_orphaned_in_fin_wait2(sc.client)
         sc.server.do("recv_eof")
         wait_for_fin_wait2_handover(sc, cport)
         sc.server.do("close")

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from close_paths import STATE_POLL_S, STATE_TIMEOUT_S, Scenario, now
-from harness import TCPWAVE, Peer, Tracer, check, check_eq, test
+from harness import TCPWAVE, Peer, Tracer, check, check_eq, close_orphaned_in_fin_wait2, test
 from netfilter import ACK_ONLY, FIN, SYN, Count, Drop
 from netns import Netns
 
@@ -144,7 +144,7 @@ def test_slow_close_last_ack_whose_final_ack_was_lost():
         port, cport = sc.establish()
         with Drop(sport=cport, dport=port, flags=ACK_ONLY, netns=sc.ns) as acks, \
                 Count(sport=port, dport=cport, flags=FIN, netns=sc.ns) as fins:
-            sc.client.do("close")
+            close_orphaned_in_fin_wait2(sc.client)
             sc.wait_handed_over(cport, port)
             sc.server.do("recv_eof")
             t_close = now()
@@ -314,7 +314,7 @@ def test_orphan_still_closing_when_tracing_ends_is_printed_incomplete():
 def test_no_fin_wait2_hold_prints_the_orphan_at_once():
     with Scenario("ipv4", TRACER + ("--no-fin-wait2-hold",)) as sc:
         port, cport = sc.establish()
-        sc.client.do("close")
+        close_orphaned_in_fin_wait2(sc.client)
         sc.server.do("recv_eof")
         # Printed while the server still holds CLOSE_WAIT.
         sc.wait_for(cport, port, "FIN_WAIT2", "CLOSE")
@@ -366,7 +366,7 @@ def test_orphan_whose_peer_is_not_local_is_printed_at_once():
         client.do("connect_nowait", "ipv4", prefix + "2", port)
         client.do("wait_connect", STATE_TIMEOUT_S)
         server.do("accept")
-        client.do("close")
+        close_orphaned_in_fin_wait2(client)
         server.do("recv_eof")  # and stays in CLOSE_WAIT while the client's record comes
         deadline = time.monotonic() + STATE_TIMEOUT_S
         while True:

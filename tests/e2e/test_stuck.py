@@ -9,7 +9,8 @@ import re
 import time
 
 from close_paths import STATE_TIMEOUT_S, Scenario, now
-from harness import Peer, Tracer, client_closes_first, check, check_eq, test
+from harness import (Peer, Tracer, check, check_eq, client_closes_first,
+                     close_orphaned_in_fin_wait2, test)
 from netfilter import ACK_ONLY, FIN, Drop
 from test_schema import check_breakages
 
@@ -167,7 +168,7 @@ def test_stuck_close_wait_then_last_ack_are_two_stays():
     client's timewait socket is dropped, and sits in LAST_ACK: two reports."""
     with Scenario("ipv4", TRACER_ARGS) as sc:
         port, cport = sc.establish()
-        sc.client.do("close")
+        close_orphaned_in_fin_wait2(sc.client)
         sc.wait_handed_over(cport, port)
         sc.server.do("recv_eof")
         close_wait = next_stuck(sc, port, cport, STUCK_MS / 1e3 + STATE_TIMEOUT_S)
