@@ -311,6 +311,8 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	skel->rodata->emit_connections = !o->events;
 	skel->rodata->stuck_after_ns = o->stuck_ns;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
+	bpf_map__set_max_entries(skel->maps.sock_table, o->table_entries);
+	bpf_map__set_max_entries(skel->maps.accept_owners, o->table_entries);
 	filters_configure(skel, &o->filter, cgroup);
 	/* Only --stuck uses it, but the state tracepoint names it: keep it minimal. */
 	if (!o->stuck_ns)

@@ -16,6 +16,8 @@
 /* The kernel wants a power of two pages; 4 KiB pages up to 1 GiB. */
 #define RINGBUF_KB_MIN 4
 #define RINGBUF_KB_MAX (1024 * 1024)
+#define TABLE_ENTRIES_DEFAULT 262144
+#define TABLE_ENTRIES_MAX (16 * 1024 * 1024)
 #define SECONDS_MAX (366ull * 24 * 3600)
 #define NS_PER_SEC 1000000000ull
 #define SLOW_MS_MAX (366ull * 24 * 3600 * 1000)
@@ -82,6 +84,9 @@ static const char usage_text[] =
 	"Tracing:\n"
 	"  -d, --duration SEC    stop after SEC seconds (decimals allowed)\n"
 	"      --ringbuf-kb KB   ring buffer size, a power of two (default 8192)\n"
+	"      --table-entries N sockets the bounded tables hold: accept() owners\n"
+	"                        waiting for their socket, and in classic mode every\n"
+	"                        socket's state (default 262144)\n"
 	"      --attach MODE     auto (default), btf (tp_btf only) or classic\n"
 	"                        (the classic tracepoint, as on kernels without\n"
 	"                        BTF-enabled tracepoints)\n"
@@ -123,6 +128,7 @@ static const char usage_text[] =
 enum {
 	OPT_EVENTS = 256,
 	OPT_RINGBUF_KB,
+	OPT_TABLE_ENTRIES,
 	OPT_ATTACH,
 	OPT_COMMUNITY_ID_SEED,
 	OPT_SLOW_CLOSE,
@@ -148,6 +154,7 @@ static const struct option long_options[] = {
 	{ "timeline", no_argument, NULL, 't' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
+	{ "table-entries", required_argument, NULL, OPT_TABLE_ENTRIES },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "community-id-seed", required_argument, NULL, OPT_COMMUNITY_ID_SEED },
 	{ "output", required_argument, NULL, 'o' },
@@ -356,6 +363,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_kb = RINGBUF_KB_DEFAULT;
+	o->table_entries = TABLE_ENTRIES_DEFAULT;
 	o->attach = ATTACH_AUTO;
 	o->slow_close_ns = o->slow_handshake_ns = -1;
 
@@ -391,6 +399,13 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 						 "a power of two from 4 to 1048576");
 			o->ringbuf_kb = (uint32_t)v;
 			tracing_only = "--ringbuf-kb";
+			break;
+		case OPT_TABLE_ENTRIES:
+			if (options_parse_u64(optarg, 1, TABLE_ENTRIES_MAX, &v))
+				return bad_value(err, "--table-entries", optarg,
+						 "a number of sockets from 1 to 16777216");
+			o->table_entries = (uint32_t)v;
+			tracing_only = "--table-entries";
 			break;
 		case OPT_ATTACH:
 			if (!strcmp(optarg, "auto"))

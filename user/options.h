@@ -34,6 +34,7 @@ struct options {
 	bool no_fin_wait2_hold; /* print an orphan's FIN_WAIT2 hand-over without waiting */
 	uint64_t stuck_ns; /* --stuck: report connections this long in a close state; 0: off */
 	uint32_t ringbuf_kb;
+	uint32_t table_entries; /* --table-entries: the bounded tables' size */
 	enum attach_mode attach;
 	uint16_t community_id_seed; /* --community-id-seed: the Community ID's seed */
 	const char *output; /* -o: append records to this file; NULL: standard output */

@@ -8,6 +8,7 @@ Other tests on the host make connections too, so the rings are big enough
 not to overflow between two polls from that traffic alone, and the bursts
 are several times bigger than the rings. The sockets are the test's own
 (this process): no owner is checked here."""
+import re
 import signal
 import socket
 import struct
@@ -261,3 +262,58 @@ def test_overload_events_carry_the_loss_on_the_sockets_next_record():
             check_eq(steps, role, "the connection after the burst, whole")
     check(gaps >= HELD, "the %d connections opened into a full ring lost their opening "
           "transitions (%d sockets with a gap)" % (HELD, gaps))
+
+
+TABLE_ENTRIES = 64
+TABLE_PAIRS = 200  # 400 sockets at once for a table of 64
+UNTRACKED = re.compile(r" (\d+) sockets untracked\n")
+WALKED = re.compile(r"start-up walk: (\d+) connections?")
+
+
+@test
+def test_overload_socket_table_full_marks_what_it_could_not_follow_and_recovers():
+    """The classic mode keeps every socket's state in a table of
+    --table-entries. With more sockets open than it holds, those that find
+    no room are counted; one that finds room midway, when others have gone,
+    is marked ("lost_events": true) rather than told wrong; and once the
+    pressure is gone a new connection is reported whole again. -P keeps the
+    host's other traffic out of the table."""
+    lst, port = listener()
+    tracer = Tracer("--json", "-v", "--attach", "classic", "--table-entries",
+                    str(TABLE_ENTRIES), "-P", str(port)).start()
+    try:
+        walked = int(WALKED.search(tracer.stderr).group(1))
+        check(walked < TABLE_ENTRIES - 2, "room in the table after the start-up walk's %d "
+              "connections" % walked)
+        pairs = [open_pair(lst, port) for _ in range(TABLE_PAIRS)]
+        ends = {c.getsockname()[1] for c, _ in pairs}
+        for c, s in pairs:
+            close_client_first(c, s)
+        after_c, after_s = open_pair(lst, port)
+        after = after_c.getsockname()[1]
+        close_client_first(after_c, after_s)
+        tracer.stop()
+    finally:
+        lst.close()
+        if tracer.proc.poll() is None:
+            tracer.stop()
+    check_eq(tracer.returncode, 0, "tcpwave's exit status")
+    untracked = int(UNTRACKED.search(tracer.stderr).group(1))
+    check(untracked > 0, "sockets untracked reported: %s" % tracer.stderr[-300:])
+    records = [r for r in tracer.records() if r.get("type") == "conn"]
+    ours = [r for r in records if r["lport"] in ends or r["rport"] in ends]
+    marked = [r for r in ours if r["lost_events"]]
+    check(marked, "records of sockets first seen midway are marked: none of %d" % len(ours))
+    for r in ours:
+        if r["lost_events"]:
+            continue
+        client = r["lport"] in ends
+        steps = CLIENT if client else SERVER
+        check_eq(([s["state"] for s in r["states"]], r["close"]),
+                 ([old for old, _ in steps[1:]] + ["CLOSE"] if client else
+                  [new for _, new in steps], "active" if client else "passive"),
+                 "an unmarked record is whole: %d -> %d" % (r["lport"], r["rport"]))
+    recovered_records = [(r["lport"], r["lost_events"], r["close"]) for r in records
+                         if after in (r["lport"], r["rport"])]
+    check_eq(sorted(recovered_records), sorted([(after, False, "active"), (port, False, "passive")]),
+             "the connection after the pressure: both ends, whole")

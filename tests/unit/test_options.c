@@ -44,6 +44,7 @@ TEST(test_options_defaults)
 	CHECK_INT(o.verbose, 0);
 	CHECK_INT(o.duration_ns, 0);
 	CHECK_INT(o.ringbuf_kb, 8192);
+	CHECK_INT(o.table_entries, 262144);
 	CHECK_INT(o.attach, ATTACH_AUTO);
 	CHECK_INT(o.community_id_seed, 0);
 	CHECK(o.output == NULL);
@@ -152,6 +153,28 @@ TEST(test_options_rejects_bad_ringbuf_sizes)
 	CHECK_STR(err_text, BAD_RINGBUF("99999999999999999999"));
 	CHECK_INT(PARSE(&o, "--ringbuf-kb", "8k"), OPTIONS_USAGE);
 	CHECK_STR(err_text, BAD_RINGBUF("8k"));
+}
+
+#define BAD_TABLE(v)                                                                               \
+	"tcpwave: --table-entries: invalid value '" v "': expected a number of sockets from 1 to "  \
+	"16777216\n"
+
+TEST(test_options_table_entries_in_range)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--table-entries", "1"), OPTIONS_RUN);
+	CHECK_INT(o.table_entries, 1);
+	CHECK_INT(PARSE(&o, "--table-entries=16777216"), OPTIONS_RUN);
+	CHECK_INT(o.table_entries, 16777216);
+	CHECK_INT(PARSE(&o, "--table-entries", "0"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_TABLE("0"));
+	CHECK_INT(PARSE(&o, "--table-entries", "-1"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_TABLE("-1"));
+	CHECK_INT(PARSE(&o, "--table-entries", "16777217"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_TABLE("16777217"));
+	CHECK_INT(PARSE(&o, "--table-entries", "64k"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_TABLE("64k"));
 }
 
 TEST(test_options_stuck_in_milliseconds)
