@@ -108,6 +108,22 @@ def test_hostile_names_table_shows_them_escaped_one_line_each():
 
 
 @test
+def test_hostile_names_summary_shows_them_escaped():
+    """-s names the processes with the most slow closes (every close is slow
+    at --slow-close 0), a row per pid and name: the client's rows under the
+    names it took, escaped as the table shows them."""
+    raw, conns, pid, port = run_named_connections(["-s", "--slow-close", "0"])
+    lines = check_terminal_safe(raw)
+    at = lines.index("top processes by slow closes")
+    rows = [l.split(None, 3) for l in lines[at + 2:] if l.startswith("  ")]
+    client = [r[3] for r in rows if r[2] == str(pid)]
+    wants = [want for (_, _, want), _ in conns]
+    # The top ten: the server's one row and nine of the client's eleven.
+    check_eq(len(client), 9, "the client's rows among %r" % rows)
+    check(set(client) <= set(wants), "their COMMs %r, each one of %r" % (client, wants))
+
+
+@test
 def test_hostile_names_timeline_shows_them_escaped_in_the_header():
     raw, conns, pid, port = run_named_connections(["--timeline"])
     lines = check_terminal_safe(raw)
