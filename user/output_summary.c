@@ -203,9 +203,9 @@ static void text_period(struct strbuf *sb, const struct summary *s, int64_t real
 	uint64_t len = s->end_ns - s->start_ns;
 
 	strbuf_adds(sb, "\ntcpwave summary ");
-	timefmt_clock(sb, (int64_t)s->start_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(s->start_ns, real_minus_mono_ns));
 	strbuf_adds(sb, " to ");
-	timefmt_clock(sb, (int64_t)s->end_ns + real_minus_mono_ns);
+	timefmt_clock(sb, timefmt_unix_ns(s->end_ns, real_minus_mono_ns));
 	strbuf_addf(sb, " (%" PRIu64 ".%03" PRIu64 " s): %" PRIu64 " connections finished\n",
 		    len / NS_PER_S, len / NS_PER_MS % 1000, s->connections);
 }
@@ -371,8 +371,8 @@ static void json_sockets(struct strbuf *sb, const struct summary_sockets *sk)
 void output_summary_json(struct strbuf *sb, const struct summary *s, int64_t real_minus_mono_ns)
 {
 	strbuf_adds(sb, "{\"type\":\"summary\",");
-	json_time(sb, "ts", (int64_t)s->end_ns + real_minus_mono_ns);
-	json_time(sb, "start_ts", (int64_t)s->start_ns + real_minus_mono_ns);
+	json_time(sb, "ts", timefmt_unix_ns(s->end_ns, real_minus_mono_ns));
+	json_time(sb, "start_ts", timefmt_unix_ns(s->start_ns, real_minus_mono_ns));
 	json_add_u64(sb, "connections", s->connections);
 	json_counts(sb, "open", s->by_open, 0, SUMMARY_OPENS, open_name);
 	json_counts(sb, "close", s->by_close, CONN_CLOSE_ACTIVE, SUMMARY_CLOSES, close_name);
