@@ -6,7 +6,8 @@ import select
 import subprocess
 import time
 
-from harness import TCPWAVE, Peer, Tracer, check, check_eq, test, wait_until_tracing
+from harness import (REPLY_TIMEOUT_S, TCPWAVE, Peer, Tracer, check, check_eq, test,
+                     wait_until_tracing)
 
 # How far a duration tcpwave reports may be from the delay the test made.
 TOLERANCE_NS = 30 * 1000 * 1000
@@ -53,17 +54,37 @@ class Pair:
         return (find_conn(records, self.cport, self.port),
                 find_conn(records, self.port, self.cport))
 
+    def wait_closed(self):
+        """Until neither end is in a state before CLOSE but the timewait ones:
+        close() returns before the last ACK of a close, or the RST of an
+        abort, has reached the other end, and tracing that stopped first
+        would rightly list that end as still open."""
+        argv = ["ss", "-tanH"] + [w for state in OPEN_STATES for w in ("state", state)] + \
+            ["( sport = :%d or dport = :%d )" % (self.cport, self.cport)]
+        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        while subprocess.run(argv, capture_output=True, text=True, check=True).stdout:
+            check(time.monotonic() < deadline, "port %d closed on both ends within %d s"
+                  % (self.cport, REPLY_TIMEOUT_S))
+            time.sleep(0.01)
+
     def close(self):
         self.server.close()
         self.client.close()
 
 
+# ss's names of the states a connection leaves only by a transition still to come.
+OPEN_STATES = ("syn-sent", "syn-recv", "established", "fin-wait-1", "close-wait", "last-ack",
+               "closing")
+
+
 def run(scenario, *tracer_args, family="ipv4"):
-    """Trace one connection through scenario(pair); returns (pair, client, server)."""
+    """Trace one connection through scenario(pair), to its end on both sides;
+    returns (pair, client, server)."""
     tracer = Tracer("--json", *tracer_args).start()
     pair = Pair(family)
     try:
         scenario(pair)
+        pair.wait_closed()
         tracer.stop()
         check_eq(tracer.returncode, 0, "tcpwave's exit status")
         client, server = pair.records(conn_records(tracer))
@@ -247,6 +268,7 @@ def test_conn_opened_before_tracing_is_open_unknown():
         pair.client.do("close")
         pair.server.do("recv_eof")
         pair.server.do("close")
+        pair.wait_closed()
         tracer.stop()
         client, server = pair.records(conn_records(tracer))
     finally:
