@@ -238,7 +238,75 @@ const char *cgroup_path_of(struct cgroup_path *cp, uint64_t id, uint64_t now_ns)
 	s->id = id;
 	s->checked_ns = now_ns;
 	s->path = err ? NULL : strdup(path);
+	s->taken = false;
 	return s->path;
+}
+
+bool cgroup_path_take_change(struct cgroup_path *cp, uint64_t id)
+{
+	struct cgroup_path_slot *s = slot_of(cp, id);
+
+	if (!id || s->id != id || s->taken)
+		return false;
+	s->taken = true;
+	return true;
+}
+
+static struct cgroup_path_recorded *recorded_of(struct cgroup_path *cp, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < cp->nrecorded; i++)
+		if (cp->recorded[i].id == id)
+			return &cp->recorded[i];
+	return NULL;
+}
+
+/* A cgroup the recording never named had no path there. */
+static int resolve_recorded(struct cgroup_path *cp, uint64_t id, char *out, size_t size)
+{
+	struct cgroup_path_recorded *r = recorded_of(cp, id);
+
+	if (!r || !r->path)
+		return -ENOENT;
+	return copy_path(out, size, r->path);
+}
+
+void cgroup_path_use_recorded(struct cgroup_path *cp)
+{
+	cp->resolve = resolve_recorded;
+}
+
+int cgroup_path_record(struct cgroup_path *cp, uint64_t id, const char *path, size_t len)
+{
+	struct cgroup_path_recorded *r = recorded_of(cp, id), *grown;
+	struct cgroup_path_slot *s = slot_of(cp, id);
+	char *copy = len ? strndup(path, len) : NULL;
+
+	if (len && !copy)
+		return -ENOMEM;
+	if (!r) {
+		if (cp->nrecorded == cp->recorded_cap) {
+			size_t cap = cp->recorded_cap ? 2 * cp->recorded_cap : 64;
+
+			grown = realloc(cp->recorded, cap * sizeof(*grown));
+			if (!grown) {
+				free(copy);
+				return -ENOMEM;
+			}
+			cp->recorded = grown;
+			cp->recorded_cap = cap;
+		}
+		r = &cp->recorded[cp->nrecorded++];
+		r->id = id;
+	} else {
+		free(r->path);
+	}
+	r->path = copy;
+	/* The cached path, if any, is the old one: resolve again. */
+	if (s->id == id)
+		s->id = 0;
+	return 0;
 }
 
 int cgroup_path_find(struct cgroup_path *cp, const char *arg, char *path, size_t size,
@@ -281,6 +349,9 @@ void cgroup_path_close(struct cgroup_path *cp)
 
 	for (i = 0; i < CGROUP_PATH_SLOTS; i++)
 		free(cp->slots[i].path);
+	for (i = 0; i < cp->nrecorded; i++)
+		free(cp->recorded[i].path);
+	free(cp->recorded);
 	if (cp->mount_fd >= 0)
 		close(cp->mount_fd);
 	cgroup_path_init(cp, NULL);

@@ -16,6 +16,7 @@
 #define TCPWAVE_CGROUP_PATH_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +35,13 @@ struct cgroup_path_slot {
 	uint64_t id; /* 0: empty */
 	uint64_t checked_ns; /* when path was last resolved */
 	char *path; /* NULL: the cgroup is gone */
+	bool taken; /* cgroup_path_take_change() has seen this path */
+};
+
+/* A path a recording gave; NULL: the cgroup was gone. */
+struct cgroup_path_recorded {
+	uint64_t id;
+	char *path;
 };
 
 struct cgroup_path {
@@ -42,6 +50,9 @@ struct cgroup_path {
 	int handle_type; /* its file handles' type (FILEID_KERNFS) */
 	cgroup_path_resolve_fn resolve;
 	struct cgroup_path_slot slots[CGROUP_PATH_SLOTS];
+	/* A replay's paths (cgroup_path_use_recorded()), every one the recording gave. */
+	struct cgroup_path_recorded *recorded;
+	size_t nrecorded, recorded_cap;
 };
 
 /*
@@ -53,6 +64,19 @@ void cgroup_path_init(struct cgroup_path *cp, cgroup_path_resolve_fn resolve);
 int cgroup_path_open(struct cgroup_path *cp);
 /* The path of cgroup id at now_ns (CLOCK_MONOTONIC), or NULL when it is gone or unknown. */
 const char *cgroup_path_of(struct cgroup_path *cp, uint64_t id, uint64_t now_ns);
+/*
+ * True once after each new path cgroup_path_of() gave for id (the first,
+ * or another since): --write then records it for a replay.
+ */
+bool cgroup_path_take_change(struct cgroup_path *cp, uint64_t id);
+/*
+ * A replay of a recording that holds the paths: they come from
+ * cgroup_path_record(), in the recording's order, and this host's cgroups
+ * are never read.
+ */
+void cgroup_path_use_recorded(struct cgroup_path *cp);
+/* Cgroup id's path from now on: len bytes of path (not NUL-terminated); len 0: gone. */
+int cgroup_path_record(struct cgroup_path *cp, uint64_t id, const char *path, size_t len);
 /*
  * --cgroup PATH: a path relative to the root ("/system.slice") or one on the
  * mount ("/sys/fs/cgroup/system.slice"). Its canonical path into path, its

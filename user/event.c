@@ -59,3 +59,27 @@ int event_type(const void *data, size_t size)
 {
 	return size ? *(const __u8 *)data : 0;
 }
+
+__u64 event_cgroup_id(const void *data, size_t size)
+{
+	size_t at;
+	__u64 id;
+
+	switch (event_type(data, size)) {
+	case TW_REC_STATE:
+		at = offsetof(struct tw_state_event, cgroup_id);
+		break;
+	case TW_REC_CONN:
+		at = offsetof(struct tw_conn, cgroup_id);
+		break;
+	case TW_REC_STUCK:
+		at = offsetof(struct tw_stuck, cgroup_id);
+		break;
+	default:
+		return 0;
+	}
+	if (size < at + sizeof(id))
+		return 0;
+	memcpy(&id, (const char *)data + at, sizeof(id));
+	return id;
+}

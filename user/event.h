@@ -20,5 +20,7 @@ int event_decode_reset(const void *data, size_t size, struct tw_reset *out);
 int event_decode_stuck(const void *data, size_t size, struct tw_stuck *out);
 /* The record type at data (TW_REC_*), or 0 when there is none. */
 int event_type(const void *data, size_t size);
+/* The cgroup id a record carries (transitions, connections, stuck ones), or 0. */
+__u64 event_cgroup_id(const void *data, size_t size);
 
 #endif

@@ -72,17 +72,39 @@ int local_addrs_read(struct local_addrs *l)
 	return 0;
 }
 
-bool local_addrs_is_local(struct local_addrs *l, __u16 family, const __u8 addr[16],
-			  uint64_t now_ns)
+/* The same addresses in the same order: getifaddrs() lists them as the kernel keeps them. */
+static bool same_addrs(const struct local_addr *a, size_t na, const struct local_addrs *l)
 {
-	if (local_addrs_is_loopback(family, addr))
-		return true;
-	if (!l->read_ns || now_ns - l->read_ns >= LOCAL_ADDRS_MAX_AGE_NS) {
-		/* Failed, it keeps what it had and tries again after the same age. */
-		local_addrs_read(l);
-		l->read_ns = now_ns ? now_ns : 1;
+	return na == l->count && (!na || !memcmp(a, l->addrs, na * sizeof(*a)));
+}
+
+bool local_addrs_refresh(struct local_addrs *l, uint64_t now_ns)
+{
+	struct local_addr *before;
+	size_t nbefore = l->count;
+	bool changed;
+
+	if (l->recorded || (l->read_ns && now_ns - l->read_ns < LOCAL_ADDRS_MAX_AGE_NS))
+		return false;
+	l->read_ns = now_ns ? now_ns : 1;
+	before = nbefore ? malloc(nbefore * sizeof(*before)) : NULL;
+	if (nbefore && !before)
+		return false; /* no memory to compare: keep what there is, try again later */
+	if (nbefore)
+		memcpy(before, l->addrs, nbefore * sizeof(*before));
+	/* Failed, it keeps what it had and tries again after the same age. */
+	if (local_addrs_read(l)) {
+		free(before);
+		return false;
 	}
-	return local_addrs_contains(l, family, addr);
+	changed = !same_addrs(before, nbefore, l) || !nbefore;
+	free(before);
+	return changed;
+}
+
+bool local_addrs_is_local(const struct local_addrs *l, __u16 family, const __u8 addr[16])
+{
+	return local_addrs_is_loopback(family, addr) || local_addrs_contains(l, family, addr);
 }
 
 void local_addrs_free(struct local_addrs *l)

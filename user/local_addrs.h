@@ -2,7 +2,8 @@
 /*
  * Whether a peer can be on this host, judged by its address: loopback, or an
  * address of an interface in tcpwave's network namespace (getifaddrs()),
- * read again when older than LOCAL_ADDRS_MAX_AGE_NS so that new ones count.
+ * read again when older than LOCAL_ADDRS_MAX_AGE_NS so that new ones count;
+ * or, in a replay, the tracing host's addresses as the recording gives them.
  * A peer in another namespace counts when we reach it by one of our own
  * addresses (a container reaching the host by its bridge address); the
  * addresses inside other namespaces are not read.
@@ -26,6 +27,7 @@ struct local_addrs {
 	struct local_addr *addrs;
 	size_t count, cap;
 	uint64_t read_ns; /* CLOCK_MONOTONIC when last read; 0: never */
+	bool recorded; /* a recording's: this host's are never read */
 };
 
 /* 127.0.0.0/8 or ::1. */
@@ -35,12 +37,13 @@ bool local_addrs_contains(const struct local_addrs *l, __u16 family, const __u8 
 /* Replace the set with this namespace's interface addresses: 0 or -errno. */
 int local_addrs_read(struct local_addrs *l);
 /*
- * Loopback, or one of the interface addresses, read again first when they
- * are older than LOCAL_ADDRS_MAX_AGE_NS at now_ns. Addresses that cannot be
- * read count as not local.
+ * Read the interface addresses again when they are older than
+ * LOCAL_ADDRS_MAX_AGE_NS at now_ns (never for recorded ones): true when the
+ * set changed. Addresses that cannot be read are kept until the next try.
  */
-bool local_addrs_is_local(struct local_addrs *l, __u16 family, const __u8 addr[16],
-			  uint64_t now_ns);
+bool local_addrs_refresh(struct local_addrs *l, uint64_t now_ns);
+/* Loopback, or one of the addresses as last refreshed. */
+bool local_addrs_is_local(const struct local_addrs *l, __u16 family, const __u8 addr[16]);
 void local_addrs_free(struct local_addrs *l);
 
 #endif

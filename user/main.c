@@ -229,7 +229,7 @@ static void finish_connection(struct app *app, const struct tw_conn *c)
 	if (handover_wait_join(&app->held, c, &v, &r))
 		print_released(app, &r);
 	if (!app->opt.no_fin_wait2_hold && handover_wait_eligible(c, &v) &&
-	    local_addrs_is_local(&app->local, c->ep.family, c->ep.raddr, app->now_ns) &&
+	    local_addrs_is_local(&app->local, c->ep.family, c->ep.raddr) &&
 	    !handover_wait_hold(&app->held, c))
 		return;
 	print_verdict(app, c, &v);
@@ -301,6 +301,23 @@ bad:
 	return 0;
 }
 
+/*
+ * --write: the path of the cgroup a record names goes first, when the
+ * recording does not have it yet (or it changed), so that a replay on any
+ * host prints the cgroup this one saw.
+ */
+static void record_cgroup_of(struct app *app, const void *data, size_t size)
+{
+	__u64 id = event_cgroup_id(data, size);
+	const char *path;
+
+	if (!app->want_cgroups || !id)
+		return;
+	path = cgroup_path_of(&app->cgroups, id, app->now_ns);
+	if (cgroup_path_take_change(&app->cgroups, id))
+		recording_write_cgroup(&app->rec, id, path, app->now_ns);
+}
+
 /* The ring buffer's callback, and the open connections' at exit. */
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -308,7 +325,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	uint64_t now_ns = timefmt_mono_now_ns();
 
 	/* A write error ends the loop (keep_tracing); the record is printed all the same. */
-	recording_write_record(&app->rec, data, size, now_ns);
+	if (app->opt.write_path) {
+		record_cgroup_of(app, data, size);
+		recording_write_record(&app->rec, data, size, now_ns);
+	}
 	return handle_record(app, data, size, now_ns);
 }
 
@@ -330,9 +350,21 @@ static void release_expired(struct app *app, uint64_t now_ns)
 		print_released(app, &r);
 }
 
+/*
+ * The host's addresses, read again when old, for the FIN_WAIT2 hold's
+ * decisions that follow; --write records them when they changed (a replay
+ * takes the recorded ones).
+ */
+static void refresh_local_addrs(struct app *app, uint64_t now_ns)
+{
+	if (local_addrs_refresh(&app->local, now_ns))
+		recording_write_local_addrs(&app->rec, &app->local, now_ns);
+}
+
 /* The poll loop's releases, recorded when any is due, for a replay to repeat. */
 static void release_due(struct app *app, uint64_t now_ns)
 {
+	refresh_local_addrs(app, now_ns);
 	if (conn_queue_next_due(&app->pending) <= now_ns ||
 	    handover_wait_next_due(&app->held) <= now_ns)
 		recording_write_release(&app->rec, now_ns);
@@ -592,8 +624,12 @@ static int start_recording(struct app *app)
 		.flags = app->opt.events ? RECORDING_FLAG_EVENTS : 0,
 	};
 
+	uint64_t now_ns = timefmt_mono_now_ns();
+
+	local_addrs_refresh(&app->local, now_ns);
 	/* A destination that cannot take the header fails now, not minutes later. */
 	return recording_write_header(&app->rec, &h) ?: recording_write_rst_reasons(&app->rec) ?:
+			recording_write_local_addrs(&app->rec, &app->local, now_ns) ?:
 			recording_writer_flush(&app->rec);
 }
 
@@ -745,6 +781,42 @@ static void replay_finish(void *ctx, uint64_t now_ns)
 	release_all(app, now_ns);
 }
 
+static void replay_cgroup(void *ctx, uint64_t id, const char *path, size_t len)
+{
+	struct app *app = ctx;
+
+	if (cgroup_path_record(&app->cgroups, id, path, len))
+		fprintf(stderr, "tcpwave: cgroup paths: %s\n", strerror(ENOMEM));
+}
+
+static void replay_local_addrs(void *ctx, const struct recording_frame *fr)
+{
+	struct app *app = ctx;
+	uint8_t addr[16];
+	uint16_t family;
+	size_t i;
+
+	app->local.count = 0;
+	for (i = 0; i < recording_local_addr_count(fr); i++) {
+		recording_local_addr(fr, i, &family, addr);
+		local_addrs_add(&app->local, family, addr);
+	}
+}
+
+/*
+ * The tracing host's cgroup paths and addresses, where the recording holds
+ * them (version 2): a replay on any host then decides and prints as the
+ * live run did. Version 1 recordings hold neither: this host's stand in.
+ */
+static void take_recorded_host(struct app *app, const struct replay *rp)
+{
+	if (rp->header.version < 2)
+		return;
+	cgroup_path_use_recorded(&app->cgroups);
+	app->want_cgroups = app->opt.json || app->opt.filter.ncgroups;
+	app->local.recorded = true;
+}
+
 /*
  * The recording decides what it holds: transitions or connections, and the
  * host's facts. Options that contradict it are a usage error (exit 2).
@@ -768,6 +840,7 @@ static int take_recorded_mode(struct app *app, const struct replay *rp)
 	app->env.fin_timeout_ns = rp->header.fin_timeout_ns;
 	app->env.time_wait_ns = rp->header.time_wait_ns;
 	handover_wait_init(&app->held, HANDOVER_WAIT_MAX, app->env.fin_timeout_ns);
+	take_recorded_host(app, rp);
 	return 0;
 }
 
@@ -814,6 +887,8 @@ static int replay(struct app *app)
 		.release = replay_release,
 		.counters = replay_counters,
 		.finish = replay_finish,
+		.cgroup = replay_cgroup,
+		.local_addrs = replay_local_addrs,
 	};
 	struct replay rp;
 	int rc;
@@ -869,7 +944,8 @@ static int setup_cgroups(struct app *app)
 	unsigned int i;
 	int err;
 
-	if (!app->opt.json && !f->ncgroups)
+	/* A recording carries the paths whatever the live run prints, for a replay in JSON. */
+	if (!app->opt.json && !f->ncgroups && !app->opt.write_path)
 		return 0;
 	err = cgroup_path_open(&app->cgroups);
 	if (err && f->ncgroups) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The recording format that --write saves and --read replays, version 1
+ * The recording format that --write saves and --read replays, version 2
  * (docs/recording-format.md says it field by field). A header, then frames:
  * the records exactly as they came off the ring buffer, each with the
  * CLOCK_MONOTONIC time it came, and what the poll loop did between them, so
@@ -20,9 +20,11 @@
 #define RECORDING_MAGIC_LEN 12
 /* Written as a native uint32_t: 04 03 02 01 on a little-endian host. */
 #define RECORDING_BYTE_ORDER_MARK 0x01020304u
-#define RECORDING_VERSION 1
+#define RECORDING_VERSION 2
+/* Version 1 lacks the cgroup and local address frames; a replay then asks its own host. */
+#define RECORDING_VERSION_MIN 1
 
-/* Where each header field starts (version 1). */
+/* Where each header field starts (versions 1 and 2). */
 enum recording_header_field {
 	RECORDING_AT_MAGIC = 0,
 	RECORDING_AT_BYTE_ORDER = 12,	   /* uint32_t */
@@ -35,7 +37,7 @@ enum recording_header_field {
 	RECORDING_AT_STATE_SIZE = 52,	   /* uint32_t: sizeof(struct tw_state_event) */
 	RECORDING_AT_CONN_SIZE = 56,	   /* uint32_t: sizeof(struct tw_conn) */
 	RECORDING_AT_RESET_SIZE = 60,	   /* uint32_t: sizeof(struct tw_reset) */
-	RECORDING_HEADER_LEN = 64,	   /* what version 1 writes */
+	RECORDING_HEADER_LEN = 64,	   /* what versions 1 and 2 write */
 };
 /* A later writer may append header fields; a reader skips them, up to this. */
 #define RECORDING_HEADER_MAX 4096
@@ -49,6 +51,7 @@ struct recording_header {
 	uint64_t fin_timeout_ns;    /* net.ipv4.tcp_fin_timeout */
 	uint64_t time_wait_ns;	    /* TCP_TIMEWAIT_LEN */
 	uint32_t flags;		    /* RECORDING_FLAG_* */
+	uint32_t version;	    /* the format version read (a writer writes its own) */
 };
 
 /* A frame: uint16_t type, uint16_t reserved (0), uint32_t length, uint64_t time_ns, payload. */
@@ -69,13 +72,31 @@ enum recording_frame_type {
 	RECORDING_FRAME_FINISH = 5,
 	/* The last frame of a complete recording. Empty. */
 	RECORDING_FRAME_END = 6,
+	/*
+	 * Version 2. A cgroup's path as the tracing host saw it at time: uint64_t
+	 * id, then the path (no NUL); none when the cgroup was gone. Written
+	 * before the first record that names the cgroup, and again when its
+	 * path changes.
+	 */
+	RECORDING_FRAME_CGROUP = 7,
+	/*
+	 * Version 2. The tracing host's interface addresses from time on
+	 * (whether an orphan's peer can be on this host): entries of
+	 * RECORDING_LOCAL_ADDR_LEN bytes. Written at start and when they change.
+	 */
+	RECORDING_FRAME_LOCAL_ADDRS = 8,
 };
-#define RECORDING_FRAME_TYPE_MAX RECORDING_FRAME_END
+#define RECORDING_FRAME_TYPE_MAX RECORDING_FRAME_LOCAL_ADDRS
+#define RECORDING_FRAME_TYPE_MAX_V1 RECORDING_FRAME_END
 
 #define RECORDING_COUNTERS_MAX 64
 /* An RST reason: uint32_t value, then its name, NUL-padded. */
 #define RECORDING_RST_REASON_LEN 48
 #define RECORDING_RST_NAME_LEN 44
 #define RECORDING_RST_REASONS_MAX 64
+/* A cgroup frame: uint64_t id, then at most this many bytes of path. */
+#define RECORDING_CGROUP_PATH_MAX 4095
+/* A local address: uint16_t family (AF_INET, AF_INET6), uint16_t 0, 16 bytes (IPv4: 4, then 0). */
+#define RECORDING_LOCAL_ADDR_LEN 20
 
 #endif

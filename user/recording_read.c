@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <linux/types.h>
 #include "tcpwave.h"
 
@@ -113,7 +114,7 @@ static int check_record_size(struct recording_reader *r, const unsigned char *he
 		    what, want, found);
 }
 
-/* The fields of version 1, in order; the first wrong one is reported. */
+/* The fields of versions 1 and 2 (the same), in order; the first wrong one is reported. */
 static int check_header(struct recording_reader *r, const unsigned char *head, size_t got,
 			struct recording_header *h)
 {
@@ -131,9 +132,12 @@ static int check_header(struct recording_reader *r, const unsigned char *head, s
 	if (got < RECORDING_AT_HEADER_LEN)
 		goto truncated;
 	v = u32_at(head, RECORDING_AT_VERSION);
-	if (v != RECORDING_VERSION)
+	if (v < RECORDING_VERSION_MIN || v > RECORDING_VERSION)
 		return fail(r, -EINVAL, RECORDING_AT_VERSION,
-			    "expected format version %d, found %" PRIu32, RECORDING_VERSION, v);
+			    "expected format version %d to %d, found %" PRIu32,
+			    RECORDING_VERSION_MIN, RECORDING_VERSION, v);
+	h->version = v;
+	r->version = v;
 	if (got < RECORDING_HEADER_LEN)
 		goto truncated;
 	v = u32_at(head, RECORDING_AT_HEADER_LEN);
@@ -214,6 +218,8 @@ static const char *const frame_names[] = {
 	[RECORDING_FRAME_RST_REASONS] = "RST reasons",
 	[RECORDING_FRAME_FINISH] = "finish",
 	[RECORDING_FRAME_END] = "end",
+	[RECORDING_FRAME_CGROUP] = "cgroup",
+	[RECORDING_FRAME_LOCAL_ADDRS] = "local addresses",
 };
 
 /* Each frame type's lengths: from min to max, in steps of `unit`. */
@@ -227,6 +233,10 @@ static const struct {
 					  RECORDING_RST_REASON_LEN },
 	[RECORDING_FRAME_FINISH] = { 0, 0, 1 },
 	[RECORDING_FRAME_END] = { 0, 0, 1 },
+	[RECORDING_FRAME_CGROUP] = { 8, 8 + RECORDING_CGROUP_PATH_MAX, 1 },
+	[RECORDING_FRAME_LOCAL_ADDRS] = { 0, RECORDING_FRAME_MAX -
+						     RECORDING_FRAME_MAX % RECORDING_LOCAL_ADDR_LEN,
+					  RECORDING_LOCAL_ADDR_LEN },
 };
 
 static int check_frame_length(struct recording_reader *r, uint64_t at, uint16_t type, uint32_t len)
@@ -275,6 +285,64 @@ static int check_rst_reasons(struct recording_reader *r, uint64_t at, const unsi
 	return 0;
 }
 
+/* A path of the cgroup v2 hierarchy: "/" and more, no NUL. */
+static int check_cgroup(struct recording_reader *r, uint64_t at, const unsigned char *p,
+			uint32_t len)
+{
+	const unsigned char *nul;
+
+	if (len == 8)
+		return 0; /* the cgroup was gone */
+	if (p[8] != '/')
+		return fail(r, -EINVAL, at + 8, "expected a cgroup path that starts with '/', "
+				"found byte 0x%02x", p[8]);
+	nul = memchr(p + 8, '\0', len - 8);
+	if (nul)
+		return fail(r, -EINVAL, at + (uint64_t)(nul - p),
+			    "expected a cgroup path without NUL bytes, found one");
+	return 0;
+}
+
+/* Each entry: AF_INET or AF_INET6, a reserved 0; an IPv4 address padded with zeros. */
+static int check_local_addrs(struct recording_reader *r, uint64_t at, const unsigned char *p,
+			     uint32_t len)
+{
+	static const unsigned char zeros[12];
+	uint16_t family, reserved;
+	uint32_t off;
+
+	for (off = 0; off < len; off += RECORDING_LOCAL_ADDR_LEN) {
+		memcpy(&family, p + off, sizeof(family));
+		memcpy(&reserved, p + off + 2, sizeof(reserved));
+		if (family != AF_INET && family != AF_INET6)
+			return fail(r, -EINVAL, at + off,
+				    "expected an address family, %d (IPv4) or %d (IPv6), found %u",
+				    AF_INET, AF_INET6, family);
+		if (reserved)
+			return fail(r, -EINVAL, at + off + 2, "expected 0 (reserved), found %u",
+				    reserved);
+		if (family == AF_INET && memcmp(p + off + 8, zeros, sizeof(zeros)))
+			return fail(r, -EINVAL, at + off + 8,
+				    "expected an IPv4 address padded with zeros");
+	}
+	return 0;
+}
+
+/* What each frame type's payload must hold beyond its length. */
+static int check_payload(struct recording_reader *r, uint64_t at, uint16_t type,
+			 const unsigned char *p, uint32_t len)
+{
+	switch (type) {
+	case RECORDING_FRAME_RST_REASONS:
+		return check_rst_reasons(r, at, p, len);
+	case RECORDING_FRAME_CGROUP:
+		return check_cgroup(r, at, p, len);
+	case RECORDING_FRAME_LOCAL_ADDRS:
+		return check_local_addrs(r, at, p, len);
+	}
+	return 0;
+}
+
 /* After the end frame: nothing. */
 static int read_past_end(struct recording_reader *r)
 {
@@ -294,7 +362,7 @@ int recording_read_frame(struct recording_reader *r, struct recording_frame *fr)
 {
 	unsigned char head[RECORDING_FRAME_HEADER_LEN];
 	uint64_t at = r->offset;
-	uint16_t type, reserved;
+	uint16_t type, reserved, max_type;
 	size_t got;
 	int err;
 
@@ -319,9 +387,10 @@ int recording_read_frame(struct recording_reader *r, struct recording_frame *fr)
 	fr->len = u32_at(head, 4);
 	fr->time_ns = u64_at(head, 8);
 	fr->data = r->payload;
-	if (type < RECORDING_FRAME_RECORD || type > RECORDING_FRAME_TYPE_MAX)
-		return fail(r, -EINVAL, at, "expected a frame type from %d to %d, found %u",
-			    RECORDING_FRAME_RECORD, RECORDING_FRAME_TYPE_MAX, type);
+	max_type = r->version < 2 ? RECORDING_FRAME_TYPE_MAX_V1 : RECORDING_FRAME_TYPE_MAX;
+	if (type < RECORDING_FRAME_RECORD || type > max_type)
+		return fail(r, -EINVAL, at, "expected a frame type from %d to %u, found %u",
+			    RECORDING_FRAME_RECORD, max_type, type);
 	if (reserved)
 		return fail(r, -EINVAL, at + 2, "expected 0 (reserved), found %u", reserved);
 	err = check_frame_length(r, at + 4, type, fr->len);
@@ -336,11 +405,9 @@ int recording_read_frame(struct recording_reader *r, struct recording_frame *fr)
 			    "file after %zu: the recording stops after %" PRIu64
 			    " record%s (" KILLED_HINT ")",
 			    fr->len, frame_names[type], got, r->records, plural(r->records));
-	if (type == RECORDING_FRAME_RST_REASONS) {
-		err = check_rst_reasons(r, at + sizeof(head), r->payload, fr->len);
-		if (err)
-			return err;
-	}
+	err = check_payload(r, at + sizeof(head), type, r->payload, fr->len);
+	if (err)
+		return err;
 	if (type == RECORDING_FRAME_RECORD)
 		r->records++;
 	r->ended = type == RECORDING_FRAME_END;
@@ -359,6 +426,28 @@ void recording_rst_reason(const struct recording_frame *fr, size_t i, uint32_t *
 
 	memcpy(value, entry, sizeof(*value));
 	*name = (const char *)entry + sizeof(*value);
+}
+
+void recording_cgroup(const struct recording_frame *fr, uint64_t *id, const char **path,
+		      size_t *len)
+{
+	memcpy(id, fr->data, sizeof(*id));
+	*path = (const char *)fr->data + sizeof(*id);
+	*len = fr->len - sizeof(*id);
+}
+
+size_t recording_local_addr_count(const struct recording_frame *fr)
+{
+	return fr->len / RECORDING_LOCAL_ADDR_LEN;
+}
+
+void recording_local_addr(const struct recording_frame *fr, size_t i, uint16_t *family,
+			  uint8_t addr[16])
+{
+	const unsigned char *entry = (const unsigned char *)fr->data + i * RECORDING_LOCAL_ADDR_LEN;
+
+	memcpy(family, entry, sizeof(*family));
+	memcpy(addr, entry + 4, 16);
 }
 
 void recording_reader_free(struct recording_reader *r)

@@ -26,6 +26,7 @@ struct recording_reader {
 	FILE *f;
 	uint64_t offset;	/* bytes read so far */
 	uint64_t records;	/* record frames read so far */
+	uint32_t version;	/* the header's format version */
 	bool ended;		/* the end frame was read */
 	unsigned char *payload; /* RECORDING_FRAME_MAX bytes */
 	char error[320];	/* why the last call failed */
@@ -45,6 +46,13 @@ int recording_read_frame(struct recording_reader *r, struct recording_frame *fr)
 size_t recording_rst_reason_count(const struct recording_frame *fr);
 void recording_rst_reason(const struct recording_frame *fr, size_t i, uint32_t *value,
 			  const char **name);
+/* A cgroup frame: the id, and its path of len bytes, not NUL-terminated (len 0: gone). */
+void recording_cgroup(const struct recording_frame *fr, uint64_t *id, const char **path,
+		      size_t *len);
+/* How many addresses a local addresses frame holds, and entry i. */
+size_t recording_local_addr_count(const struct recording_frame *fr);
+void recording_local_addr(const struct recording_frame *fr, size_t i, uint16_t *family,
+			  uint8_t addr[16]);
 /* Free the buffer; f stays open, it is the caller's. */
 void recording_reader_free(struct recording_reader *r);
 

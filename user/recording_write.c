@@ -173,6 +173,47 @@ int recording_write_counters(struct recording_writer *w, const uint64_t *counter
 	return write_frame(w, RECORDING_FRAME_COUNTERS, now_ns, counters, n * sizeof(*counters));
 }
 
+int recording_write_cgroup(struct recording_writer *w, uint64_t id, const char *path,
+			   uint64_t now_ns)
+{
+	unsigned char payload[sizeof(id) + RECORDING_CGROUP_PATH_MAX];
+	size_t len = path ? strlen(path) : 0;
+
+	/* Longer than a path can be (PATH_MAX): never written. */
+	if (len > RECORDING_CGROUP_PATH_MAX)
+		len = 0;
+	memcpy(payload, &id, sizeof(id));
+	memcpy(payload + sizeof(id), path ? path : "", len);
+	return write_frame(w, RECORDING_FRAME_CGROUP, now_ns, payload, sizeof(id) + len);
+}
+
+int recording_write_local_addrs(struct recording_writer *w, const struct local_addrs *l,
+				uint64_t now_ns)
+{
+	size_t i, n = l->count;
+	unsigned char *payload;
+	int err;
+
+	if (w->fd < 0 || w->err)
+		return w->err;
+	/* A frame's worth (3,276 addresses); a host with more is not one tcpwave knows. */
+	if (n > RECORDING_FRAME_MAX / RECORDING_LOCAL_ADDR_LEN)
+		n = RECORDING_FRAME_MAX / RECORDING_LOCAL_ADDR_LEN;
+	payload = calloc(n ? n : 1, RECORDING_LOCAL_ADDR_LEN);
+	if (!payload)
+		return failed(w, -ENOMEM);
+	for (i = 0; i < n; i++) {
+		unsigned char *entry = payload + i * RECORDING_LOCAL_ADDR_LEN;
+
+		memcpy(entry, &l->addrs[i].family, sizeof(l->addrs[i].family));
+		memcpy(entry + 4, l->addrs[i].addr, sizeof(l->addrs[i].addr));
+	}
+	err = write_frame(w, RECORDING_FRAME_LOCAL_ADDRS, now_ns, payload,
+			  n * RECORDING_LOCAL_ADDR_LEN);
+	free(payload);
+	return err;
+}
+
 int recording_write_finish(struct recording_writer *w, uint64_t now_ns)
 {
 	return write_frame(w, RECORDING_FRAME_FINISH, now_ns, NULL, 0);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "local_addrs.h"
 #include "recording.h"
 
 struct recording_writer {
@@ -37,6 +38,12 @@ int recording_write_record(struct recording_writer *w, const void *data, size_t 
 int recording_write_release(struct recording_writer *w, uint64_t now_ns);
 int recording_write_counters(struct recording_writer *w, const uint64_t *counters, size_t n,
 			     uint64_t now_ns);
+/* Cgroup id's path as seen at now_ns; NULL: the cgroup was gone. */
+int recording_write_cgroup(struct recording_writer *w, uint64_t id, const char *path,
+			   uint64_t now_ns);
+/* The host's interface addresses from now_ns on. */
+int recording_write_local_addrs(struct recording_writer *w, const struct local_addrs *l,
+				uint64_t now_ns);
 /* Tracing stopped at now_ns; the open connections' records follow. */
 int recording_write_finish(struct recording_writer *w, uint64_t now_ns);
 /* Hand what is buffered to the kernel. */

@@ -63,6 +63,16 @@ static void take_counters(const struct recording_frame *fr, const struct replay_
 	ops->counters(ctx, counters, fr->time_ns);
 }
 
+static void take_cgroup(const struct recording_frame *fr, const struct replay_ops *ops, void *ctx)
+{
+	const char *path;
+	uint64_t id;
+	size_t len;
+
+	recording_cgroup(fr, &id, &path, &len);
+	ops->cgroup(ctx, id, path, len);
+}
+
 int replay_run(struct replay *rp, const struct replay_ops *ops, void *ctx)
 {
 	struct recording_frame fr;
@@ -91,6 +101,12 @@ int replay_run(struct replay *rp, const struct replay_ops *ops, void *ctx)
 		case RECORDING_FRAME_FINISH:
 			ops->finish(ctx, fr.time_ns);
 			finished = true;
+			break;
+		case RECORDING_FRAME_CGROUP:
+			take_cgroup(&fr, ops, ctx);
+			break;
+		case RECORDING_FRAME_LOCAL_ADDRS:
+			ops->local_addrs(ctx, &fr);
 			break;
 		}
 	}

@@ -24,6 +24,10 @@ struct replay_ops {
 	void (*counters)(void *ctx, const uint64_t counters[TW_CNT_MAX], uint64_t now_ns);
 	/* Tracing stopped at now_ns: release everything; the open connections follow. */
 	void (*finish)(void *ctx, uint64_t now_ns);
+	/* Cgroup id's path on the tracing host from now on: len bytes; len 0: gone. */
+	void (*cgroup)(void *ctx, uint64_t id, const char *path, size_t len);
+	/* The tracing host's interface addresses from now on (a local addresses frame). */
+	void (*local_addrs)(void *ctx, const struct recording_frame *fr);
 };
 
 struct replay {

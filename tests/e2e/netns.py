@@ -26,6 +26,7 @@ behind by a killed run is deleted the next time a Netns starts.
 """
 import ctypes
 import itertools
+import json
 import os
 import socket
 import subprocess
@@ -59,6 +60,22 @@ def remove_stale():
         pid = name[len(NAME_PREFIX):].split("_")[0]
         if pid.isdigit() and not os.path.exists("/proc/%s" % pid):
             subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+
+
+def host_addresses():
+    """The addresses of this (the test's) network namespace."""
+    return {a["local"] for link in json.loads(subprocess.run(
+        ["ip", "-j", "addr", "show"], capture_output=True, text=True, check=True).stdout)
+        for a in link.get("addr_info", [])}
+
+
+def foreign_subnet():
+    """A documentation prefix (RFC 5737) none of whose test addresses this host has."""
+    taken = host_addresses()
+    for prefix in ("198.51.100.", "203.0.113.", "192.0.2."):
+        if not {prefix + "1", prefix + "2"} & taken:
+            return prefix
+    raise AssertionError("this host has addresses in every documentation prefix: %r" % taken)
 
 
 class Netns:

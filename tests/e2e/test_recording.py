@@ -14,8 +14,10 @@ import tempfile
 import time
 
 from close_paths import STATE_TIMEOUT_S, Scenario, abort, refused_connect, server_closes_first
-from harness import TCPWAVE, Peer, Tracer, check, check_eq, check_record, client_closes_first, test
-from netns import Netns
+from cgroup import Cgroup
+from harness import (TCPWAVE, Peer, Tracer, check, check_eq, check_record, client_closes_first,
+                     close_orphaned_in_fin_wait2, test)
+from netns import Netns, foreign_subnet
 
 RINGBUF = ("--ringbuf-kb", "32768")
 REPLAY_TIMEOUT_S = 60
@@ -197,6 +199,51 @@ def test_recording_replay_applies_the_filters():
 
 
 @test
+def test_recording_replay_elsewhere_prints_what_the_tracing_host_saw():
+    """The cgroup paths, and the host's own addresses (can an orphan's peer
+    be on this host: the FIN_WAIT2 hold), come from the recording. The
+    "other host" here is this one once the server's cgroup is gone and the
+    address the connection used is no longer this host's."""
+    prefix = foreign_subnet()
+    address = ["ip", "addr", "add", prefix + "1/32", "dev", "lo"]
+    with scratch_dir() as d:
+        path = os.path.join(d, "elsewhere.twr")
+        with Cgroup() as cg:
+            subprocess.run(address, check=True)
+            server, client = Peer(), Peer()
+            try:
+                cg.adopt(server.pid)
+                tracer = Tracer("--json", "-w", path, *RINGBUF).start()
+                port = int(server.do("listen_on", prefix + "1"))
+                client.do("connect_nowait", "ipv4", prefix + "1", port)
+                client.do("wait_connect", REPLAY_TIMEOUT_S)
+                server.do("accept")
+                close_orphaned_in_fin_wait2(client)
+                server.do("recv_eof")
+                server.do("close")
+                server_record = None
+                while server_record is None:
+                    r = tracer.next_record()
+                    if r.get("type") == "conn" and r["lport"] == port:
+                        server_record = r
+                tracer.stop()
+            finally:
+                server.close()
+                client.close()
+                address[2] = "del"
+                subprocess.run(address, check=True)
+        check_eq(tracer.returncode, 0, "live run's exit status")
+        live = tracer.stdout_lines
+        records = [json.loads(line) for line in live]
+        client_record = [r for r in records if r.get("type") == "conn" and r["rport"] == port
+                         and r["raddr"] == prefix + "1"]
+        check_eq([r["fin_wait2_end"] for r in client_record], ["peer_fin"],
+                 "the client's record, held for its local peer")
+        check_eq(server_record["cgroup"], cg.path, "the server's cgroup, live")
+        check_same_lines(live, replay(path, "--json"), "replay elsewhere")
+
+
+@test
 def test_recording_replay_needs_no_privileges():
     with scratch_dir() as d:
         path = os.path.join(d, "conns.twr")
@@ -262,7 +309,7 @@ def test_recording_corrupt_foreign_or_cut_files_are_refused_with_the_byte():
             f.write(data[:16] + b"\x07\x00\x00\x00" + data[20:])
         run = replay(bad, "--json")
         check_eq((run.returncode, run.stdout, run.stderr),
-                 (1, "", "tcpwave: %s: byte 16: expected format version 1, found 7\n" % bad),
+                 (1, "", "tcpwave: %s: byte 16: expected format version 1 to 2, found 7\n" % bad),
                  "wrong version")
 
         run = replay("/etc/passwd")
@@ -282,8 +329,9 @@ def test_recording_corrupt_foreign_or_cut_files_are_refused_with_the_byte():
         check_cut_replay(live, run.stdout.splitlines(keepends=True))
 
 
-# What the FIN_WAIT2 hold fills in from the peer's record.
-HOLD_FIELDS = ("close_ns", "handover_hold_ns", "fin_wait2_end")
+# What the FIN_WAIT2 hold fills in from the peer's record, and what follows
+# from it: Zeek's state counts a learned end, the diagnosis its time.
+HOLD_FIELDS = ("close_ns", "handover_hold_ns", "fin_wait2_end", "conn_state", "diagnosis")
 
 
 def check_cut_replay(live_lines, got_lines):

@@ -15,7 +15,7 @@ import time
 from close_paths import STATE_POLL_S, STATE_TIMEOUT_S, Scenario, now
 from harness import TCPWAVE, Peer, Tracer, check, check_eq, close_orphaned_in_fin_wait2, test
 from netfilter import ACK_ONLY, FIN, SYN, Count, Drop
-from netns import Netns
+from netns import Netns, foreign_subnet
 
 SLOW_MS = "1000"
 HOLD_S = 1.5
@@ -321,21 +321,6 @@ def test_no_fin_wait2_hold_prints_the_orphan_at_once():
         sc.server.do("close")
         records = sc.stop()
     check_eq(record(records, cport, port)["fin_wait2_end"], "waiting", "fin_wait2_end")
-
-
-def host_addresses():
-    return {a["local"] for link in json.loads(subprocess.run(
-        ["ip", "-j", "addr", "show"], capture_output=True, text=True, check=True).stdout)
-        for a in link.get("addr_info", [])}
-
-
-def foreign_subnet():
-    """A documentation prefix (RFC 5737) none of whose test addresses this host has."""
-    taken = host_addresses()
-    for prefix in ("198.51.100.", "203.0.113.", "192.0.2."):
-        if not {prefix + "1", prefix + "2"} & taken:
-            return prefix
-    raise AssertionError("this host has addresses in every documentation prefix: %r" % taken)
 
 
 def wait_link_up(ns, dev):

@@ -154,3 +154,35 @@ TEST(test_cgroup_path_without_a_hierarchy_knows_nothing)
 	CHECK(cgroup_path_of(&cp, 7, 0) == NULL);
 	cgroup_path_close(&cp);
 }
+
+TEST(test_cgroup_path_change_is_taken_once_per_new_path)
+{
+	struct cgroup_path *cp = fake();
+
+	CHECK(!cgroup_path_take_change(cp, 7)); /* not looked up yet */
+	CHECK_STR(cgroup_path_of(cp, 7, 0), "/cg7");
+	CHECK(cgroup_path_take_change(cp, 7));
+	CHECK(!cgroup_path_take_change(cp, 7));
+	/* The same path at a recheck is no change; gone is one. */
+	CHECK_STR(cgroup_path_of(cp, 7, CGROUP_PATH_RECHECK_NS), "/cg7");
+	CHECK(!cgroup_path_take_change(cp, 7));
+	gone = 7;
+	CHECK(cgroup_path_of(cp, 7, 2 * CGROUP_PATH_RECHECK_NS) == NULL);
+	CHECK(cgroup_path_take_change(cp, 7));
+	cgroup_path_close(cp);
+}
+
+TEST(test_cgroup_path_recorded_paths_stand_for_this_hosts)
+{
+	struct cgroup_path *cp = fake();
+
+	cgroup_path_use_recorded(cp);
+	/* A cgroup the recording never named had no path there, whatever this host has. */
+	CHECK(cgroup_path_of(cp, 7, 0) == NULL);
+	CHECK_INT(cgroup_path_record(cp, 7, "/a.slice/x.servicejunk", 18), 0);
+	CHECK_STR(cgroup_path_of(cp, 7, 1), "/a.slice/x.service");
+	CHECK_INT(cgroup_path_record(cp, 7, "", 0), 0); /* then it was gone */
+	CHECK(cgroup_path_of(cp, 7, 2) == NULL);
+	CHECK_INT(resolves, 0);
+	cgroup_path_close(cp);
+}

@@ -37,9 +37,9 @@ TEST(test_local_addrs_interface_addresses_by_family)
 	local_addrs_add(&l, AF_INET6, v6_host);
 	CHECK(local_addrs_contains(&l, AF_INET, v4_host));
 	CHECK(!local_addrs_contains(&l, AF_INET6, v4_host));
-	CHECK(local_addrs_is_local(&l, AF_INET6, v6_host, 6 * SEC));
-	CHECK(local_addrs_is_local(&l, AF_INET, v4_loopback_other, 6 * SEC));
-	CHECK(!local_addrs_is_local(&l, AF_INET, v4_remote, 6 * SEC));
+	CHECK(local_addrs_is_local(&l, AF_INET6, v6_host));
+	CHECK(local_addrs_is_local(&l, AF_INET, v4_loopback_other));
+	CHECK(!local_addrs_is_local(&l, AF_INET, v4_remote));
 	local_addrs_free(&l);
 	CHECK_INT(l.count, 0);
 }
@@ -51,9 +51,25 @@ TEST(test_local_addrs_read_again_when_old)
 	/* Whatever interfaces this host has, the set is read anew: the made-up one goes. */
 	l.read_ns = 1 * SEC;
 	local_addrs_add(&l, AF_INET, v4_remote);
-	CHECK(local_addrs_is_local(&l, AF_INET, v4_remote, 1 * SEC + LOCAL_ADDRS_MAX_AGE_NS - 1));
-	CHECK(!local_addrs_is_local(&l, AF_INET, v4_remote, 1 * SEC + LOCAL_ADDRS_MAX_AGE_NS));
+	CHECK(!local_addrs_refresh(&l, 1 * SEC + LOCAL_ADDRS_MAX_AGE_NS - 1));
+	CHECK(local_addrs_is_local(&l, AF_INET, v4_remote));
+	CHECK(local_addrs_refresh(&l, 1 * SEC + LOCAL_ADDRS_MAX_AGE_NS));
+	CHECK(!local_addrs_is_local(&l, AF_INET, v4_remote));
 	CHECK_INT(l.read_ns, 1 * SEC + LOCAL_ADDRS_MAX_AGE_NS);
+	/* Read again, the same: no change to record. */
+	CHECK(!local_addrs_refresh(&l, 1 * SEC + 2 * LOCAL_ADDRS_MAX_AGE_NS));
+	local_addrs_free(&l);
+}
+
+TEST(test_local_addrs_recorded_are_never_read_again)
+{
+	struct local_addrs l = { 0 };
+
+	/* A replay's: the recording's addresses stand, however old. */
+	l.recorded = true;
+	local_addrs_add(&l, AF_INET, v4_remote);
+	CHECK(!local_addrs_refresh(&l, 100 * LOCAL_ADDRS_MAX_AGE_NS));
+	CHECK(local_addrs_is_local(&l, AF_INET, v4_remote));
 	local_addrs_free(&l);
 }
 

@@ -2,6 +2,7 @@
 /* The recording reader: every frame of a good recording, and exact messages for bad ones. */
 #include <errno.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include "unit.h"
 #include "recording_read.h"
 #include "test_recording_util.h"
@@ -47,9 +48,12 @@ TEST(test_recording_read_gives_every_frame_as_written)
 	struct recording_reader r;
 	struct recording_header h;
 	struct recording_frame fr;
-	uint64_t counters[TW_CNT_MAX];
+	uint64_t counters[TW_CNT_MAX], cgroup_id;
 	uint32_t value;
-	const char *name;
+	uint16_t family;
+	uint8_t addr[16];
+	const char *name, *path;
+	size_t path_len;
 	FILE *f;
 
 	sample_make(&s);
@@ -59,6 +63,7 @@ TEST(test_recording_read_gives_every_frame_as_written)
 	CHECK_INT(h.fin_timeout_ns, 30000000000ll);
 	CHECK_INT(h.time_wait_ns, 60000000000ll);
 	CHECK_INT(h.flags, 0);
+	CHECK_INT(h.version, 2);
 
 	CHECK_INT(recording_read_frame(&r, &fr), 1);
 	CHECK_INT(fr.type, RECORDING_FRAME_RST_REASONS);
@@ -69,6 +74,23 @@ TEST(test_recording_read_gives_every_frame_as_written)
 	recording_rst_reason(&fr, 1, &value, &name);
 	CHECK_INT(value, 12);
 	CHECK_STR(name, "TCP_ABORT_ON_LINGER");
+
+	CHECK_INT(recording_read_frame(&r, &fr), 1);
+	CHECK_INT(fr.type, RECORDING_FRAME_LOCAL_ADDRS);
+	CHECK_INT(fr.time_ns, 10);
+	CHECK_INT(recording_local_addr_count(&fr), 2);
+	recording_local_addr(&fr, 0, &family, addr);
+	CHECK_INT(family, AF_INET);
+	CHECK(addr[0] == 10 && addr[3] == 1 && addr[4] == 0);
+	recording_local_addr(&fr, 1, &family, addr);
+	CHECK_INT(family, AF_INET6);
+	CHECK(addr[0] == 0 && addr[15] == 1);
+	CHECK_INT(recording_read_frame(&r, &fr), 1);
+	CHECK_INT(fr.type, RECORDING_FRAME_CGROUP);
+	recording_cgroup(&fr, &cgroup_id, &path, &path_len);
+	CHECK_INT(cgroup_id, 5);
+	CHECK(path_len == strlen("/system.slice/x.service") &&
+	      !memcmp(path, "/system.slice/x.service", path_len));
 
 	CHECK_INT(recording_read_frame(&r, &fr), 1);
 	CHECK_INT(fr.type, RECORDING_FRAME_RECORD);
@@ -103,6 +125,48 @@ TEST(test_recording_read_gives_every_frame_as_written)
 	CHECK_INT(recording_read_frame(&r, &fr), 0);
 	recording_reader_free(&r);
 	fclose(f);
+}
+
+TEST(test_recording_read_names_a_bad_cgroup_or_address)
+{
+	struct sample s;
+	size_t path_at, addr_at;
+
+	sample_make(&s);
+	path_at = s.at_cgroup + RECORDING_FRAME_HEADER_LEN + 8;
+	s.bytes[path_at] = 's';
+	CHECK_STR(read_all(s.bytes, s.len),
+		  fmt("byte %zu: expected a cgroup path that starts with '/', found byte 0x73",
+		      path_at));
+	sample_make(&s);
+	s.bytes[path_at + 3] = '\0';
+	CHECK_STR(read_all(s.bytes, s.len),
+		  fmt("byte %zu: expected a cgroup path without NUL bytes, found one", path_at + 3));
+	sample_make(&s);
+	addr_at = s.at_addrs + RECORDING_FRAME_HEADER_LEN;
+	s.bytes[addr_at] = 7;
+	CHECK_STR(read_all(s.bytes, s.len),
+		  fmt("byte %zu: expected an address family, 2 (IPv4) or 10 (IPv6), found 7",
+		      addr_at));
+	sample_make(&s);
+	s.bytes[addr_at + 2] = 1;
+	CHECK_STR(read_all(s.bytes, s.len),
+		  fmt("byte %zu: expected 0 (reserved), found 1", addr_at + 2));
+	sample_make(&s);
+	s.bytes[addr_at + 4 + 4] = 1;
+	CHECK_STR(read_all(s.bytes, s.len),
+		  fmt("byte %zu: expected an IPv4 address padded with zeros", addr_at + 8));
+}
+
+TEST(test_recording_read_version_1_has_no_host_frames)
+{
+	struct sample s;
+
+	/* Version 1 ends its frame types at 6: the cgroup and address frames are 2's. */
+	sample_make(&s);
+	put_u32(s.bytes + RECORDING_AT_VERSION, 1);
+	CHECK_STR(read_all(s.bytes, s.len),
+		  fmt("byte %zu: expected a frame type from 1 to 6, found 8", s.at_addrs));
 }
 
 TEST(test_recording_read_accepts_the_sample_whole)
@@ -163,9 +227,9 @@ TEST(test_recording_read_names_a_wrong_version)
 
 	sample_make(&s);
 	put_u32(s.bytes + RECORDING_AT_VERSION, 7);
-	CHECK_STR(read_all(s.bytes, s.len), "byte 16: expected format version 1, found 7");
+	CHECK_STR(read_all(s.bytes, s.len), "byte 16: expected format version 1 to 2, found 7");
 	put_u32(s.bytes + RECORDING_AT_VERSION, 0);
-	CHECK_STR(read_all(s.bytes, s.len), "byte 16: expected format version 1, found 0");
+	CHECK_STR(read_all(s.bytes, s.len), "byte 16: expected format version 1 to 2, found 0");
 }
 
 TEST(test_recording_read_names_a_wrong_header_length)
@@ -330,10 +394,10 @@ TEST(test_recording_read_names_an_unknown_frame_type_and_reserved_bits)
 	sample_make(&s);
 	s.bytes[s.at_reset] = 9;
 	CHECK_STR(read_all(s.bytes, s.len),
-		  fmt("byte %zu: expected a frame type from 1 to 6, found 9", s.at_reset));
+		  fmt("byte %zu: expected a frame type from 1 to 8, found 9", s.at_reset));
 	s.bytes[s.at_reset] = 0;
 	CHECK_STR(read_all(s.bytes, s.len),
-		  fmt("byte %zu: expected a frame type from 1 to 6, found 0", s.at_reset));
+		  fmt("byte %zu: expected a frame type from 1 to 8, found 0", s.at_reset));
 	sample_make(&s);
 	s.bytes[s.at_reset + 2] = 1;
 	CHECK_STR(read_all(s.bytes, s.len),

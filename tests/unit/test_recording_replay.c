@@ -51,11 +51,24 @@ static void log_finish(void *ctx, uint64_t now_ns)
 	log_step(ctx, "finish @%" PRIu64 "\n", now_ns);
 }
 
+static void log_cgroup(void *ctx, uint64_t id, const char *path, size_t len)
+{
+	log_step(ctx, "cgroup %" PRIu64 " %.*s\n", id, (int)len, path);
+}
+
+static void log_local_addrs(void *ctx, const struct recording_frame *fr)
+{
+	log_step(ctx, "local addresses %zu @%" PRIu64 "\n", recording_local_addr_count(fr),
+		 fr->time_ns);
+}
+
 static const struct replay_ops log_ops = {
 	.record = log_record,
 	.release = log_release,
 	.counters = log_counters,
 	.finish = log_finish,
+	.cgroup = log_cgroup,
+	.local_addrs = log_local_addrs,
 };
 
 /* Replay bytes as a file; returns replay_run()'s result, the steps in l, stderr in cap. */
@@ -87,6 +100,8 @@ TEST(test_recording_replay_repeats_the_loop_steps_in_order)
 	sample_make(&s);
 	CHECK_INT(replay_bytes(s.bytes, s.len, &l, &cap), 0);
 	snprintf(want, sizeof(want),
+		 "local addresses 2 @10\n"
+		 "cgroup 5 /system.slice/x.service\n"
 		 "record 2/%zu @100\n"
 		 "record 3/%zu @105\n"
 		 "release @20000000\n"
@@ -125,6 +140,8 @@ TEST(test_recording_replay_of_a_cut_recording_releases_what_it_read_and_says_whe
 	sample_make(&s);
 	CHECK_INT(replay_bytes(s.bytes, s.at_release + 3, &l, &cap), -EINVAL);
 	snprintf(want, sizeof(want),
+		 "local addresses 2 @10\n"
+		 "cgroup 5 /system.slice/x.service\n"
 		 "record 2/%zu @100\n"
 		 "record 3/%zu @105\n"
 		 "finish @105\n",
@@ -143,11 +160,15 @@ TEST(test_recording_replay_stops_when_the_output_goes_away)
 	struct sample s;
 	struct log l = { .stop_after = 1 };
 	struct captured cap;
-	char want[64];
+	char want[128];
 
 	sample_make(&s);
 	CHECK_INT(replay_bytes(s.bytes, s.len, &l, &cap), 0);
-	snprintf(want, sizeof(want), "record 2/%zu @100\n", sizeof(struct tw_conn));
+	snprintf(want, sizeof(want),
+		 "local addresses 2 @10\n"
+		 "cgroup 5 /system.slice/x.service\n"
+		 "record 2/%zu @100\n",
+		 sizeof(struct tw_conn));
 	CHECK_STR(l.text, want);
 }
 
@@ -171,5 +192,5 @@ TEST(test_recording_replay_names_the_file_in_a_header_error)
 	s.bytes[RECORDING_AT_VERSION] = 7;
 	CHECK_INT(replay_bytes(s.bytes, s.len, &l, &cap), -EINVAL);
 	CHECK_STR(l.text, "");
-	CHECK(strstr(cap.text, ": byte 16: expected format version 1, found 7\n") != NULL);
+	CHECK(strstr(cap.text, ": byte 16: expected format version 1 to 2, found 7\n") != NULL);
 }

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "recording_write.h"
 #include "rst_reason.h"
@@ -37,6 +38,8 @@ void sample_make(struct sample *s)
 		.time_wait_ns = 60000000000ull,
 	};
 	const uint64_t counters[TW_CNT_MAX] = { 3, 1, 0 };
+	const __u8 v4[16] = { 10, 0, 0, 1 }, v6[16] = { [15] = 1 };
+	struct local_addrs addrs = { 0 };
 	char path[] = "/tmp/tcpwave-unit-XXXXXX";
 	struct recording_writer w;
 	FILE *f;
@@ -44,6 +47,7 @@ void sample_make(struct sample *s)
 
 	memset(s, 0, sizeof(*s));
 	fill_conn(&s->conn, 1, 0);
+	s->conn.cgroup_id = 5;
 	fill_conn(&s->open_conn, 2, TW_CONN_OPEN);
 	s->reset = (struct tw_reset){.type = TW_REC_RESET, .sent = 1, .reason = 12, .cookie = 1};
 	rst_reason_set(0, "NOT_SPECIFIED");
@@ -54,6 +58,13 @@ void sample_make(struct sample *s)
 	recording_write_header(&w, &h);
 	s->at_reasons = w.len;
 	recording_write_rst_reasons(&w);
+	local_addrs_add(&addrs, AF_INET, v4);
+	local_addrs_add(&addrs, AF_INET6, v6);
+	s->at_addrs = w.len;
+	recording_write_local_addrs(&w, &addrs, 10);
+	local_addrs_free(&addrs);
+	s->at_cgroup = w.len;
+	recording_write_cgroup(&w, 5, "/system.slice/x.service", 100);
 	s->at_conn = w.len;
 	recording_write_record(&w, &s->conn, sizeof(s->conn), 100);
 	s->at_reset = w.len;
