@@ -34,6 +34,7 @@
 #include "replay.h"
 #include "privilege.h"
 #include "sink.h"
+#include "snapshot.h"
 #include "sock_count.h"
 #include "strbuf.h"
 #include "stuck.h"
@@ -109,6 +110,7 @@ struct app {
 	uint64_t report_every_ns; /* 0: only at exit */
 	uint64_t next_report_ns;
 	int sock_count_err; /* the last failure reported, so that it is said once */
+	struct summary_sockets replayed_sockets; /* a replay's: the recording's count */
 	int prom_err; /* likewise; the exit status says whether the last write failed */
 };
 
@@ -504,26 +506,27 @@ static int write_prom_file(struct app *app, uint64_t now_ns, const struct summar
 	return err;
 }
 
-/* At each interval and at exit: the summary (-s), the metrics (--prom-file). */
-static void report(struct app *app, bool at_exit)
+/* At each interval and at exit: the summary (-s), the metrics (--prom-file), with sockets sk. */
+static void report(struct app *app, const struct summary_sockets *sk, bool at_exit)
 {
 	uint64_t now_ns = timefmt_mono_now_ns();
-	struct summary_sockets sk = count_sockets(app);
 
 	if (app->opt.summary && (at_exit || app->opt.interval_ns))
-		print_summary(app, now_ns, &sk);
+		print_summary(app, now_ns, sk);
 	if (app->opt.prom_file)
-		write_prom_file(app, now_ns, &sk);
+		write_prom_file(app, now_ns, sk);
 }
 
 /* Report when the interval is up; a tick missed (a stalled reader) is not caught up. */
 static void report_if_due(struct app *app)
 {
 	uint64_t now_ns = timefmt_mono_now_ns();
+	struct summary_sockets sk;
 
 	if (!app->report_every_ns || now_ns < app->next_report_ns)
 		return;
-	report(app, false);
+	sk = count_sockets(app);
+	report(app, &sk, false);
 	while (app->next_report_ns <= now_ns)
 		app->next_report_ns += app->report_every_ns;
 }
@@ -593,6 +596,7 @@ static void print_header(struct app *app)
 	sink_flush(&app->out);
 }
 
+
 /*
  * Stop the programs, then hand over what the kernel still holds, then the
  * connections still open: a connection that closes meanwhile is either in
@@ -600,22 +604,29 @@ static void print_header(struct app *app)
  */
 static void finish(struct app *app, struct tracer *t)
 {
+	struct summary_sockets sk = { .known = false };
+
 	tracer_detach(t);
 	app->now_ns = timefmt_mono_now_ns();
 	if (app->out.status == SINK_OK)
 		tracer_poll(t, 0);
 	report_lost(app, t);
+	/* Counted once: the last summary says what the recording keeps for a replay's. */
+	if (app->opt.summary || app->opt.prom_file || app->opt.write_path)
+		sk = count_sockets(app);
+	if (sk.known)
+		recording_write_sockets(&app->rec, sk.time_wait, sk.close_wait, app->now_ns);
 	recording_write_finish(&app->rec, app->now_ns);
 	release_all(app, app->now_ns);
 	if (!app->opt.events && app->out.status == SINK_OK)
 		tracer_dump_open(t, on_record, app);
 	if (app->opt.summary || app->opt.prom_file)
-		report(app, true);
+		report(app, &sk, true);
 	sink_flush(&app->out);
 }
 
 /* --write: the header, with what a replay needs of this host, before any record. */
-static int start_recording(struct app *app)
+static int start_recording(struct app *app, const struct tracer *t)
 {
 	struct recording_header h = {
 		.real_minus_mono_ns = app->real_minus_mono_ns,
@@ -630,6 +641,11 @@ static int start_recording(struct app *app)
 	/* A destination that cannot take the header fails now, not minutes later. */
 	return recording_write_header(&app->rec, &h) ?: recording_write_rst_reasons(&app->rec) ?:
 			recording_write_local_addrs(&app->rec, &app->local, now_ns) ?:
+			(t->snapshot_link ?
+				 recording_write_snapshot(&app->rec, &t->snapshot,
+							  t->snapshot_netns.visited,
+							  t->snapshot_ns, now_ns) :
+				 0) ?:
 			recording_writer_flush(&app->rec);
 }
 
@@ -707,7 +723,7 @@ static int trace(struct app *app)
 	}
 	app->real_minus_mono_ns = timefmt_real_minus_mono_ns();
 	app->next_report_ns = timefmt_mono_now_ns() + app->report_every_ns;
-	if (start_recording(app)) {
+	if (start_recording(app, &t)) {
 		recording_writer_close(&app->rec);
 		tracer_close(&t);
 		return 1;
@@ -871,12 +887,36 @@ static int replay_record(void *ctx, const void *data, size_t size, uint64_t recv
 	return handle_record(ctx, data, size, recv_ns);
 }
 
-/* The sockets open at the time were not recorded: the summary says null. */
+/* The sockets the recording counted as tracing stopped; null where it has none. */
 static void end_replay_summary(struct app *app)
 {
-	const struct summary_sockets unknown = { .known = false };
+	print_summary(app, app->now_ns, &app->replayed_sockets);
+}
 
-	print_summary(app, app->now_ns, &unknown);
+static void replay_sockets(void *ctx, uint64_t time_wait, uint64_t close_wait)
+{
+	struct app *app = ctx;
+
+	app->replayed_sockets = (struct summary_sockets){ .known = true,
+							  .time_wait = time_wait,
+							  .close_wait = close_wait };
+}
+
+/* -v: what the tracing host's start-up walk found, as the live run said it. */
+static void replay_snapshot(void *ctx, const struct recording_frame *fr)
+{
+	struct app *app = ctx;
+	struct tw_snapshot_counts c;
+	struct strbuf sb = {};
+	uint32_t namespaces;
+	uint64_t took_ns;
+
+	if (!app->opt.verbose)
+		return;
+	recording_snapshot(fr, &c, &namespaces, &took_ns);
+	snapshot_describe(&sb, &c, namespaces, took_ns);
+	fprintf(stderr, "tcpwave: recorded %s\n", sb.data);
+	strbuf_free(&sb);
 }
 
 /* --read: no BPF, no privileges, no waiting; the recorded times drive the steps. */
@@ -889,6 +929,8 @@ static int replay(struct app *app)
 		.finish = replay_finish,
 		.cgroup = replay_cgroup,
 		.local_addrs = replay_local_addrs,
+		.snapshot = replay_snapshot,
+		.sockets = replay_sockets,
 	};
 	struct replay rp;
 	int rc;

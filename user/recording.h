@@ -14,6 +14,8 @@
 #define TCPWAVE_RECORDING_H
 
 #include <stdint.h>
+#include <linux/types.h>
+#include "tcpwave.h"
 
 /* PNG's trick: the high byte and CR LF catch 7-bit and text-mode transfers. */
 #define RECORDING_MAGIC "\x89TCPWAVE\r\n\x1a\n"
@@ -85,8 +87,20 @@ enum recording_frame_type {
 	 * RECORDING_LOCAL_ADDR_LEN bytes. Written at start and when they change.
 	 */
 	RECORDING_FRAME_LOCAL_ADDRS = 8,
+	/*
+	 * Version 2. The start-up walk: struct tw_snapshot_counts, then uint32_t
+	 * network namespaces walked, uint32_t 0, uint64_t how long it took (ns).
+	 * After the header, when the walk ran.
+	 */
+	RECORDING_FRAME_SNAPSHOT = 9,
+	/*
+	 * Version 2. The TIME_WAIT and CLOSE_WAIT sockets of tcpwave's network
+	 * namespace when tracing stopped (uint64_t each), for a replay's
+	 * summary. Before the finish frame, when they could be counted.
+	 */
+	RECORDING_FRAME_SOCKETS = 10,
 };
-#define RECORDING_FRAME_TYPE_MAX RECORDING_FRAME_LOCAL_ADDRS
+#define RECORDING_FRAME_TYPE_MAX RECORDING_FRAME_SOCKETS
 #define RECORDING_FRAME_TYPE_MAX_V1 RECORDING_FRAME_END
 
 #define RECORDING_COUNTERS_MAX 64
@@ -98,5 +112,7 @@ enum recording_frame_type {
 #define RECORDING_CGROUP_PATH_MAX 4095
 /* A local address: uint16_t family (AF_INET, AF_INET6), uint16_t 0, 16 bytes (IPv4: 4, then 0). */
 #define RECORDING_LOCAL_ADDR_LEN 20
+#define RECORDING_SNAPSHOT_LEN (sizeof(struct tw_snapshot_counts) + 16)
+#define RECORDING_SOCKETS_LEN 16
 
 #endif

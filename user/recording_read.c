@@ -220,6 +220,8 @@ static const char *const frame_names[] = {
 	[RECORDING_FRAME_END] = "end",
 	[RECORDING_FRAME_CGROUP] = "cgroup",
 	[RECORDING_FRAME_LOCAL_ADDRS] = "local addresses",
+	[RECORDING_FRAME_SNAPSHOT] = "start-up walk",
+	[RECORDING_FRAME_SOCKETS] = "sockets",
 };
 
 /* Each frame type's lengths: from min to max, in steps of `unit`. */
@@ -237,6 +239,8 @@ static const struct {
 	[RECORDING_FRAME_LOCAL_ADDRS] = { 0, RECORDING_FRAME_MAX -
 						     RECORDING_FRAME_MAX % RECORDING_LOCAL_ADDR_LEN,
 					  RECORDING_LOCAL_ADDR_LEN },
+	[RECORDING_FRAME_SNAPSHOT] = { RECORDING_SNAPSHOT_LEN, RECORDING_SNAPSHOT_LEN, 1 },
+	[RECORDING_FRAME_SOCKETS] = { RECORDING_SOCKETS_LEN, RECORDING_SOCKETS_LEN, 1 },
 };
 
 static int check_frame_length(struct recording_reader *r, uint64_t at, uint16_t type, uint32_t len)
@@ -328,6 +332,17 @@ static int check_local_addrs(struct recording_reader *r, uint64_t at, const unsi
 	return 0;
 }
 
+static int check_snapshot(struct recording_reader *r, uint64_t at, const unsigned char *p)
+{
+	size_t pad_at = sizeof(struct tw_snapshot_counts) + 4;
+	uint32_t pad;
+
+	memcpy(&pad, p + pad_at, sizeof(pad));
+	if (pad)
+		return fail(r, -EINVAL, at + pad_at, "expected 0 (reserved), found %" PRIu32, pad);
+	return 0;
+}
+
 /* What each frame type's payload must hold beyond its length. */
 static int check_payload(struct recording_reader *r, uint64_t at, uint16_t type,
 			 const unsigned char *p, uint32_t len)
@@ -339,6 +354,8 @@ static int check_payload(struct recording_reader *r, uint64_t at, uint16_t type,
 		return check_cgroup(r, at, p, len);
 	case RECORDING_FRAME_LOCAL_ADDRS:
 		return check_local_addrs(r, at, p, len);
+	case RECORDING_FRAME_SNAPSHOT:
+		return check_snapshot(r, at, p);
 	}
 	return 0;
 }
@@ -434,6 +451,23 @@ void recording_cgroup(const struct recording_frame *fr, uint64_t *id, const char
 	memcpy(id, fr->data, sizeof(*id));
 	*path = (const char *)fr->data + sizeof(*id);
 	*len = fr->len - sizeof(*id);
+}
+
+void recording_snapshot(const struct recording_frame *fr, struct tw_snapshot_counts *c,
+			uint32_t *namespaces, uint64_t *took_ns)
+{
+	const unsigned char *p = fr->data;
+
+	memcpy(c, p, sizeof(*c));
+	memcpy(namespaces, p + sizeof(*c), sizeof(*namespaces));
+	memcpy(took_ns, p + sizeof(*c) + 8, sizeof(*took_ns));
+}
+
+void recording_sockets(const struct recording_frame *fr, uint64_t *time_wait,
+		       uint64_t *close_wait)
+{
+	memcpy(time_wait, fr->data, sizeof(*time_wait));
+	memcpy(close_wait, (const unsigned char *)fr->data + 8, sizeof(*close_wait));
 }
 
 size_t recording_local_addr_count(const struct recording_frame *fr)

@@ -49,6 +49,12 @@ void recording_rst_reason(const struct recording_frame *fr, size_t i, uint32_t *
 /* A cgroup frame: the id, and its path of len bytes, not NUL-terminated (len 0: gone). */
 void recording_cgroup(const struct recording_frame *fr, uint64_t *id, const char **path,
 		      size_t *len);
+/* A start-up walk frame's fields. */
+void recording_snapshot(const struct recording_frame *fr, struct tw_snapshot_counts *c,
+			uint32_t *namespaces, uint64_t *took_ns);
+/* A sockets frame's counts. */
+void recording_sockets(const struct recording_frame *fr, uint64_t *time_wait,
+		       uint64_t *close_wait);
 /* How many addresses a local addresses frame holds, and entry i. */
 size_t recording_local_addr_count(const struct recording_frame *fr);
 void recording_local_addr(const struct recording_frame *fr, size_t i, uint16_t *family,

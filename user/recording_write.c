@@ -214,6 +214,25 @@ int recording_write_local_addrs(struct recording_writer *w, const struct local_a
 	return err;
 }
 
+int recording_write_snapshot(struct recording_writer *w, const struct tw_snapshot_counts *c,
+			     uint32_t namespaces, uint64_t took_ns, uint64_t now_ns)
+{
+	unsigned char payload[RECORDING_SNAPSHOT_LEN] = {};
+
+	memcpy(payload, c, sizeof(*c));
+	memcpy(payload + sizeof(*c), &namespaces, sizeof(namespaces));
+	memcpy(payload + sizeof(*c) + 8, &took_ns, sizeof(took_ns));
+	return write_frame(w, RECORDING_FRAME_SNAPSHOT, now_ns, payload, sizeof(payload));
+}
+
+int recording_write_sockets(struct recording_writer *w, uint64_t time_wait, uint64_t close_wait,
+			    uint64_t now_ns)
+{
+	const uint64_t payload[2] = { time_wait, close_wait };
+
+	return write_frame(w, RECORDING_FRAME_SOCKETS, now_ns, payload, sizeof(payload));
+}
+
 int recording_write_finish(struct recording_writer *w, uint64_t now_ns)
 {
 	return write_frame(w, RECORDING_FRAME_FINISH, now_ns, NULL, 0);

@@ -44,6 +44,12 @@ int recording_write_cgroup(struct recording_writer *w, uint64_t id, const char *
 /* The host's interface addresses from now_ns on. */
 int recording_write_local_addrs(struct recording_writer *w, const struct local_addrs *l,
 				uint64_t now_ns);
+/* The start-up walk: what it found, in how many namespaces, how long it took. */
+int recording_write_snapshot(struct recording_writer *w, const struct tw_snapshot_counts *c,
+			     uint32_t namespaces, uint64_t took_ns, uint64_t now_ns);
+/* The TIME_WAIT and CLOSE_WAIT sockets as tracing stops. */
+int recording_write_sockets(struct recording_writer *w, uint64_t time_wait, uint64_t close_wait,
+			    uint64_t now_ns);
 /* Tracing stopped at now_ns; the open connections' records follow. */
 int recording_write_finish(struct recording_writer *w, uint64_t now_ns);
 /* Hand what is buffered to the kernel. */

@@ -73,6 +73,14 @@ static void take_cgroup(const struct recording_frame *fr, const struct replay_op
 	ops->cgroup(ctx, id, path, len);
 }
 
+static void take_sockets(const struct recording_frame *fr, const struct replay_ops *ops, void *ctx)
+{
+	uint64_t time_wait, close_wait;
+
+	recording_sockets(fr, &time_wait, &close_wait);
+	ops->sockets(ctx, time_wait, close_wait);
+}
+
 int replay_run(struct replay *rp, const struct replay_ops *ops, void *ctx)
 {
 	struct recording_frame fr;
@@ -107,6 +115,12 @@ int replay_run(struct replay *rp, const struct replay_ops *ops, void *ctx)
 			break;
 		case RECORDING_FRAME_LOCAL_ADDRS:
 			ops->local_addrs(ctx, &fr);
+			break;
+		case RECORDING_FRAME_SNAPSHOT:
+			ops->snapshot(ctx, &fr);
+			break;
+		case RECORDING_FRAME_SOCKETS:
+			take_sockets(&fr, ops, ctx);
 			break;
 		}
 	}

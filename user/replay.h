@@ -28,6 +28,10 @@ struct replay_ops {
 	void (*cgroup)(void *ctx, uint64_t id, const char *path, size_t len);
 	/* The tracing host's interface addresses from now on (a local addresses frame). */
 	void (*local_addrs)(void *ctx, const struct recording_frame *fr);
+	/* What the start-up walk found (a start-up walk frame). */
+	void (*snapshot)(void *ctx, const struct recording_frame *fr);
+	/* The TIME_WAIT and CLOSE_WAIT sockets when tracing stopped. */
+	void (*sockets)(void *ctx, uint64_t time_wait, uint64_t close_wait);
 };
 
 struct replay {

@@ -128,11 +128,36 @@ def test_recording_replay_summarises_what_the_live_run_summarised():
     live_sum, replayed = summaries[0][0], summaries[1][0]
     check_record(replayed)
     check(live_sum["connections"] >= 2, "the test's connection counted: %r" % live_sum)
-    # The sockets open at the time were not recorded; the period starts at the first record.
-    check_eq(replayed["sockets"], None, "sockets in a replayed summary")
-    for key in ("ts", "start_ts", "sockets"):
+    # The recording keeps the sockets the live run's last summary counted.
+    check(isinstance(live_sum["sockets"], dict), "sockets counted live: %r" % live_sum)
+    # The period starts at the first record.
+    for key in ("ts", "start_ts"):
         del live_sum[key], replayed[key]
-    check_eq(replayed, live_sum, "the replayed summary, but for its period and sockets")
+    check_eq(replayed, live_sum, "the replayed summary, but for its period")
+
+
+@test
+def test_recording_keeps_the_start_up_walk():
+    """The walk of the sockets open before tracing is part of the recording:
+    -v on the replay says what it found, as the live run's -v did."""
+    with scratch_dir() as d:
+        path = os.path.join(d, "conns.twr")
+        with Netns() as ns:
+            server, client = Peer(ns.name), Peer(ns.name)
+            try:
+                port = int(server.do("listen", "ipv4"))
+                client.do("connect", "ipv4", port)  # open before tracing: the walk finds it
+                server.do("accept")
+                tracer = Tracer("-v", "-w", path, *RINGBUF).start()
+                tracer.stop()
+            finally:
+                server.close()
+                client.close()
+        run = replay(path, "-v")
+    walked = re.search(r"^tcpwave: (start-up walk: .*)$", tracer.stderr, re.M)
+    check(walked, "the live run's walk line in %r" % tracer.stderr)
+    check("tcpwave: recorded %s\n" % walked.group(1) in run.stderr,
+          "the replay's: %r" % run.stderr)
 
 
 @test

@@ -48,7 +48,9 @@ TEST(test_recording_read_gives_every_frame_as_written)
 	struct recording_reader r;
 	struct recording_header h;
 	struct recording_frame fr;
-	uint64_t counters[TW_CNT_MAX], cgroup_id;
+	uint64_t counters[TW_CNT_MAX], cgroup_id, took_ns, time_wait, close_wait;
+	struct tw_snapshot_counts walk;
+	uint32_t namespaces;
 	uint32_t value;
 	uint16_t family;
 	uint8_t addr[16];
@@ -86,6 +88,13 @@ TEST(test_recording_read_gives_every_frame_as_written)
 	CHECK_INT(family, AF_INET6);
 	CHECK(addr[0] == 0 && addr[15] == 1);
 	CHECK_INT(recording_read_frame(&r, &fr), 1);
+	CHECK_INT(fr.type, RECORDING_FRAME_SNAPSHOT);
+	recording_snapshot(&fr, &walk, &namespaces, &took_ns);
+	CHECK_INT(walk.conns[TW_ESTABLISHED], 2);
+	CHECK_INT(walk.time_wait, 7);
+	CHECK_INT(namespaces, 3);
+	CHECK_INT(took_ns, 1234);
+	CHECK_INT(recording_read_frame(&r, &fr), 1);
 	CHECK_INT(fr.type, RECORDING_FRAME_CGROUP);
 	recording_cgroup(&fr, &cgroup_id, &path, &path_len);
 	CHECK_INT(cgroup_id, 5);
@@ -112,6 +121,11 @@ TEST(test_recording_read_gives_every_frame_as_written)
 	memcpy(counters, fr.data, sizeof(counters));
 	CHECK_INT(counters[TW_CNT_LOST], 3);
 	CHECK_INT(counters[TW_CNT_ACCEPT_DROPPED], 1);
+	CHECK_INT(recording_read_frame(&r, &fr), 1);
+	CHECK_INT(fr.type, RECORDING_FRAME_SOCKETS);
+	recording_sockets(&fr, &time_wait, &close_wait);
+	CHECK_INT(time_wait, 40);
+	CHECK_INT(close_wait, 2);
 	CHECK_INT(recording_read_frame(&r, &fr), 1);
 	CHECK_INT(fr.type, RECORDING_FRAME_FINISH);
 	CHECK_INT(fr.time_ns, 30000000);
@@ -142,6 +156,10 @@ TEST(test_recording_read_names_a_bad_cgroup_or_address)
 	s.bytes[path_at + 3] = '\0';
 	CHECK_STR(read_all(s.bytes, s.len),
 		  fmt("byte %zu: expected a cgroup path without NUL bytes, found one", path_at + 3));
+	sample_make(&s);
+	path_at = s.at_snapshot + RECORDING_FRAME_HEADER_LEN + sizeof(struct tw_snapshot_counts) + 4;
+	s.bytes[path_at] = 1;
+	CHECK_STR(read_all(s.bytes, s.len), fmt("byte %zu: expected 0 (reserved), found 1", path_at));
 	sample_make(&s);
 	addr_at = s.at_addrs + RECORDING_FRAME_HEADER_LEN;
 	s.bytes[addr_at] = 7;
@@ -392,12 +410,12 @@ TEST(test_recording_read_names_an_unknown_frame_type_and_reserved_bits)
 	struct sample s;
 
 	sample_make(&s);
-	s.bytes[s.at_reset] = 9;
+	s.bytes[s.at_reset] = 11;
 	CHECK_STR(read_all(s.bytes, s.len),
-		  fmt("byte %zu: expected a frame type from 1 to 8, found 9", s.at_reset));
+		  fmt("byte %zu: expected a frame type from 1 to 10, found 11", s.at_reset));
 	s.bytes[s.at_reset] = 0;
 	CHECK_STR(read_all(s.bytes, s.len),
-		  fmt("byte %zu: expected a frame type from 1 to 8, found 0", s.at_reset));
+		  fmt("byte %zu: expected a frame type from 1 to 10, found 0", s.at_reset));
 	sample_make(&s);
 	s.bytes[s.at_reset + 2] = 1;
 	CHECK_STR(read_all(s.bytes, s.len),

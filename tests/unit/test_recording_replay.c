@@ -62,6 +62,16 @@ static void log_local_addrs(void *ctx, const struct recording_frame *fr)
 		 fr->time_ns);
 }
 
+static void log_snapshot(void *ctx, const struct recording_frame *fr)
+{
+	log_step(ctx, "start-up walk @%" PRIu64 "\n", fr->time_ns);
+}
+
+static void log_sockets(void *ctx, uint64_t time_wait, uint64_t close_wait)
+{
+	log_step(ctx, "sockets %" PRIu64 " %" PRIu64 "\n", time_wait, close_wait);
+}
+
 static const struct replay_ops log_ops = {
 	.record = log_record,
 	.release = log_release,
@@ -69,6 +79,8 @@ static const struct replay_ops log_ops = {
 	.finish = log_finish,
 	.cgroup = log_cgroup,
 	.local_addrs = log_local_addrs,
+	.snapshot = log_snapshot,
+	.sockets = log_sockets,
 };
 
 /* Replay bytes as a file; returns replay_run()'s result, the steps in l, stderr in cap. */
@@ -101,11 +113,13 @@ TEST(test_recording_replay_repeats_the_loop_steps_in_order)
 	CHECK_INT(replay_bytes(s.bytes, s.len, &l, &cap), 0);
 	snprintf(want, sizeof(want),
 		 "local addresses 2 @10\n"
+		 "start-up walk @10\n"
 		 "cgroup 5 /system.slice/x.service\n"
 		 "record 2/%zu @100\n"
 		 "record 3/%zu @105\n"
 		 "release @20000000\n"
 		 "counters 3 1 0 @20000000\n"
+		 "sockets 40 2\n"
 		 "finish @30000000\n"
 		 "record 2/%zu @30000001\n",
 		 sizeof(struct tw_conn), sizeof(struct tw_reset), sizeof(struct tw_conn));
@@ -141,6 +155,7 @@ TEST(test_recording_replay_of_a_cut_recording_releases_what_it_read_and_says_whe
 	CHECK_INT(replay_bytes(s.bytes, s.at_release + 3, &l, &cap), -EINVAL);
 	snprintf(want, sizeof(want),
 		 "local addresses 2 @10\n"
+		 "start-up walk @10\n"
 		 "cgroup 5 /system.slice/x.service\n"
 		 "record 2/%zu @100\n"
 		 "record 3/%zu @105\n"
@@ -160,12 +175,13 @@ TEST(test_recording_replay_stops_when_the_output_goes_away)
 	struct sample s;
 	struct log l = { .stop_after = 1 };
 	struct captured cap;
-	char want[128];
+	char want[160];
 
 	sample_make(&s);
 	CHECK_INT(replay_bytes(s.bytes, s.len, &l, &cap), 0);
 	snprintf(want, sizeof(want),
 		 "local addresses 2 @10\n"
+		 "start-up walk @10\n"
 		 "cgroup 5 /system.slice/x.service\n"
 		 "record 2/%zu @100\n",
 		 sizeof(struct tw_conn));

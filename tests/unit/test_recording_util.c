@@ -40,6 +40,7 @@ void sample_make(struct sample *s)
 	const uint64_t counters[TW_CNT_MAX] = { 3, 1, 0 };
 	const __u8 v4[16] = { 10, 0, 0, 1 }, v6[16] = { [15] = 1 };
 	struct local_addrs addrs = { 0 };
+	struct tw_snapshot_counts walk = { .time_wait = 7 };
 	char path[] = "/tmp/tcpwave-unit-XXXXXX";
 	struct recording_writer w;
 	FILE *f;
@@ -63,6 +64,9 @@ void sample_make(struct sample *s)
 	s->at_addrs = w.len;
 	recording_write_local_addrs(&w, &addrs, 10);
 	local_addrs_free(&addrs);
+	walk.conns[TW_ESTABLISHED] = 2;
+	s->at_snapshot = w.len;
+	recording_write_snapshot(&w, &walk, 3, 1234, 10);
 	s->at_cgroup = w.len;
 	recording_write_cgroup(&w, 5, "/system.slice/x.service", 100);
 	s->at_conn = w.len;
@@ -73,6 +77,8 @@ void sample_make(struct sample *s)
 	recording_write_release(&w, 20000000);
 	s->at_counters = w.len;
 	recording_write_counters(&w, counters, TW_CNT_MAX, 20000000);
+	s->at_sockets = w.len;
+	recording_write_sockets(&w, 40, 2, 30000000);
 	s->at_finish = w.len;
 	recording_write_finish(&w, 30000000);
 	s->at_open = w.len;

@@ -16,18 +16,20 @@ struct sample {
 	unsigned char bytes[4096];
 	size_t len;
 	/* Where each frame starts: the order the writer wrote them in. */
-	size_t at_reasons, at_addrs, at_cgroup, at_conn, at_reset, at_release, at_counters,
-		at_finish, at_open, at_end;
+	size_t at_reasons, at_addrs, at_snapshot, at_cgroup, at_conn, at_reset, at_release,
+		at_counters, at_sockets, at_finish, at_open, at_end;
 	struct tw_conn conn, open_conn;
 	struct tw_reset reset;
 };
 
 /*
  * Header (offset 1000 ns, fin_timeout 30 s), RST reasons (0 NOT_SPECIFIED,
- * 12 TCP_ABORT_ON_LINGER), local addresses (10.0.0.1, ::1) at 10, the path
- * of cgroup 5 (/system.slice/x.service) at 100, a closed connection in it
- * at 100, its late reset at
- * 105, a release at 20000000, counters {3, 1, 0} at 20000000, finish at
+ * 12 TCP_ABORT_ON_LINGER), local addresses (10.0.0.1, ::1) at 10, a
+ * start-up walk (2 ESTABLISHED, 7 TIME_WAIT; 3 namespaces, 1234 ns) at 10,
+ * the path of cgroup 5 (/system.slice/x.service) at 100, a closed
+ * connection in it at 100, its late reset at
+ * 105, a release at 20000000, counters {3, 1, 0} at 20000000, sockets
+ * (TIME_WAIT 40, CLOSE_WAIT 2) at 30000000, finish at
  * 30000000, a connection still open at 30000001, end.
  */
 void sample_make(struct sample *s);
