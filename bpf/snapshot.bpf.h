@@ -15,7 +15,6 @@
 #ifndef TCPWAVE_SNAPSHOT_BPF_H
 #define TCPWAVE_SNAPSHOT_BPF_H
 
-#define E2BIG 7
 
 /* Turns jiffies into time; the loader makes it 0 when the kernel config cannot be read. */
 extern unsigned int CONFIG_HZ __kconfig __weak;

@@ -21,6 +21,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define E2BIG 7
 #define EEXIST 17
 
 char LICENSE[] SEC("license") = "GPL";

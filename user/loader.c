@@ -313,6 +313,8 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	bpf_map__set_max_entries(skel->maps.sock_table, o->table_entries);
 	bpf_map__set_max_entries(skel->maps.accept_owners, o->table_entries);
+	bpf_map__set_max_entries(skel->maps.file_owners, o->table_entries);
+	bpf_map__set_max_entries(skel->maps.dumped, o->table_entries);
 	filters_configure(skel, &o->filter, cgroup);
 	/* Only --stuck uses it, but the state tracepoint names it: keep it minimal. */
 	if (!o->stuck_ns)
@@ -483,10 +485,15 @@ static int owners_collect(struct tracer *t)
 static void owners_forget(struct tracer *t)
 {
 	int fd = bpf_map__fd(t->skel->maps.file_owners);
-	__u64 key;
+	__u64 key, next;
+	bool more = bpf_map_get_next_key(fd, NULL, &key) == 0;
 
-	while (bpf_map_get_next_key(fd, NULL, &key) == 0 && bpf_map_delete_elem(fd, &key) == 0)
-		;
+	/* From each key to the next: asking for the first again would rescan emptied buckets. */
+	while (more) {
+		more = bpf_map_get_next_key(fd, &key, &next) == 0;
+		bpf_map_delete_elem(fd, &key);
+		key = next;
+	}
 }
 
 /*
@@ -497,10 +504,11 @@ static void owners_forget(struct tracer *t)
 static int take_snapshot(struct tracer *t)
 {
 	uint64_t start = timefmt_mono_now_ns();
-	int err = owners_collect(t);
+	int owners_err = owners_collect(t);
+	int err = netns_each(walk_namespace, t, &t->snapshot_netns);
 
 	if (!err)
-		err = netns_each(walk_namespace, t, &t->snapshot_netns);
+		err = owners_err;
 	owners_forget(t);
 	t->snapshot = t->skel->bss->snapshot_counts;
 	t->snapshot_ns = timefmt_mono_now_ns() - start;
@@ -752,12 +760,14 @@ static int dump_iter(struct bpf_link *link, ring_buffer_sample_fn on_record, voi
 	return err;
 }
 
+/* Each walk that could be attached, whatever became of the other; the first error. */
 static int dump_storage(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
 {
-	if (t->dump_err)
-		return t->dump_err;
-	return dump_iter(t->dump_held_link, on_record, ctx) ?:
-		       dump_iter(t->dump_orphans_link, on_record, ctx);
+	int held = t->dump_held_link ? dump_iter(t->dump_held_link, on_record, ctx) : t->dump_err;
+	int orphans = t->dump_orphans_link ? dump_iter(t->dump_orphans_link, on_record, ctx) :
+					     t->dump_err;
+
+	return held ?: orphans;
 }
 
 /* The owner a table (accept()'s, or the owner walk's) holds for this socket at key, if any. */

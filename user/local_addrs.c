@@ -82,9 +82,9 @@ bool local_addrs_refresh(struct local_addrs *l, uint64_t now_ns)
 {
 	struct local_addr *before;
 	size_t nbefore = l->count;
-	bool changed;
+	bool first = !l->read_ns, changed;
 
-	if (l->recorded || (l->read_ns && now_ns - l->read_ns < LOCAL_ADDRS_MAX_AGE_NS))
+	if (l->recorded || (!first && now_ns - l->read_ns < LOCAL_ADDRS_MAX_AGE_NS))
 		return false;
 	l->read_ns = now_ns ? now_ns : 1;
 	before = nbefore ? malloc(nbefore * sizeof(*before)) : NULL;
@@ -97,7 +97,7 @@ bool local_addrs_refresh(struct local_addrs *l, uint64_t now_ns)
 		free(before);
 		return false;
 	}
-	changed = !same_addrs(before, nbefore, l) || !nbefore;
+	changed = first || !same_addrs(before, nbefore, l);
 	free(before);
 	return changed;
 }

@@ -826,8 +826,10 @@ static void replay_local_addrs(void *ctx, const struct recording_frame *fr)
  */
 static void take_recorded_host(struct app *app, const struct replay *rp)
 {
-	if (rp->header.version < 2)
+	if (rp->header.version < 2) {
+		local_addrs_refresh(&app->local, 0);
 		return;
+	}
 	cgroup_path_use_recorded(&app->cgroups);
 	app->want_cgroups = app->opt.json || app->opt.filter.ncgroups;
 	app->local.recorded = true;
