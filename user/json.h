@@ -45,6 +45,25 @@ static inline void json_add_str_or_null(struct strbuf *sb, const char *key, cons
 	strbuf_addc(sb, ',');
 }
 
+/*
+ * Append `"key":"name",`, or `"key":null,` for NULL, for a name of tcpwave's
+ * own making, which holds nothing to escape: a literal of its tables, an
+ * address or a Community ID it formatted, an errno or RST reason name (C
+ * identifiers; a recording's are checked as such). Whatever a process, a
+ * user or a file chose goes through json_add_str_or_null().
+ */
+static inline void json_add_name_or_null(struct strbuf *sb, const char *key, const char *name)
+{
+	json_add_key(sb, key);
+	if (name) {
+		strbuf_addc(sb, '"');
+		strbuf_adds(sb, name);
+		strbuf_add(sb, "\",", 2);
+	} else {
+		strbuf_add(sb, "null,", 5);
+	}
+}
+
 /* Append `"key":true,` or `"key":false,`. */
 static inline void json_add_bool(struct strbuf *sb, const char *key, bool b)
 {

@@ -12,10 +12,10 @@ void json_add_endpoints(struct strbuf *sb, const struct tw_endpoints *ep)
 
 	addr_format(laddr, ep->family, ep->laddr);
 	addr_format(raddr, ep->family, ep->raddr);
-	json_add_str_or_null(sb, "family", addr_family_name(ep->family));
-	json_add_str_or_null(sb, "laddr", laddr);
+	json_add_name_or_null(sb, "family", addr_family_name(ep->family));
+	json_add_name_or_null(sb, "laddr", laddr);
 	json_add_u64(sb, "lport", ep->lport);
-	json_add_str_or_null(sb, "raddr", raddr);
+	json_add_name_or_null(sb, "raddr", raddr);
 	json_add_u64(sb, "rport", ep->rport);
 }
 

@@ -56,8 +56,8 @@ void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
 	json_add_u64(sb, "mono_ns", e->ts_ns);
 	json_add_u64(sb, "sock", e->cookie);
 	json_add_endpoints(sb, &e->ep);
-	json_add_str_or_null(sb, "old", tcp_state_name(e->old_state));
-	json_add_str_or_null(sb, "new", tcp_state_name(e->new_state));
+	json_add_name_or_null(sb, "old", tcp_state_name(e->old_state));
+	json_add_name_or_null(sb, "new", tcp_state_name(e->new_state));
 	json_add_u64_or_null(sb, "dur_ns", e->flags & TW_EV_DUR_KNOWN, e->dur_ns);
 	json_add_owner(sb, &e->owner, e->flags & TW_EV_OWNER_KNOWN);
 	json_add_bool(sb, "process_ctx", e->flags & TW_EV_PROCESS_CTX);

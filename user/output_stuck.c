@@ -26,14 +26,14 @@ void output_stuck_json(struct strbuf *sb, const struct tw_stuck *s, enum conn_op
 	strbuf_adds(sb, "{\"type\":\"stuck\",");
 	json_add_time(sb, "ts", timefmt_unix_ns(s->ts_ns, real_minus_mono_ns));
 	json_add_u64(sb, "sock", s->cookie);
-	json_add_str_or_null(sb, "community_id", community_id);
+	json_add_name_or_null(sb, "community_id", community_id);
 	json_add_endpoints(sb, &s->ep);
 	json_add_owner(sb, &s->owner, owner_known(s));
-	json_add_str_or_null(sb, "state", tcp_state_name(s->state));
+	json_add_name_or_null(sb, "state", tcp_state_name(s->state));
 	json_add_u64(sb, "age_ns", stuck_age_ns(s));
-	json_add_str_or_null(sb, "age_from", stuck_age_from_name(s->age_from));
+	json_add_name_or_null(sb, "age_from", stuck_age_from_name(s->age_from));
 	json_add_time(sb, "since_ts", timefmt_unix_ns(s->state_start_ns, real_minus_mono_ns));
-	json_add_str_or_null(sb, "open", conn_open_name(open));
+	json_add_name_or_null(sb, "open", conn_open_name(open));
 	json_add_time(sb, "start_ts", timefmt_unix_ns(s->start_ns, real_minus_mono_ns));
 	json_add_u64(sb, "netns", s->netns);
 	json_add_cgroup(sb, s->cgroup_id, cgroup);

@@ -312,8 +312,8 @@ static void json_remote(struct strbuf *sb, const union summary_top_key *k)
 	char ip[ADDR_IP_STRLEN];
 
 	addr_format(ip, k->remote.family, k->remote.addr);
-	json_add_str_or_null(sb, "family", addr_family_name(k->remote.family));
-	json_add_str_or_null(sb, "raddr", ip);
+	json_add_name_or_null(sb, "family", addr_family_name(k->remote.family));
+	json_add_name_or_null(sb, "raddr", ip);
 	json_add_u64_or_null(sb, "rport", k->remote.port != 0, k->remote.port);
 }
 

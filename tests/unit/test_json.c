@@ -207,3 +207,11 @@ TEST(test_text_stops_at_nul_and_respects_n)
 	CHECK_STR(text_of("abcdef", 3), "abc");
 	CHECK_STR(text_of("abcdef", 0), "");
 }
+
+TEST(test_json_name_or_null_is_a_field_as_is)
+{
+	strbuf_reset(&sb);
+	json_add_name_or_null(&sb, "close", "active");
+	json_add_name_or_null(&sb, "reset_by", NULL);
+	CHECK_STR(sb.data, "\"close\":\"active\",\"reset_by\":null,");
+}
