@@ -8,6 +8,7 @@ Other tests on the host make connections too, so the rings are big enough
 not to overflow between two polls from that traffic alone, and the bursts
 are several times bigger than the rings. The sockets are the test's own
 (this process): no owner is checked here."""
+import contextlib
 import os
 import re
 import signal
@@ -265,6 +266,23 @@ def test_overload_events_carry_the_loss_on_the_sockets_next_record():
           "transitions (%d sockets with a gap)" % (HELD, gaps))
 
 
+@contextlib.contextmanager
+def traced_listener(*tracer_args):
+    """A listener of the test's own, and tcpwave with tracer_args, -P its port
+    (the host's other traffic stays out of the tables): (listener, port,
+    tracer). tcpwave is stopped, and its exit status checked, at the end."""
+    lst, port = listener()
+    tracer = Tracer(*tracer_args, "-P", str(port)).start()
+    try:
+        yield lst, port, tracer
+        tracer.stop()
+    finally:
+        lst.close()
+        if tracer.proc.poll() is None:
+            tracer.stop()
+    check_eq(tracer.returncode, 0, "tcpwave's exit status")
+
+
 TABLE_ENTRIES = 64
 TABLE_PAIRS = 200  # 400 sockets at once for a table of 64
 UNTRACKED = re.compile(r" (\d+) sockets untracked\n")
@@ -279,10 +297,8 @@ def test_overload_socket_table_full_marks_what_it_could_not_follow_and_recovers(
     is marked ("lost_events": true) rather than told wrong; and once the
     pressure is gone a new connection is reported whole again. -P keeps the
     host's other traffic out of the table."""
-    lst, port = listener()
-    tracer = Tracer("--json", "-v", "--attach", "classic", "--table-entries",
-                    str(TABLE_ENTRIES), "-P", str(port)).start()
-    try:
+    with traced_listener("--json", "-v", "--attach", "classic", "--table-entries",
+                         str(TABLE_ENTRIES)) as (lst, port, tracer):
         walked = int(WALKED.search(tracer.stderr).group(1))
         check(walked < TABLE_ENTRIES - 2, "room in the table after the start-up walk's %d "
               "connections" % walked)
@@ -293,12 +309,6 @@ def test_overload_socket_table_full_marks_what_it_could_not_follow_and_recovers(
         after_c, after_s = open_pair(lst, port)
         after = after_c.getsockname()[1]
         close_client_first(after_c, after_s)
-        tracer.stop()
-    finally:
-        lst.close()
-        if tracer.proc.poll() is None:
-            tracer.stop()
-    check_eq(tracer.returncode, 0, "tcpwave's exit status")
     untracked = int(UNTRACKED.search(tracer.stderr).group(1))
     check(untracked > 0, "sockets untracked reported: %s" % tracer.stderr[-300:])
     records = [r for r in tracer.records() if r.get("type") == "conn"]
@@ -332,22 +342,14 @@ def test_overload_accept_owner_table_full_marks_the_owners_it_lost():
     peer's RST, in softirq, where no process is at hand: a server socket whose
     entry found no room ends with no owner, and its record says it may have
     lost one. -P keeps the host's other accept()s out of the table."""
-    lst, port = listener()
-    tracer = Tracer("--json", "--attach", "btf", "--table-entries", str(OWNER_TABLE_ENTRIES),
-                    "-P", str(port)).start()
-    try:
+    with traced_listener("--json", "--attach", "btf", "--table-entries",
+                         str(OWNER_TABLE_ENTRIES)) as (lst, port, tracer):
         pairs = [open_pair(lst, port) for _ in range(OWNER_PAIRS)]
         for c, s in pairs:
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             c.close()
         for _, s in pairs:
             s.close()
-        tracer.stop()
-    finally:
-        lst.close()
-        if tracer.proc.poll() is None:
-            tracer.stop()
-    check_eq(tracer.returncode, 0, "tcpwave's exit status")
     dropped = OWNER_PAIRS - OWNER_TABLE_ENTRIES
     check_eq(int(OWNERS_DROPPED.search(tracer.stderr).group(1)), dropped,
              "accept owners dropped: %s" % tracer.stderr[-300:])
