@@ -596,7 +596,6 @@ static void print_header(struct app *app)
 	sink_flush(&app->out);
 }
 
-
 /*
  * Stop the programs, then hand over what the kernel still holds, then the
  * connections still open: a connection that closes meanwhile is either in
@@ -634,7 +633,6 @@ static int start_recording(struct app *app, const struct tracer *t)
 		.time_wait_ns = app->env.time_wait_ns,
 		.flags = app->opt.events ? RECORDING_FLAG_EVENTS : 0,
 	};
-
 	uint64_t now_ns = timefmt_mono_now_ns();
 
 	local_addrs_refresh(&app->local, now_ns);
