@@ -177,7 +177,7 @@ static __always_inline struct tcp_sock *snapshot_visit(struct sock_common *skc, 
 		tw = bpf_skc_to_tcp_timewait_sock(skc);
 		if (tw && tw->tw_sk.tw_substate == TW_FIN_WAIT2) {
 			snapshot_counts.fin_wait2++;
-			stuck_report_timewait(tw);
+			stuck_watch_timewait(tw);
 		} else if (tw) {
 			snapshot_counts.time_wait++;
 		}

@@ -33,7 +33,12 @@ struct closing {
 	struct tw_stuck rec;
 	__u8 reported; /* sent, for this stay */
 	__u8 tuple; /* the tuple filters' verdict on the connection so far (tw_sock_state.filter) */
-	__u8 pad[6];
+	/*
+	 * Keyed by a timewait socket in the FIN_WAIT2 substate, not a full
+	 * socket: no transition ends its stay, the check finds out itself.
+	 */
+	__u8 timewait;
+	__u8 pad[5];
 };
 
 /*
@@ -91,6 +96,89 @@ static __always_inline void closing_put(__u64 key, const struct tw_sock_state *s
 }
 
 /*
+ * Whether skc is the timewait socket that took over r's connection and still
+ * waits for the peer's FIN. Timewait sockets come from a SLAB_TYPESAFE_BY_RCU
+ * cache: read through an address held without a reference, the memory is a
+ * timewait socket still, maybe another one; the cookie (inet_twsk_alloc()
+ * copies the socket's) and the ports tell. Classic mode's ids may be
+ * synthetic (SYNTHETIC_ID_BASE): the ports alone tell then.
+ */
+static __always_inline int timewait_waits_for_fin(const struct sock_common *skc,
+						  const struct tw_stuck *r)
+{
+	const struct inet_timewait_sock *tw = (const void *)skc;
+
+	return BPF_CORE_READ(skc, skc_state) == TW_TIME_WAIT &&
+	       BPF_CORE_READ(tw, tw_substate) == TW_FIN_WAIT2 &&
+	       BPF_CORE_READ(skc, skc_num) == r->ep.lport &&
+	       bpf_ntohs(BPF_CORE_READ(skc, skc_dport)) == r->ep.rport &&
+	       (r->cookie >= SYNTHETIC_ID_BASE ||
+		BPF_CORE_READ(skc, skc_cookie.counter) == (__s64)r->cookie);
+}
+
+/* How far down its hash chain a fresh timewait socket is looked for. */
+#define TIMEWAIT_CHAIN_STEPS 8
+
+/*
+ * The timewait socket an orphan was just handed to. tcp_time_wait() hashes
+ * it into the socket's own established-hash bucket (same sk_hash), at the
+ * head of the chain, before tcp_done() reports ->CLOSE: it is among the
+ * first few entries, unless another socket of the bucket came in between.
+ */
+static __always_inline __u64 handover_timewait(const struct sock *sk, const struct tw_stuck *r)
+{
+	struct inet_hashinfo *hashinfo =
+		BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.tcp_death_row.hashinfo);
+	struct inet_ehash_bucket *bucket;
+	struct hlist_nulls_node *node;
+	__u32 hash = BPF_CORE_READ(sk, __sk_common.skc_hash);
+	int i;
+
+	if (!hashinfo)
+		return 0;
+	bucket = BPF_CORE_READ(hashinfo, ehash) + (hash & BPF_CORE_READ(hashinfo, ehash_mask));
+	node = BPF_CORE_READ(bucket, chain.first);
+	for (i = 0; i < TIMEWAIT_CHAIN_STEPS; i++) {
+		const struct sock_common *skc;
+
+		/* A chain ends in a "nulls" marker, an odd value. */
+		if (!node || ((__u64)node & 1))
+			return 0;
+		skc = (const void *)node -
+		      bpf_core_field_offset(struct sock_common, skc_nulls_node);
+		if (timewait_waits_for_fin(skc, r))
+			return (__u64)skc;
+		node = BPF_CORE_READ(node, next);
+	}
+	return 0;
+}
+
+/*
+ * An orphan's FIN_WAIT2 went on in a timewait socket (FIN_WAIT2 -> CLOSE,
+ * no FIN from the peer yet): the same stay, now watched under the timewait
+ * socket's address.
+ */
+static __always_inline void closing_follow_handover(__u64 key, const struct sock *sk)
+{
+	__u64 sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	struct closing *v;
+	__u64 tw_key;
+
+	if (!(sk_flags & (1ull << SOCK_DEAD)) || (sk_flags & (1ull << SOCK_DONE)))
+		return;
+	v = bpf_map_lookup_elem(&closing, &key);
+	if (!v)
+		return;
+	tw_key = handover_timewait(sk, &v->rec);
+	if (!tw_key)
+		return;
+	v->timewait = 1;
+	v->rec.flags |= TW_CONN_ORPHAN;
+	if (bpf_map_update_elem(&closing, &tw_key, v, BPF_ANY))
+		count(TW_CNT_CLOSING_DROPPED);
+}
+
+/*
  * The state tracepoint's part, after st took the transition in: a stay in
  * a close state begins or ends. A transition from a state to itself
  * (shutdown() then close() in FIN_WAIT1) is the same stay.
@@ -106,6 +194,8 @@ static __always_inline void stuck_track(const struct transition *t, const struct
 		if (t->old_state != t->new_state || !bpf_map_lookup_elem(&closing, &key))
 			closing_put(key, st, t->new_state);
 	} else if (is_close_state(t->old_state)) {
+		if (t->old_state == TW_FIN_WAIT2 && t->new_state == TW_CLOSE)
+			closing_follow_handover(key, t->sk);
 		bpf_map_delete_elem(&closing, &key);
 	}
 }
@@ -147,14 +237,19 @@ static long check_closing(struct bpf_map *map, __u64 *key, struct closing *v, vo
 	__u64 now, sk_flags = 0;
 	__u8 live = 0;
 
+	skc = (const void *)*key;
+	/* A timewait socket's stay ends unseen: its entry goes once it has. */
+	if (v->timewait && !timewait_waits_for_fin(skc, &v->rec)) {
+		bpf_map_delete_elem(map, key);
+		return 0;
+	}
 	if (v->reported)
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (now < v->rec.state_start_ns || now - v->rec.state_start_ns < stuck_after_ns)
 		return 0;
-	skc = (const void *)*key;
 	BPF_CORE_READ_INTO(&live, skc, skc_state);
-	if (live != v->rec.state)
+	if (!v->timewait && live != v->rec.state)
 		return 0;
 
 	/* Once the ring buffer is full, leave the rest for the next check. */
@@ -165,7 +260,7 @@ static long check_closing(struct bpf_map *map, __u64 *key, struct closing *v, vo
 	}
 	__builtin_memcpy(r, &v->rec, sizeof(*r));
 	r->ts_ns = now;
-	if (!(r->flags & TW_CONN_OWNER_KNOWN) &&
+	if (!(r->flags & TW_CONN_OWNER_KNOWN) && !v->timewait &&
 	    accept_owner_of(*key, r->cookie, &r->ep, &r->owner))
 		r->flags |= TW_CONN_OWNER_KNOWN;
 	if (!(r->flags & TW_CONN_OWNER_KNOWN) && !stuck_report_unowned) {
@@ -173,12 +268,14 @@ static long check_closing(struct bpf_map *map, __u64 *key, struct closing *v, vo
 		stuck_unowned++;
 		return 0;
 	}
-	if (stuck_filtered(r, v->tuple, (const void *)skc)) {
+	/* A timewait socket has no cgroup to filter on (see stuck_filtered()). */
+	if (stuck_filtered(r, v->tuple, v->timewait ? NULL : (const void *)skc)) {
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
 		v->reported = 1;
 		return 0;
 	}
-	BPF_CORE_READ_INTO(&sk_flags, skc, skc_flags);
+	if (!v->timewait)
+		BPF_CORE_READ_INTO(&sk_flags, skc, skc_flags);
 	if (sk_flags & (1ull << SOCK_DEAD))
 		r->flags |= TW_CONN_ORPHAN;
 	v->reported = 1;
@@ -201,16 +298,17 @@ int check_stuck(void *ctx)
 
 /*
  * A timewait socket in the FIN_WAIT2 substate, met by the start-up walk: an
- * orphan whose peer has not closed. It is in no table, and no check sees
- * it; the walk reports it if it is stuck already. It took over when our FIN
- * was acknowledged (tcp_time_wait() stamps tw_entry_stamp with
- * tcp_time_stamp_ms(), CLOCK_MONOTONIC in ms).
+ * orphan whose peer has not closed, watched from now on like one handed
+ * over while traced. It took over when our FIN was acknowledged
+ * (tcp_time_wait() stamps tw_entry_stamp with tcp_time_stamp_ms(),
+ * CLOCK_MONOTONIC in ms).
  */
-static __always_inline void stuck_report_timewait(struct tcp_timewait_sock *ttw)
+static __always_inline void stuck_watch_timewait(struct tcp_timewait_sock *ttw)
 {
 	struct inet_timewait_sock *tw = &ttw->tw_sk;
-	struct tw_stuck *r;
-	__u64 now, start;
+	struct closing v = {};
+	struct tw_stuck *r = &v.rec;
+	__u64 now, key = (__u64)ttw;
 	__u32 ms;
 
 	if (!stuck_after_ns || !bpf_core_field_exists(tw->tw_entry_stamp))
@@ -220,15 +318,6 @@ static __always_inline void stuck_report_timewait(struct tcp_timewait_sock *ttw)
 	ms = (__u32)(now / 1000000) - tw->tw_entry_stamp;
 	if (ms)
 		ms--;
-	start = now - (__u64)ms * 1000000;
-	if (now - start < stuck_after_ns)
-		return;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count(TW_CNT_LOST);
-		return;
-	}
-	__builtin_memset(r, 0, sizeof(*r));
 	r->type = TW_REC_STUCK;
 	r->state = TW_FIN_WAIT2;
 	r->age_from = TW_AGE_TIMEWAIT;
@@ -237,16 +326,13 @@ static __always_inline void stuck_report_timewait(struct tcp_timewait_sock *ttw)
 	r->flags = TW_CONN_ORPHAN;
 	r->netns = tw->__tw_common.skc_net.net->ns.inum;
 	r->cookie = BPF_CORE_READ(tw, __tw_common.skc_cookie.counter);
-	r->ts_ns = now;
-	r->state_start_ns = start;
-	r->start_ns = start;
+	r->state_start_ns = now - (__u64)ms * 1000000;
+	r->start_ns = r->state_start_ns;
 	btf_endpoints(&tw->__tw_common, &r->ep);
-	if (stuck_filtered(r, TW_FILTER_PENDING, NULL)) {
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		return;
-	}
-	/* The walk runs before userspace polls: no wakeup needed. */
-	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	v.tuple = TW_FILTER_PENDING;
+	v.timewait = 1;
+	if (bpf_map_update_elem(&closing, &key, &v, BPF_ANY))
+		count(TW_CNT_CLOSING_DROPPED);
 }
 
 #endif /* TCPWAVE_STUCK_BPF_H */

@@ -116,8 +116,14 @@ def check_close_wait_held(*extra_args):
         sc.wait_for(port, cport, "LAST_ACK", "CLOSE")
         records = sc.stop()
     check_eq(len(stuck_records(records, port, cport)), 1, "stuck records of the held connection")
-    check_eq(stuck_records(records, cport, port), [], "stuck records of the client (an orphan "
-             "handed to a timewait socket at once)")
+    # The client, an orphan waiting for the server's FIN all along (in a
+    # timewait socket, or a full socket when close() held its lock as the
+    # ACK came), sat in FIN_WAIT2 just as long: one report, with its owner.
+    client = stuck_records(records, cport, port)
+    check_eq([(r["state"], r["orphan"], r["open"]) for r in client],
+             [("FIN_WAIT2", True, "active")], "stuck records of the client")
+    check_reported_in_time(client[0], "FIN_WAIT2", "client")
+    check_owner(client[0], sc.client, "client")
     check_eq(stuck_records(records, qport, qcport) + stuck_records(records, qcport, qport), [],
              "stuck records of the connection that closed at once")
 
@@ -187,6 +193,52 @@ def test_stuck_close_wait_then_last_ack_are_two_stays():
         records = sc.stop()
     check_eq([r["state"] for r in stuck_records(records, port, cport)],
              ["CLOSE_WAIT", "LAST_ACK"], "stuck records of the server")
+
+
+@test
+def test_stuck_orphan_handed_to_a_timewait_socket_is_reported_while_it_waits():
+    """The client closes first and its socket is handed to a timewait socket
+    in FIN_WAIT2 (no transition shows it waiting); the server keeps its end
+    open. The client is reported while the kernel still waits for the
+    server's FIN, once, and not again after that FIN has come."""
+    with Scenario("ipv4", TRACER_ARGS) as sc:
+        port, cport = sc.establish()
+        close_orphaned_in_fin_wait2(sc.client)
+        sc.wait_handed_over(cport, port)
+        r = next_stuck(sc, cport, port, STUCK_MS / 1e3 + STATE_TIMEOUT_S)
+        sc.wait_handed_over(cport, port)  # still waiting, after the report
+        check_reported_in_time(r, "FIN_WAIT2", "client")
+        check_owner(r, sc.client, "client")
+        check_eq((r["orphan"], r["open"]), (True, "active"), "orphan, open")
+        sc.server.do("close")
+        sc.wait_for(port, cport, "LAST_ACK", "CLOSE")
+        watch(sc, WATCH_S)
+        records = sc.stop()
+    check_eq(len(stuck_records(records, cport, port)), 1, "stuck records of the client")
+
+
+@test
+def test_stuck_orphan_from_before_tracing_is_reported_once_its_age_comes():
+    """An orphan handed to a timewait socket just before tcpwave started is
+    not stuck yet when the start-up walk meets it: it is watched, and
+    reported when its time in FIN_WAIT2 reaches MS, dated by the timewait
+    socket's entry stamp."""
+    stuck_ms = 1500
+    with Scenario("ipv4", ("--json", "--stuck", str(stuck_ms)), tracing=False) as sc:
+        port, cport = sc.establish()
+        t_shutdown = now()  # its FIN_WAIT2 begins after this
+        close_orphaned_in_fin_wait2(sc.client)
+        sc.wait_handed_over(cport, port)
+        sc.start_tracing()
+        check(now() - t_shutdown < stuck_ms * 1e6, "tcpwave started within %d ms" % stuck_ms)
+        r = next_stuck(sc, cport, port, stuck_ms / 1e3 + STATE_TIMEOUT_S)
+        t_reported = now()
+        sc.wait_handed_over(cport, port)
+    check_eq((r["state"], r["age_from"], r["orphan"], r["open"]),
+             ("FIN_WAIT2", "timewait_entry", True, "unknown"), "state, age_from, orphan, open")
+    check(stuck_ms * 1e6 <= r["age_ns"] <= t_reported - t_shutdown,
+          "age: expected %d..%.0f ms, got %.1f ms"
+          % (stuck_ms, (t_reported - t_shutdown) / 1e6, r["age_ns"] / 1e6))
 
 
 @test
