@@ -16,9 +16,6 @@
 #define TCPWAVE_SNAPSHOT_BPF_H
 
 
-/* Turns jiffies into time; the loader makes it 0 when the kernel config cannot be read. */
-extern unsigned int CONFIG_HZ __kconfig __weak;
-
 /* What the walk met; userspace reads it after each walk. */
 struct tw_snapshot_counts snapshot_counts;
 

@@ -30,7 +30,7 @@ struct transition {
 
 /* --stuck's part of a transition, in stuck.bpf.h. */
 static __always_inline void stuck_track(const struct transition *t,
-					const struct tw_sock_state *st);
+					const struct tw_sock_state *st, __u64 tw_key);
 
 /*
  * Part of this connection's story never reached us: its record says so
@@ -416,6 +416,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 					  int fresh)
 {
 	struct tw_conn *c = &st->conn;
+	__u64 tw_key = 0;
 	int tuple;
 
 	if (fresh) {
@@ -460,7 +461,11 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		st->state_start_ns = t->ts_ns;
 		st->age_from = t->old_state != t->new_state ? TW_AGE_TRANSITION : TW_AGE_FIRST_SEEN;
 	}
-	stuck_track(t, st);
+	/* An orphan's FIN_WAIT2 handed to a timewait socket goes on there. */
+	if (t->old_state == TW_FIN_WAIT2 && t->new_state == TW_CLOSE &&
+	    (stuck_after_ns || watch_handovers))
+		tw_key = orphan_timewait(t->sk, c);
+	stuck_track(t, st, tw_key);
 
 	if (t->new_state != TW_CLOSE)
 		return;
@@ -469,6 +474,8 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	forget_accept_owner(t, st);
 	if (emit_connections && tw_is_connection(c) && !owner_filtered(st)) {
 		note_close(c, t->sk);
+		if (watch_handovers && tw_key && handover_watch(tw_key, c, t->ts_ns))
+			c->flags |= TW_CONN_HANDOVER_WATCHED;
 		emit_connection(st);
 	}
 	st->emitted = 1;

@@ -13,8 +13,6 @@
 #ifndef TCPWAVE_STUCK_BPF_H
 #define TCPWAVE_STUCK_BPF_H
 
-/* --stuck, in ns; 0 (no --stuck) prunes all of this from the state tracepoint. */
-const volatile __u64 stuck_after_ns = 0;
 /*
  * A find whose owner is not known is held back and counted in
  * stuck_unowned; userspace then runs the owner walk (iter/task_file) and
@@ -96,81 +94,14 @@ static __always_inline void closing_put(__u64 key, const struct tw_sock_state *s
 }
 
 /*
- * Whether skc is the timewait socket that took over r's connection and still
- * waits for the peer's FIN. Timewait sockets come from a SLAB_TYPESAFE_BY_RCU
- * cache: read through an address held without a reference, the memory is a
- * timewait socket still, maybe another one; the cookie (inet_twsk_alloc()
- * copies the socket's) and the ports tell. Classic mode's ids may be
- * synthetic (SYNTHETIC_ID_BASE): the ports alone tell then.
+ * An orphan's FIN_WAIT2 went on in the timewait socket at tw_key: the same
+ * stay, now watched under the timewait socket's address.
  */
-static __always_inline int timewait_waits_for_fin(const struct sock_common *skc,
-						  const struct tw_stuck *r)
+static __always_inline void closing_follow_handover(__u64 key, __u64 tw_key)
 {
-	const struct inet_timewait_sock *tw = (const void *)skc;
+	struct closing *v = bpf_map_lookup_elem(&closing, &key);
 
-	return BPF_CORE_READ(skc, skc_state) == TW_TIME_WAIT &&
-	       BPF_CORE_READ(tw, tw_substate) == TW_FIN_WAIT2 &&
-	       BPF_CORE_READ(skc, skc_num) == r->ep.lport &&
-	       bpf_ntohs(BPF_CORE_READ(skc, skc_dport)) == r->ep.rport &&
-	       (r->cookie >= SYNTHETIC_ID_BASE ||
-		BPF_CORE_READ(skc, skc_cookie.counter) == (__s64)r->cookie);
-}
-
-/* How far down its hash chain a fresh timewait socket is looked for. */
-#define TIMEWAIT_CHAIN_STEPS 8
-
-/*
- * The timewait socket an orphan was just handed to. tcp_time_wait() hashes
- * it into the socket's own established-hash bucket (same sk_hash), at the
- * head of the chain, before tcp_done() reports ->CLOSE: it is among the
- * first few entries, unless another socket of the bucket came in between.
- */
-static __always_inline __u64 handover_timewait(const struct sock *sk, const struct tw_stuck *r)
-{
-	struct inet_hashinfo *hashinfo =
-		BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.tcp_death_row.hashinfo);
-	struct inet_ehash_bucket *bucket;
-	struct hlist_nulls_node *node;
-	__u32 hash = BPF_CORE_READ(sk, __sk_common.skc_hash);
-	int i;
-
-	if (!hashinfo)
-		return 0;
-	bucket = BPF_CORE_READ(hashinfo, ehash) + (hash & BPF_CORE_READ(hashinfo, ehash_mask));
-	node = BPF_CORE_READ(bucket, chain.first);
-	for (i = 0; i < TIMEWAIT_CHAIN_STEPS; i++) {
-		const struct sock_common *skc;
-
-		/* A chain ends in a "nulls" marker, an odd value. */
-		if (!node || ((__u64)node & 1))
-			return 0;
-		skc = (const void *)node -
-		      bpf_core_field_offset(struct sock_common, skc_nulls_node);
-		if (timewait_waits_for_fin(skc, r))
-			return (__u64)skc;
-		node = BPF_CORE_READ(node, next);
-	}
-	return 0;
-}
-
-/*
- * An orphan's FIN_WAIT2 went on in a timewait socket (FIN_WAIT2 -> CLOSE,
- * no FIN from the peer yet): the same stay, now watched under the timewait
- * socket's address.
- */
-static __always_inline void closing_follow_handover(__u64 key, const struct sock *sk)
-{
-	__u64 sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
-	struct closing *v;
-	__u64 tw_key;
-
-	if (!(sk_flags & (1ull << SOCK_DEAD)) || (sk_flags & (1ull << SOCK_DONE)))
-		return;
-	v = bpf_map_lookup_elem(&closing, &key);
 	if (!v)
-		return;
-	tw_key = handover_timewait(sk, &v->rec);
-	if (!tw_key)
 		return;
 	v->timewait = 1;
 	v->rec.flags |= TW_CONN_ORPHAN;
@@ -181,9 +112,11 @@ static __always_inline void closing_follow_handover(__u64 key, const struct sock
 /*
  * The state tracepoint's part, after st took the transition in: a stay in
  * a close state begins or ends. A transition from a state to itself
- * (shutdown() then close() in FIN_WAIT1) is the same stay.
+ * (shutdown() then close() in FIN_WAIT1) is the same stay. tw_key is the
+ * timewait socket an orphan's FIN_WAIT2 goes on in, if any.
  */
-static __always_inline void stuck_track(const struct transition *t, const struct tw_sock_state *st)
+static __always_inline void stuck_track(const struct transition *t, const struct tw_sock_state *st,
+					__u64 tw_key)
 {
 	__u64 key;
 
@@ -194,8 +127,8 @@ static __always_inline void stuck_track(const struct transition *t, const struct
 		if (t->old_state != t->new_state || !bpf_map_lookup_elem(&closing, &key))
 			closing_put(key, st, t->new_state);
 	} else if (is_close_state(t->old_state)) {
-		if (t->old_state == TW_FIN_WAIT2 && t->new_state == TW_CLOSE)
-			closing_follow_handover(key, t->sk);
+		if (tw_key)
+			closing_follow_handover(key, tw_key);
 		bpf_map_delete_elem(&closing, &key);
 	}
 }
@@ -239,7 +172,7 @@ static long check_closing(struct bpf_map *map, __u64 *key, struct closing *v, vo
 
 	skc = (const void *)*key;
 	/* A timewait socket's stay ends unseen: its entry goes once it has. */
-	if (v->timewait && !timewait_waits_for_fin(skc, &v->rec)) {
+	if (v->timewait && timewait_substate(skc, v->rec.cookie, &v->rec.ep) != TW_FIN_WAIT2) {
 		bpf_map_delete_elem(map, key);
 		return 0;
 	}

@@ -30,6 +30,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool emit_transitions = true; /* --events: every transition */
 const volatile bool emit_connections = false; /* one record per connection */
+/* --stuck, in ns; 0 (no --stuck) prunes stuck.bpf.h's part from the state tracepoint. */
+const volatile __u64 stuck_after_ns = 0;
 
 /*
  * Classic mode has no cookie helper, and the kernel assigns a socket's cookie
@@ -114,6 +116,7 @@ static __always_inline __u64 wakeup_flag(void)
 }
 
 #include "filter.bpf.h"
+#include "handover.bpf.h"
 #include "sock_state.bpf.h"
 
 static __always_inline int is_tcp_family(__u16 family)
@@ -367,7 +370,11 @@ static __always_inline void reset_sent(const struct sock *sk, __u16 reason)
 {
 	struct tw_sock_state *st;
 
-	if (!sk || !is_full_socket(sk))
+	if (!sk)
+		return;
+	if (watch_handovers && BPF_CORE_READ(sk, __sk_common.skc_state) == TW_TIME_WAIT)
+		handover_reset_sent(sk);
+	if (!is_full_socket(sk))
 		return;
 	st = btf_state(sk, NULL);
 	if (st)
@@ -399,7 +406,11 @@ int on_send_reset_classic(struct trace_event_raw_tcp_send_reset *ctx)
 	const struct sock *sk = ctx->skaddr;
 	struct tw_sock_state *st;
 
-	if (!sk || !is_full_socket(sk))
+	if (!sk)
+		return 0;
+	if (watch_handovers && BPF_CORE_READ(sk, __sk_common.skc_state) == TW_TIME_WAIT)
+		handover_reset_sent(sk);
+	if (!is_full_socket(sk))
 		return 0;
 	st = classic_state(sk, NULL);
 	if (st)

@@ -32,6 +32,8 @@ enum tw_record_type {
 	TW_REC_CONN = 2, /* one connection's whole timeline (struct tw_conn) */
 	TW_REC_RESET = 3, /* a reset after the connection record left (struct tw_reset) */
 	TW_REC_STUCK = 4, /* a connection sitting in a close state (struct tw_stuck) */
+	/* how an orphan's FIN_WAIT2 in a timewait socket ended (struct tw_handover_end) */
+	TW_REC_HANDOVER_END = 5,
 };
 
 /* Both ends of a socket. IPv4 addresses use the first 4 bytes of the arrays. */
@@ -110,6 +112,11 @@ enum tw_retrans_kind {
  * Userspace also sets it on a record whose late RST may have been lost.
  */
 #define TW_CONN_LOST_EVENTS (1u << 10)
+/*
+ * Handed to a timewait socket in the FIN_WAIT2 substate, which the kernel
+ * side watches: a struct tw_handover_end follows when it ends.
+ */
+#define TW_CONN_HANDOVER_WATCHED (1u << 11)
 
 struct tw_conn {
 	__u8 type; /* TW_REC_CONN */
@@ -200,6 +207,36 @@ struct tw_stuck {
 	struct tw_owner owner;
 	struct tw_endpoints ep;
 };
+
+/* How a watched FIN_WAIT2 hand-over ended (tw_handover_end.end). */
+enum tw_handover_end_kind {
+	TW_HANDOVER_PEER_FIN = 1, /* the peer's FIN: TIME_WAIT from ts_ns (to the jiffy) */
+	TW_HANDOVER_LOCAL_RESET = 2, /* the peer sent data: our RST, at ts_ns */
+	TW_HANDOVER_TIMEOUT = 3, /* no FIN in time: the kernel dropped it at ts_ns (to the jiffy) */
+	/* gone early, unseen: a RST from the peer, between seen_ns and ts_ns */
+	TW_HANDOVER_GONE = 4,
+};
+
+/*
+ * The end of a FIN_WAIT2 hand-over (TW_CONN_HANDOVER_WATCHED), joined to
+ * its connection record by the cookie and local end.
+ */
+struct tw_handover_end {
+	__u8 type; /* TW_REC_HANDOVER_END */
+	__u8 end; /* enum tw_handover_end_kind */
+	__u16 pad;
+	__u32 netns;
+	__u64 cookie;
+	__u64 ts_ns; /* when it ended (CLOCK_MONOTONIC); for TW_HANDOVER_GONE, when found gone */
+	__u64 seen_ns; /* the last time it was seen waiting (the hand-over, or a check) */
+	struct tw_endpoints ep;
+};
+
+/*
+ * How many FIN_WAIT2 hand-overs the kernel side watches at once. A check
+ * walks every bucket of the table: 0.3 ms.
+ */
+#define TW_HANDOVERS_MAX 16384
 
 /*
  * How many connections --stuck watches in close states at once. The check

@@ -55,6 +55,18 @@ int event_decode_reset(const void *data, size_t size, struct tw_reset *out)
 	return out->type == TW_REC_RESET ? 0 : -EINVAL;
 }
 
+int event_decode_handover_end(const void *data, size_t size, struct tw_handover_end *out)
+{
+	if (size < sizeof(*out))
+		return -EINVAL;
+	memcpy(out, data, sizeof(*out));
+	if (out->type != TW_REC_HANDOVER_END || out->end < TW_HANDOVER_PEER_FIN ||
+	    out->end > TW_HANDOVER_GONE || out->ts_ns < out->seen_ns)
+		return -EINVAL;
+	addr_unmap_endpoints(&out->ep);
+	return 0;
+}
+
 int event_type(const void *data, size_t size)
 {
 	return size ? *(const __u8 *)data : 0;

@@ -18,6 +18,8 @@ int event_decode_conn(const void *data, size_t size, struct tw_conn *out);
 int event_decode_reset(const void *data, size_t size, struct tw_reset *out);
 /* A stuck connection: its states and age source in range. */
 int event_decode_stuck(const void *data, size_t size, struct tw_stuck *out);
+/* The end of a watched FIN_WAIT2 hand-over: its kind in range, its times in order. */
+int event_decode_handover_end(const void *data, size_t size, struct tw_handover_end *out);
 /* The record type at data (TW_REC_*), or 0 when there is none. */
 int event_type(const void *data, size_t size);
 /* The cgroup id a record carries (transitions, connections, stuck ones), or 0. */

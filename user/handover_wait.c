@@ -12,6 +12,7 @@
 struct handover_wait_entry {
 	struct tw_conn conn;
 	uint64_t due_ns;
+	enum handover_teller by;
 	uint32_t prev, next; /* arrival order; next also links the free slots */
 	uint32_t chain; /* the next entry in the same bucket */
 };
@@ -79,7 +80,8 @@ bool handover_wait_eligible(const struct tw_conn *c, const struct conn_verdict *
 	return v->fin_wait2_end == CONN_FW2_WAITING && conn_find_state(c, TW_FIN_WAIT1) >= 0;
 }
 
-int handover_wait_hold(struct handover_wait *w, const struct tw_conn *c)
+int handover_wait_hold(struct handover_wait *w, const struct tw_conn *c,
+		       enum handover_teller by)
 {
 	struct handover_wait_entry *e;
 	uint32_t slot, *bucket;
@@ -94,6 +96,7 @@ int handover_wait_hold(struct handover_wait *w, const struct tw_conn *c)
 	e = &w->entries[slot];
 	w->free = e->next;
 	e->conn = *c;
+	e->by = by;
 	e->due_ns = handover_time(c) + w->fin_timeout_ns + HANDOVER_WAIT_MARGIN_NS;
 	e->prev = w->newest;
 	e->next = NONE;
@@ -203,6 +206,46 @@ bool handover_wait_join(struct handover_wait *w, const struct tw_conn *peer,
 		if (t_end < handover_time(held))
 			t_end = handover_time(held);
 		take(w, slot, end, (int64_t)(t_end - held->start_ns), out);
+		return true;
+	}
+	return false;
+}
+
+/* What the kernel side saw end a watched FIN_WAIT2 (enum tw_handover_end_kind). */
+static enum conn_fin_wait2_end watched_end(__u8 kind)
+{
+	switch (kind) {
+	case TW_HANDOVER_PEER_FIN:
+		return CONN_FW2_PEER_FIN;
+	case TW_HANDOVER_LOCAL_RESET:
+		return CONN_FW2_LOCAL_RESET;
+	case TW_HANDOVER_TIMEOUT:
+		return CONN_FW2_TIMEOUT;
+	default:
+		/* Gone before its time without our RST: the peer's RST killed it. */
+		return CONN_FW2_PEER_RESET;
+	}
+}
+
+bool handover_wait_end(struct handover_wait *w, const struct tw_handover_end *e,
+		       struct handover_release *out)
+{
+	const struct tw_endpoints *ep = &e->ep;
+	uint32_t slot;
+
+	if (!w->count)
+		return false;
+	slot = w->buckets[bucket_of(w, ep->family, ep->laddr, ep->lport)];
+	for (; slot != NONE; slot = w->entries[slot].chain) {
+		const struct tw_conn *held = &w->entries[slot].conn;
+		uint64_t t_end = e->ts_ns;
+
+		if (w->entries[slot].by != HANDOVER_BY_KERNEL || held->cookie != e->cookie ||
+		    held->netns != e->netns)
+			continue;
+		if (t_end < handover_time(held))
+			t_end = handover_time(held);
+		take(w, slot, watched_end(e->end), (int64_t)(t_end - held->start_ns), out);
 		return true;
 	}
 	return false;

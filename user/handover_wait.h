@@ -3,11 +3,14 @@
  * A connection its application closed before the peer's FIN (an orphan)
  * leaves the tracepoint's view when the kernel hands it to a timewait socket
  * in the FIN_WAIT2 substate: the socket goes FIN_WAIT2 -> CLOSE while the
- * close goes on unseen. When the peer is on this host, its own record shows
- * when that close ended: its FIN (CLOSE_WAIT -> LAST_ACK) or its RST. Such
- * connections wait here until the peer's record comes, until the kernel must
- * have dropped them (tcp_fin_timeout after the hand-over), or until tracing
- * ends, so that each is printed once, with its whole close. Pure C, no I/O.
+ * close goes on unseen. Two things can show when that close ended: the
+ * kernel side, which watches the timewait socket (bpf/handover.bpf.h) and
+ * sends a struct tw_handover_end, and, when the peer is on this host, the
+ * peer's own record: its FIN (CLOSE_WAIT -> LAST_ACK) or its RST. Such
+ * connections wait here until the first of those comes, until the kernel
+ * must have dropped them (tcp_fin_timeout after the hand-over), or until
+ * tracing ends, so that each is printed once, with its whole close. Pure C,
+ * no I/O.
  *
  * The peer's record never comes first: ours leaves at the hand-over, which
  * the peer's ACK of our FIN caused, and the peer's record leaves only once
@@ -54,8 +57,15 @@ void handover_wait_init(struct handover_wait *w, uint32_t cap, uint64_t fin_time
 void handover_wait_free(struct handover_wait *w);
 /* A FIN_WAIT2 hand-over whose end a peer's record could show. */
 bool handover_wait_eligible(const struct tw_conn *c, const struct conn_verdict *v);
+/* Who is to tell a held connection's end: the other is not listened to. */
+enum handover_teller {
+	HANDOVER_BY_PEER, /* its peer's record, on this host: exact */
+	HANDOVER_BY_KERNEL, /* the kernel side, watching its timewait socket */
+};
+
 /* Hold an eligible connection: 0, or -ENOSPC when cap wait already (counted in full). */
-int handover_wait_hold(struct handover_wait *w, const struct tw_conn *c);
+int handover_wait_hold(struct handover_wait *w, const struct tw_conn *c,
+		       enum handover_teller by);
 /*
  * A finished connection, offered as a peer: when it is the other end of a
  * held connection and shows how that one's close ended, take the held one
@@ -63,6 +73,12 @@ int handover_wait_hold(struct handover_wait *w, const struct tw_conn *c);
  */
 bool handover_wait_join(struct handover_wait *w, const struct tw_conn *peer,
 			const struct conn_verdict *pv, struct handover_release *out);
+/*
+ * The kernel side's word on a held connection's end: take that connection
+ * out into *out, if it still waits for that word.
+ */
+bool handover_wait_end(struct handover_wait *w, const struct tw_handover_end *e,
+		       struct handover_release *out);
 /* The oldest held connection whose FIN_WAIT2 the kernel has dropped by now_ns. */
 bool handover_wait_pop_expired(struct handover_wait *w, uint64_t now_ns,
 			       struct handover_release *out);

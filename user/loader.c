@@ -310,6 +310,7 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	skel->rodata->emit_transitions = o->events;
 	skel->rodata->emit_connections = !o->events;
 	skel->rodata->stuck_after_ns = o->stuck_ns;
+	skel->rodata->watch_handovers = !o->events && !o->no_fin_wait2_hold;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	bpf_map__set_max_entries(skel->maps.sock_table, o->table_entries);
 	bpf_map__set_max_entries(skel->maps.accept_owners, o->table_entries);
@@ -319,6 +320,8 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	/* Only --stuck uses it, but the state tracepoint names it: keep it minimal. */
 	if (!o->stuck_ns)
 		bpf_map__set_max_entries(skel->maps.closing, 1);
+	if (!skel->rodata->watch_handovers)
+		bpf_map__set_max_entries(skel->maps.handovers, 1);
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
 	programs_of(skel, mode, btf, mine);
@@ -334,6 +337,7 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 		}
 	}
 	bpf_program__set_autoload(skel->progs.check_stuck, o->stuck_ns != 0);
+	bpf_program__set_autoload(skel->progs.check_handovers, skel->rodata->watch_handovers);
 	bpf_program__set_autoload(skel->progs.on_accept4_exit, true);
 	bpf_program__set_autoload(skel->progs.on_accept_exit, true);
 	bpf_map__set_autocreate(skel->maps.sock_store, btf_mode);
@@ -633,14 +637,17 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 	return 0;
 }
 
-/* check_stuck runs once over the table, where userspace asks (BPF_PROG_TEST_RUN). */
-static int run_stuck_check(struct tracer *t)
+/* A check runs once over its table, where userspace asks (BPF_PROG_TEST_RUN). */
+static int run_check(struct bpf_program *check)
 {
 	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts);
 
-	return bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.check_stuck), &opts) ?
-		       -errno :
-		       0;
+	return bpf_prog_test_run_opts(bpf_program__fd(check), &opts) ? -errno : 0;
+}
+
+static int run_stuck_check(struct tracer *t)
+{
+	return run_check(t->skel->progs.check_stuck);
 }
 
 /* One check: all connections, then (rarely) the owner walk and the held-back ones. */
@@ -674,6 +681,22 @@ int tracer_check_stuck(struct tracer *t)
 	if (err)
 		return err;
 	return t->skel->bss->stuck_deferred ? 1 : 0;
+}
+
+int tracer_check_handovers(struct tracer *t)
+{
+	int err;
+
+	t->skel->bss->handovers_deferred = 0;
+	err = run_check(t->skel->progs.check_handovers);
+	if (err)
+		return err;
+	return t->skel->bss->handovers_deferred ? 1 : 0;
+}
+
+uint64_t tracer_handovers_unwatched(const struct tracer *t)
+{
+	return t->skel->bss->handovers_unwatched;
 }
 
 int tracer_poll(struct tracer *t, int timeout_ms)

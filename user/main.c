@@ -99,6 +99,9 @@ struct app {
 	int64_t real_minus_mono_ns;
 	uint64_t now_ns; /* CLOCK_MONOTONIC just before the current drain began */
 	uint64_t stuck_due_ns; /* --stuck: when the next check is due */
+	/* Hand-overs the kernel side watches whose end record has not come yet. */
+	uint64_t handovers_watched;
+	uint64_t handover_due_ns; /* when they are next checked */
 	uint64_t records;
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
@@ -218,6 +221,25 @@ static void print_released(struct app *app, const struct handover_release *r)
 }
 
 /*
+ * An orphan whose FIN_WAIT2 went on in a timewait socket waits for its end,
+ * told by its peer's record, exact, where the peer is on this host; else by
+ * the kernel side, where it watches that socket. False: nobody will tell.
+ */
+static bool waits_for_its_end(const struct app *app, const struct tw_conn *c,
+			      const struct conn_verdict *v, enum handover_teller *by)
+{
+	if (app->opt.no_fin_wait2_hold || v->fin_wait2_end != CONN_FW2_WAITING)
+		return false;
+	if (handover_wait_eligible(c, v) &&
+	    local_addrs_is_local(&app->local, c->ep.family, c->ep.raddr)) {
+		*by = HANDOVER_BY_PEER;
+		return true;
+	}
+	*by = HANDOVER_BY_KERNEL;
+	return c->flags & TW_CONN_HANDOVER_WATCHED;
+}
+
+/*
  * A finished connection, past its grace for a late RST. It may be the peer
  * that a waiting orphan needs; it may be an orphan whose peer is on this
  * host, and then waits for that peer's record. Nothing else waits.
@@ -225,16 +247,27 @@ static void print_released(struct app *app, const struct handover_release *r)
 static void finish_connection(struct app *app, const struct tw_conn *c)
 {
 	struct handover_release r;
+	enum handover_teller by;
 	struct conn_verdict v;
 
 	conn_classify(c, &app->env, &v);
 	if (handover_wait_join(&app->held, c, &v, &r))
 		print_released(app, &r);
-	if (!app->opt.no_fin_wait2_hold && handover_wait_eligible(c, &v) &&
-	    local_addrs_is_local(&app->local, c->ep.family, c->ep.raddr) &&
-	    !handover_wait_hold(&app->held, c))
+	if (waits_for_its_end(app, c, &v, &by) && !handover_wait_hold(&app->held, c, by))
 		return;
 	print_verdict(app, c, &v);
+}
+
+/* The end of a watched hand-over: its connection, if it waits, goes out with it. */
+static void on_handover_end(struct app *app, const struct tw_handover_end *e)
+{
+	struct handover_release r;
+
+	if (app->handovers_watched)
+		app->handovers_watched--;
+	/* None waits when its peer's record tells instead, or there was no room to hold it. */
+	if (handover_wait_end(&app->held, e, &r))
+		print_released(app, &r);
 }
 
 /* --stuck: a connection sitting in a close state, if the filters take it. */
@@ -263,6 +296,7 @@ static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv
 {
 	struct app *app = ctx;
 	struct tw_state_event e;
+	struct tw_handover_end end;
 	struct tw_stuck stuck;
 	struct tw_reset r;
 	struct tw_conn c;
@@ -277,10 +311,19 @@ static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv
 	case TW_REC_CONN:
 		if (event_decode_conn(data, size, &c))
 			goto bad;
-		if (c.flags & TW_CONN_OPEN)
+		if (c.flags & TW_CONN_OPEN) {
 			print_connection(app, &c);
-		else
+		} else if (c.flags & TW_CONN_HANDOVER_WATCHED) {
+			/*
+			 * No late RST follows a hand-over (the timewait socket's
+			 * comes as its end record), and the end may come before
+			 * a grace would be over: it waits for that instead.
+			 */
+			app->handovers_watched++;
+			finish_connection(app, &c);
+		} else {
 			conn_queue_push(&app->pending, &c, recv_ns);
+		}
 		break;
 	case TW_REC_RESET:
 		if (event_decode_reset(data, size, &r))
@@ -292,6 +335,11 @@ static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv
 		if (event_decode_stuck(data, size, &stuck))
 			goto bad;
 		print_stuck(app, &stuck);
+		break;
+	case TW_REC_HANDOVER_END:
+		if (event_decode_handover_end(data, size, &end))
+			goto bad;
+		on_handover_end(app, &end);
 		break;
 	default:
 		goto bad;
@@ -402,6 +450,8 @@ static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 		due = app->next_report_ns;
 	if (app->opt.stuck_ns && app->stuck_due_ns < due)
 		due = app->stuck_due_ns;
+	if (app->handovers_watched && app->handover_due_ns < due)
+		due = app->handover_due_ns;
 	if (due == UINT64_MAX)
 		return POLL_INTERVAL_MS;
 	ms = due > now_ns ? (due - now_ns) / 1000000 + 1 : 0;
@@ -577,6 +627,11 @@ static void print_exit_summary(const struct app *app, const struct tracer *t)
 			"tcpwave: --stuck: %" PRIu64 " stays in a close state went unwatched "
 			"(more than %d connections in close states at once)\n",
 			app->counters[TW_CNT_CLOSING_DROPPED], TW_CLOSING_MAX);
+	if (t && tracer_handovers_unwatched(t))
+		fprintf(stderr,
+			"tcpwave: %" PRIu64 " orphans' FIN_WAIT2 went unwatched (more than %d at "
+			"once): their end is not known\n",
+			tracer_handovers_unwatched(t), TW_HANDOVERS_MAX);
 	if (app->opt.verbose && t && t->stuck_checks)
 		fprintf(stderr,
 			"tcpwave: --stuck: %" PRIu64 " checks, %.3f ms on average, "
@@ -607,8 +662,12 @@ static void finish(struct app *app, struct tracer *t)
 
 	tracer_detach(t);
 	app->now_ns = timefmt_mono_now_ns();
-	if (app->out.status == SINK_OK)
+	if (app->out.status == SINK_OK) {
 		tracer_poll(t, 0);
+		/* Hand-overs that ended since the last check go out with their end. */
+		if (app->handovers_watched && tracer_check_handovers(t) >= 0)
+			tracer_poll(t, 0);
+	}
 	report_lost(app, t);
 	/* Counted once: the last summary says what the recording keeps for a replay's. */
 	if (app->opt.summary || app->opt.prom_file || app->opt.write_path)
@@ -666,6 +725,31 @@ static int check_stuck(struct app *app, struct tracer *t)
 	app->stuck_due_ns = app->now_ns;
 	if (!rc)
 		app->stuck_due_ns += stuck_check_interval_ns(app->opt.stuck_ns);
+	return 0;
+}
+
+/*
+ * How often the timewait sockets of watched hand-overs are looked at: the
+ * delay of an orphan's record past its end, and the precision of an end
+ * found only by its timewait socket's absence (a RST from the peer).
+ */
+#define HANDOVER_CHECK_NS (100 * 1000 * 1000ull)
+
+/* Watched hand-overs: look at their timewait sockets when it is due; ends come by the ring. */
+static int check_handovers(struct app *app, struct tracer *t)
+{
+	int rc;
+
+	if (!app->handovers_watched || app->now_ns < app->handover_due_ns)
+		return 0;
+	rc = tracer_check_handovers(t);
+	if (rc < 0) {
+		fprintf(stderr, "tcpwave: checking orphans' timewait sockets: %s\n",
+			strerror(-rc));
+		return rc;
+	}
+	/* Those without room in the ring buffer go again right after this drain. */
+	app->handover_due_ns = app->now_ns + (rc ? 0 : HANDOVER_CHECK_NS);
 	return 0;
 }
 
@@ -738,7 +822,7 @@ static int trace(struct app *app)
 		 * connection due by now has had its grace for a late reset.
 		 */
 		app->now_ns = timefmt_mono_now_ns();
-		err = check_stuck(app, &t);
+		err = check_stuck(app, &t) ?: check_handovers(app, &t);
 		if (err)
 			break;
 		err = tracer_poll(&t, poll_timeout_ms(app, app->now_ns));

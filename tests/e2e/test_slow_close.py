@@ -8,14 +8,12 @@ clock readings around the steps that began and ended that state (so the
 check holds on a loaded host, and cannot be met by a connection that was not
 held: every hold is at least a second, every threshold one second)."""
 import contextlib
-import json
 import subprocess
 import time
 
 from close_paths import STATE_POLL_S, STATE_TIMEOUT_S, Scenario, now
 from harness import TCPWAVE, Peer, Tracer, check, check_eq, close_orphaned_in_fin_wait2, test
 from netfilter import ACK_ONLY, FIN, SYN, Count, Drop
-from netns import Netns, foreign_subnet
 
 SLOW_MS = "1000"
 HOLD_S = 1.5
@@ -321,47 +319,6 @@ def test_no_fin_wait2_hold_prints_the_orphan_at_once():
         sc.server.do("close")
         records = sc.stop()
     check_eq(record(records, cport, port)["fin_wait2_end"], "waiting", "fin_wait2_end")
-
-
-def wait_link_up(ns, dev):
-    deadline = time.monotonic() + STATE_TIMEOUT_S
-    while json.loads(ns.run(["ip", "-j", "link", "show", dev]))[0]["operstate"] != "UP":
-        check(time.monotonic() < deadline, "%s in %s up within %d s" % (dev, ns, STATE_TIMEOUT_S))
-        time.sleep(STATE_POLL_S)
-
-
-@test
-def test_orphan_whose_peer_is_not_local_is_printed_at_once():
-    """Client and server in two namespaces joined by a veth pair, by
-    addresses tcpwave's own namespace does not have: the peer cannot be
-    known local, so nothing waits for its record."""
-    prefix = foreign_subnet()
-    with contextlib.ExitStack() as stack:
-        a, b = stack.enter_context(Netns()), stack.enter_context(Netns())
-        a.run(["ip", "link", "add", "tw0", "type", "veth", "peer", "name", "tw1", "netns", b.name])
-        for ns, dev, addr in ((a, "tw0", prefix + "1/24"), (b, "tw1", prefix + "2/24")):
-            ns.run(["ip", "addr", "add", addr, "dev", dev])
-            ns.run(["ip", "link", "set", dev, "up"])
-        for ns, dev in ((a, "tw0"), (b, "tw1")):
-            wait_link_up(ns, dev)
-        server = stack.enter_context(contextlib.closing(Peer(b.name)))
-        client = stack.enter_context(contextlib.closing(Peer(a.name)))
-        tracer = stack.enter_context(Tracer(*TRACER))
-        port = int(server.do("listen_on", prefix + "2"))
-        client.do("connect_nowait", "ipv4", prefix + "2", port)
-        client.do("wait_connect", STATE_TIMEOUT_S)
-        server.do("accept")
-        close_orphaned_in_fin_wait2(client)
-        server.do("recv_eof")  # and stays in CLOSE_WAIT while the client's record comes
-        deadline = time.monotonic() + STATE_TIMEOUT_S
-        while True:
-            r = tracer.next_record(max(0, deadline - time.monotonic()))
-            if r.get("type") == "conn" and r["netns"] == a.inode and r["rport"] == port:
-                break
-        server.do("close")
-        tracer.stop()
-    check_eq((r["raddr"], r["handover"], r["fin_wait2_end"]), (prefix + "2", "FIN_WAIT2", "waiting"),
-             "the client's record, printed at its hand-over")
 
 
 @test

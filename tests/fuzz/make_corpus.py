@@ -5,7 +5,8 @@ Usage (root, after make): tests/fuzz/make_corpus.py [DIR]   (default tests/fuzz/
 
 Each seed records a few connections made in a network namespace of its own:
   conns.twr   connection records: active, passive, aborted (a late RST),
-              refused, IPv4 and IPv6, and one still open at exit
+              refused, IPv4 and IPv6, an orphan whose FIN_WAIT2 end comes
+              from its timewait socket, and one still open at exit
   events.twr  the same kind of connection as transitions (--events)
   lost.twr    a burst of connections through a 4 KiB ring buffer: lost
               records, so counters frames with losses (the first dozen
@@ -29,7 +30,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from harness import Peer, Tracer  # noqa: E402
+from harness import Peer, Tracer, close_orphaned_in_fin_wait2  # noqa: E402
 from netns import Netns  # noqa: E402
 
 # docs/recording-format.md
@@ -37,9 +38,9 @@ HEADER_LEN_AT = 20
 FRAME = struct.Struct("<HHIQ")  # type, reserved, length, time_ns
 FRAME_RECORD, FRAME_RELEASE = 1, 2
 # bpf/tcpwave.h: the first byte of a record is its type; where each keeps netns and cookie.
-REC_STATE, REC_CONN, REC_RESET, REC_STUCK = 1, 2, 3, 4
-NETNS_AT = {REC_STATE: 4, REC_CONN: 32, REC_STUCK: 12}
-COOKIE_AT = {REC_STATE: 16, REC_CONN: 8, REC_RESET: 8, REC_STUCK: 16}
+REC_STATE, REC_CONN, REC_RESET, REC_STUCK, REC_HANDOVER_END = 1, 2, 3, 4, 5
+NETNS_AT = {REC_STATE: 4, REC_CONN: 32, REC_STUCK: 12, REC_HANDOVER_END: 4}
+COOKIE_AT = {REC_STATE: 16, REC_CONN: 8, REC_RESET: 8, REC_STUCK: 16, REC_HANDOVER_END: 8}
 
 
 def frames(data):
@@ -94,6 +95,11 @@ def close_kinds(ns, server, client):
         server.do("close")
         client.do("recv_eof")
         client.do("close")
+    connect(server, client, "ipv4")  # an orphan: its timewait socket waits for the FIN
+    close_orphaned_in_fin_wait2(client)
+    server.do("recv_eof")
+    time.sleep(0.2)  # a check sees the timewait socket waiting; its end record follows
+    server.do("close")
     connect(server, client, "ipv4")  # the client aborts: its RST follows its record
     client.do("abort")
     server.do("wait_state", "CLOSE", 5)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* event_decode_state: only well-formed records pass, dual-stack reads as IPv4. */
+/* event_decode_*: only well-formed records pass, dual-stack reads as IPv4. */
 #include "unit.h"
 
 #include <errno.h>
@@ -106,4 +106,36 @@ TEST(test_event_decode_unmaps_v4_mapped_endpoints)
 	CHECK_INT(out.ep.rport, 80);
 	/* the record itself is left as it came */
 	CHECK_INT(in.ep.family, AF_INET6);
+}
+
+/* A watched hand-over's end: a kind tcpwave knows, found no earlier than last seen waiting. */
+TEST(test_event_decode_handover_end_checks_kind_and_times)
+{
+	struct tw_handover_end in = {
+		.type = TW_REC_HANDOVER_END,
+		.end = TW_HANDOVER_PEER_FIN,
+		.cookie = 4242,
+		.ts_ns = 5000000000,
+		.seen_ns = 4900000000,
+		.ep = { .lport = 43210, .rport = 80, .family = AF_INET6 },
+	}, out;
+
+	memcpy(in.ep.laddr, mapped_10_0_0_1, 16);
+	memcpy(in.ep.raddr, mapped_10_0_0_2, 16);
+	CHECK_INT(event_decode_handover_end(&in, sizeof(in), &out), 0);
+	CHECK_INT(out.ep.family, AF_INET);
+	CHECK(memcmp(out.ep.laddr, v4_10_0_0_1, 16) == 0);
+	CHECK_INT(event_decode_handover_end(&in, sizeof(in) - 1, &out), -EINVAL);
+	in.end = TW_HANDOVER_GONE;
+	CHECK_INT(event_decode_handover_end(&in, sizeof(in), &out), 0);
+	in.end = TW_HANDOVER_GONE + 1;
+	CHECK_INT(event_decode_handover_end(&in, sizeof(in), &out), -EINVAL);
+	in.end = 0;
+	CHECK_INT(event_decode_handover_end(&in, sizeof(in), &out), -EINVAL);
+	in.end = TW_HANDOVER_TIMEOUT;
+	in.seen_ns = in.ts_ns + 1;
+	CHECK_INT(event_decode_handover_end(&in, sizeof(in), &out), -EINVAL);
+	in.seen_ns = in.ts_ns;
+	in.type = TW_REC_STUCK;
+	CHECK_INT(event_decode_handover_end(&in, sizeof(in), &out), -EINVAL);
 }

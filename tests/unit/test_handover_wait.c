@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The wait of an orphan's FIN_WAIT2 hand-over for its local peer's record:
- * which record is its peer, what that record says about the end, and when
- * the wait ends without one.
+ * The wait of an orphan's FIN_WAIT2 hand-over for its local peer's record or
+ * the kernel side's end record: which record is its peer, what each says
+ * about the end, and when the wait ends without one.
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -87,7 +87,13 @@ static void hold(const struct tw_conn *c)
 	struct conn_verdict v = classify(c);
 
 	CHECK(handover_wait_eligible(c, &v));
-	CHECK_INT(handover_wait_hold(&w, c), 0);
+	CHECK_INT(handover_wait_hold(&w, c, HANDOVER_BY_PEER), 0);
+}
+
+/* A connection whose peer is elsewhere: the kernel side watches its timewait socket. */
+static void hold_watched(const struct tw_conn *c)
+{
+	CHECK_INT(handover_wait_hold(&w, c, HANDOVER_BY_KERNEL), 0);
 }
 
 static bool join(const struct tw_conn *peer, struct handover_release *out)
@@ -327,12 +333,12 @@ TEST(test_handover_wait_full_table_counts_and_frees_slots_for_reuse)
 	start(2);
 	hold(&a);
 	hold(&b);
-	CHECK_INT(handover_wait_hold(&w, &c), -ENOSPC);
+	CHECK_INT(handover_wait_hold(&w, &c, HANDOVER_BY_PEER), -ENOSPC);
 	CHECK_INT(w.full, 1);
 	/* The middle one leaves; the order of the others stays. */
 	CHECK(join(&peer_b, &r));
 	CHECK_INT(r.conn.ep.lport, 40001);
-	CHECK_INT(handover_wait_hold(&w, &c), 0);
+	CHECK_INT(handover_wait_hold(&w, &c, HANDOVER_BY_PEER), 0);
 	CHECK(handover_wait_pop_any(&w, &r));
 	CHECK_INT(r.conn.ep.lport, 40000);
 	CHECK(handover_wait_pop_any(&w, &r));
@@ -359,6 +365,88 @@ TEST(test_handover_wait_same_local_port_to_two_servers)
 	CHECK_INT(r.conn.ep.rport, 9090);
 	CHECK_INT(r.end_ns, 900 * MS);
 	CHECK_INT(w.count, 0);
+}
+
+/* The kernel side's end record of c's hand-over: `kind` at ts_ns (CLOCK_MONOTONIC). */
+static struct tw_handover_end watched_end(const struct tw_conn *c, __u8 kind, __u64 ts_ns)
+{
+	struct tw_handover_end e = {
+		.type = TW_REC_HANDOVER_END,
+		.end = kind,
+		.netns = c->netns,
+		.cookie = c->cookie,
+		.ts_ns = ts_ns,
+		.seen_ns = ts_ns,
+		.ep = c->ep,
+	};
+
+	return e;
+}
+
+TEST(test_handover_wait_kernel_side_end_releases_a_watched_orphan)
+{
+	static const struct {
+		__u8 kind;
+		enum conn_fin_wait2_end end;
+	} ends[] = {
+		{ TW_HANDOVER_PEER_FIN, CONN_FW2_PEER_FIN },
+		{ TW_HANDOVER_LOCAL_RESET, CONN_FW2_LOCAL_RESET },
+		{ TW_HANDOVER_TIMEOUT, CONN_FW2_TIMEOUT },
+		/* Gone early with no RST of ours: the peer's RST. */
+		{ TW_HANDOVER_GONE, CONN_FW2_PEER_RESET },
+	};
+	struct tw_conn c = orphan();
+	struct tw_handover_end e;
+	struct handover_release r;
+	size_t i;
+
+	/* A remote peer: nothing but the kernel side can tell. */
+	set_ends(&c, LOOPBACK, 40000, "\x0a\x00\x00\x09", 8080);
+	c.cookie = 77;
+	c.flags |= TW_CONN_HANDOVER_WATCHED;
+	start(16);
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		hold_watched(&c);
+		e = watched_end(&c, ends[i].kind, START + 2011 * MS);
+		CHECK(handover_wait_end(&w, &e, &r));
+		CHECK_INT(r.end, ends[i].end);
+		CHECK_INT(r.end_ns, 2011 * MS);
+		CHECK(memcmp(&r.conn, &c, sizeof(c)) == 0);
+		CHECK_INT(w.count, 0);
+		/* Once only: a second word on it finds nothing. */
+		CHECK(!handover_wait_end(&w, &e, &r));
+	}
+}
+
+TEST(test_handover_wait_kernel_side_end_must_be_this_connections)
+{
+	struct tw_conn c = orphan(), peer = server(1011);
+	struct tw_handover_end e;
+	struct handover_release r;
+
+	c.cookie = 77;
+	c.flags |= TW_CONN_HANDOVER_WATCHED;
+	start(16);
+	hold_watched(&c);
+	/* Another socket that had the same ports, or the same cookie in another namespace. */
+	e = watched_end(&c, TW_HANDOVER_PEER_FIN, START + 500 * MS);
+	e.cookie = 78;
+	CHECK(!handover_wait_end(&w, &e, &r));
+	e.cookie = 77;
+	e.netns = NETNS + 1;
+	CHECK(!handover_wait_end(&w, &e, &r));
+	/* A jiffy's rounding put the end before the hand-over: it is the hand-over. */
+	e.netns = NETNS;
+	e.ts_ns = START + 10 * MS;
+	CHECK(handover_wait_end(&w, &e, &r));
+	CHECK_INT(r.end_ns, 11 * MS);
+	/* The local peer's record, coming after, finds nothing left to end. */
+	CHECK(!join(&peer, &r));
+	/* Held for its local peer's exact word, it does not take the kernel side's. */
+	hold(&c);
+	CHECK(!handover_wait_end(&w, &e, &r));
+	CHECK(join(&peer, &r));
+	CHECK_INT(r.end_ns, 1011 * MS);
 }
 
 TEST(test_handover_wait_nothing_held_joins_nothing)
