@@ -194,22 +194,12 @@ static __always_inline void note_passive_handshake(struct tw_conn *c, const stru
 static __always_inline void note_counters(struct tw_conn *c, const struct sock *sk)
 {
 	const struct tcp_sock *tp = (const void *)sk;
-	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
 
 	c->rx_bytes = BPF_CORE_READ(tp, bytes_received);
 	c->tx_bytes = BPF_CORE_READ(tp, bytes_acked);
 	c->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	c->flags |= TW_CONN_COUNTERS_KNOWN;
-	/*
-	 * tw_refcount starts at 1 for the namespace itself (inet_twsk_alloc()).
-	 * Older kernels keep these elsewhere: then the limit reads as unlimited.
-	 */
-	c->tw_max = ~0u;
-	if (bpf_core_field_exists(net->ipv4.tcp_death_row.sysctl_max_tw_buckets) &&
-	    bpf_core_field_exists(net->ipv4.tcp_death_row.tw_refcount)) {
-		c->tw_count = BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1;
-		c->tw_max = BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
-	}
+	death_row_load(sk, &c->tw_count, &c->tw_max);
 }
 
 /*
@@ -328,10 +318,23 @@ static __always_inline void transition_out(struct transition *t, struct tw_sock_
 	}
 }
 
-static __always_inline void emit_connection(struct tw_sock_state *st)
+/*
+ * The connection record leaves; tw_key is the timewait socket its orphan's
+ * FIN_WAIT2 goes on in, if any, to watch. The record is reserved first, so
+ * that the end record of its hand-over, reserved later, comes after it.
+ */
+static __always_inline void emit_connection(struct tw_sock_state *st, __u64 tw_key, __u64 now)
 {
-	if (bpf_ringbuf_output(&events, &st->conn, sizeof(st->conn), wakeup_flag()))
+	struct tw_conn *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+	if (!r) {
 		count(TW_CNT_LOST);
+		return;
+	}
+	if (watch_handovers && tw_key && handover_watch(tw_key, &st->conn, now))
+		st->conn.flags |= TW_CONN_HANDOVER_WATCHED;
+	__builtin_memcpy(r, &st->conn, sizeof(*r));
+	bpf_ringbuf_submit(r, wakeup_flag());
 }
 
 /* Its accept() owner entry goes with the connection (see accept_owners). */
@@ -474,9 +477,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	forget_accept_owner(t, st);
 	if (emit_connections && tw_is_connection(c) && !owner_filtered(st)) {
 		note_close(c, t->sk);
-		if (watch_handovers && tw_key && handover_watch(tw_key, c, t->ts_ns))
-			c->flags |= TW_CONN_HANDOVER_WATCHED;
-		emit_connection(st);
+		emit_connection(st, tw_key, t->ts_ns);
 	}
 	st->emitted = 1;
 }

@@ -181,9 +181,11 @@ static long check_closing(struct bpf_map *map, __u64 *key, struct closing *v, vo
 	now = bpf_ktime_get_ns();
 	if (now < v->rec.state_start_ns || now - v->rec.state_start_ns < stuck_after_ns)
 		return 0;
-	BPF_CORE_READ_INTO(&live, skc, skc_state);
-	if (!v->timewait && live != v->rec.state)
-		return 0;
+	if (!v->timewait) {
+		BPF_CORE_READ_INTO(&live, skc, skc_state);
+		if (live != v->rec.state)
+			return 0;
+	}
 
 	/* Once the ring buffer is full, leave the rest for the next check. */
 	r = stuck_deferred ? NULL : bpf_ringbuf_reserve(&events, sizeof(*r), 0);
@@ -196,7 +198,8 @@ static long check_closing(struct bpf_map *map, __u64 *key, struct closing *v, vo
 	if (!(r->flags & TW_CONN_OWNER_KNOWN) && !v->timewait &&
 	    accept_owner_of(*key, r->cookie, &r->ep, &r->owner))
 		r->flags |= TW_CONN_OWNER_KNOWN;
-	if (!(r->flags & TW_CONN_OWNER_KNOWN) && !stuck_report_unowned) {
+	/* Nobody holds a timewait socket's file: no owner walk can find one. */
+	if (!(r->flags & TW_CONN_OWNER_KNOWN) && !stuck_report_unowned && !v->timewait) {
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
 		stuck_unowned++;
 		return 0;

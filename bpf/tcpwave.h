@@ -212,8 +212,12 @@ struct tw_stuck {
 enum tw_handover_end_kind {
 	TW_HANDOVER_PEER_FIN = 1, /* the peer's FIN: TIME_WAIT from ts_ns (to the jiffy) */
 	TW_HANDOVER_LOCAL_RESET = 2, /* the peer sent data: our RST, at ts_ns */
-	TW_HANDOVER_TIMEOUT = 3, /* no FIN in time: the kernel dropped it at ts_ns (to the jiffy) */
-	/* gone early, unseen: a RST from the peer, between seen_ns and ts_ns */
+	TW_HANDOVER_TIMEOUT = 3, /* no FIN in time: gone past the kernel's deadline, ts_ns */
+	/*
+	 * Gone before its deadline, unseen, between seen_ns and ts_ns: a RST
+	 * from the peer (or, before Linux 6.10, ours to its data; or its
+	 * namespace went away).
+	 */
 	TW_HANDOVER_GONE = 4,
 };
 
@@ -387,6 +391,8 @@ enum tw_counter {
 	TW_CNT_MISSED,
 	/* Counted by the BPF side again; after the others, as recordings keep their order. */
 	TW_CNT_CLOSING_DROPPED, /* --stuck's table full: a connection in a close state unwatched */
+	/* An orphan's FIN_WAIT2 hand-over not watched: its timewait socket not found, or no room */
+	TW_CNT_HANDOVER_UNWATCHED,
 	TW_CNT_MAX,
 };
 

@@ -52,7 +52,8 @@ enum conn_end {
 /*
  * How a FIN_WAIT2 hand-over ended. The tracepoint never shows it (a timewait
  * socket's states are not reported); tcpwave learns it from the record of a
- * peer on this host (user/handover_wait.c), or learns nothing.
+ * peer on this host, or from the kernel side watching the timewait socket
+ * (user/handover_wait.c, bpf/handover.bpf.h), or learns nothing.
  */
 enum conn_fin_wait2_end {
 	CONN_FW2_NONE, /* no FIN_WAIT2 hand-over (JSON null) */

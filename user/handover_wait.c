@@ -97,7 +97,8 @@ int handover_wait_hold(struct handover_wait *w, const struct tw_conn *c,
 	w->free = e->next;
 	e->conn = *c;
 	e->by = by;
-	e->due_ns = handover_time(c) + w->fin_timeout_ns + HANDOVER_WAIT_MARGIN_NS;
+	e->due_ns = handover_time(c) + w->fin_timeout_ns + HANDOVER_WAIT_MARGIN_NS +
+		    (by == HANDOVER_BY_KERNEL ? w->fin_timeout_ns / 8 : 0);
 	e->prev = w->newest;
 	e->next = NONE;
 	if (w->newest != NONE)

@@ -57,10 +57,18 @@ void handover_wait_init(struct handover_wait *w, uint32_t cap, uint64_t fin_time
 void handover_wait_free(struct handover_wait *w);
 /* A FIN_WAIT2 hand-over whose end a peer's record could show. */
 bool handover_wait_eligible(const struct tw_conn *c, const struct conn_verdict *v);
-/* Who is to tell a held connection's end: the other is not listened to. */
+/*
+ * Who is to tell a held connection's end. One held for its peer's record
+ * does not take the kernel side's word, which is coarser (a jiffy).
+ */
 enum handover_teller {
 	HANDOVER_BY_PEER, /* its peer's record, on this host: exact */
-	HANDOVER_BY_KERNEL, /* the kernel side, watching its timewait socket */
+	/*
+	 * The kernel side, watching its timewait socket. The kernel's timer
+	 * wheel may fire a long timeout up to an eighth late: such a
+	 * connection waits that much longer for the kernel's own word.
+	 */
+	HANDOVER_BY_KERNEL,
 };
 
 /* Hold an eligible connection: 0, or -ENOSPC when cap wait already (counted in full). */

@@ -292,6 +292,16 @@ static const char *kconfig_fallback(void)
 	return access("/proc/config.gz", R_OK) == 0 ? NULL : "CONFIG_HZ=0\n";
 }
 
+/*
+ * The checks of --stuck and of watched hand-overs walk their tables with
+ * bpf_for_each_map_elem() (Linux 5.13).
+ */
+static bool can_walk_maps(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_for_each_map_elem,
+				       NULL) == 1;
+}
+
 /* Open and load the skeleton for one attach mode, with or without the iterators. */
 static int load(struct tracer *t, const struct options *o, enum attach_mode mode,
 		const struct btf *btf, const struct cgroup_layout *cgroup, bool with_iterators)
@@ -310,7 +320,7 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	skel->rodata->emit_transitions = o->events;
 	skel->rodata->emit_connections = !o->events;
 	skel->rodata->stuck_after_ns = o->stuck_ns;
-	skel->rodata->watch_handovers = !o->events && !o->no_fin_wait2_hold;
+	skel->rodata->watch_handovers = !o->events && !o->no_fin_wait2_hold && can_walk_maps();
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	bpf_map__set_max_entries(skel->maps.sock_table, o->table_entries);
 	bpf_map__set_max_entries(skel->maps.accept_owners, o->table_entries);
@@ -576,6 +586,12 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
 		btf__free(btf);
 		return err;
 	}
+	if (o->stuck_ns && !can_walk_maps()) {
+		fprintf(stderr, "tcpwave: --stuck needs Linux 5.13 or newer "
+				"(bpf_for_each_map_elem)\n");
+		btf__free(btf);
+		return -EOPNOTSUPP;
+	}
 	err = ensure_tracefs();
 	if (err && (o->attach == ATTACH_CLASSIC || verbose))
 		fprintf(stderr, "tcpwave: %s: cannot mount tracefs: %s\n", TRACEFS,
@@ -694,9 +710,10 @@ int tracer_check_handovers(struct tracer *t)
 	return t->skel->bss->handovers_deferred ? 1 : 0;
 }
 
-uint64_t tracer_handovers_unwatched(const struct tracer *t)
+bool tracer_handovers_pending(const struct tracer *t)
 {
-	return t->skel->bss->handovers_unwatched;
+	return t->skel->rodata->watch_handovers &&
+	       __atomic_load_n(&t->skel->bss->handovers_live, __ATOMIC_RELAXED) > 0;
 }
 
 int tracer_poll(struct tracer *t, int timeout_ms)

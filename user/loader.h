@@ -62,7 +62,6 @@ int tracer_open(struct tracer *t, const struct options *o, ring_buffer_sample_fn
  * 1 when the ring buffer filled up first: check again once it is drained.
  */
 int tracer_check_stuck(struct tracer *t);
-/* Wait up to timeout_ms for records, then hand over all that wait. */
 /*
  * Look at the timewait sockets that took over orphans' FIN_WAIT2 (see
  * bpf/handover.bpf.h): those whose wait has ended send their end record
@@ -70,8 +69,9 @@ int tracer_check_stuck(struct tracer *t);
  * the next check, or -errno.
  */
 int tracer_check_handovers(struct tracer *t);
-/* Hand-overs the kernel side had no room to watch: their end stays unknown. */
-uint64_t tracer_handovers_unwatched(const struct tracer *t);
+/* Whether the kernel side watches any such timewait socket now. */
+bool tracer_handovers_pending(const struct tracer *t);
+/* Wait up to timeout_ms for records, then hand over all that wait. */
 int tracer_poll(struct tracer *t, int timeout_ms);
 /* Sum of the kernel's per-CPU counters (enum tw_counter). */
 int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX]);

@@ -99,8 +99,7 @@ struct app {
 	int64_t real_minus_mono_ns;
 	uint64_t now_ns; /* CLOCK_MONOTONIC just before the current drain began */
 	uint64_t stuck_due_ns; /* --stuck: when the next check is due */
-	/* Hand-overs the kernel side watches whose end record has not come yet. */
-	uint64_t handovers_watched;
+	bool handovers_pending; /* the kernel side watches timewait sockets (as last asked) */
 	uint64_t handover_due_ns; /* when they are next checked */
 	uint64_t records;
 	uint64_t bad_records;
@@ -263,8 +262,6 @@ static void on_handover_end(struct app *app, const struct tw_handover_end *e)
 {
 	struct handover_release r;
 
-	if (app->handovers_watched)
-		app->handovers_watched--;
 	/* None waits when its peer's record tells instead, or there was no room to hold it. */
 	if (handover_wait_end(&app->held, e, &r))
 		print_released(app, &r);
@@ -319,7 +316,6 @@ static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv
 			 * comes as its end record), and the end may come before
 			 * a grace would be over: it waits for that instead.
 			 */
-			app->handovers_watched++;
 			finish_connection(app, &c);
 		} else {
 			conn_queue_push(&app->pending, &c, recv_ns);
@@ -450,7 +446,7 @@ static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 		due = app->next_report_ns;
 	if (app->opt.stuck_ns && app->stuck_due_ns < due)
 		due = app->stuck_due_ns;
-	if (app->handovers_watched && app->handover_due_ns < due)
+	if (app->handovers_pending && app->handover_due_ns < due)
 		due = app->handover_due_ns;
 	if (due == UINT64_MAX)
 		return POLL_INTERVAL_MS;
@@ -627,11 +623,12 @@ static void print_exit_summary(const struct app *app, const struct tracer *t)
 			"tcpwave: --stuck: %" PRIu64 " stays in a close state went unwatched "
 			"(more than %d connections in close states at once)\n",
 			app->counters[TW_CNT_CLOSING_DROPPED], TW_CLOSING_MAX);
-	if (t && tracer_handovers_unwatched(t))
+	if (app->counters[TW_CNT_HANDOVER_UNWATCHED])
 		fprintf(stderr,
-			"tcpwave: %" PRIu64 " orphans' FIN_WAIT2 went unwatched (more than %d at "
-			"once): their end is not known\n",
-			tracer_handovers_unwatched(t), TW_HANDOVERS_MAX);
+			"tcpwave: %" PRIu64 " orphans' FIN_WAIT2 went unwatched (timewait socket "
+			"not found, or more than %d at once): their end is learned only from a "
+			"peer on this host\n",
+			app->counters[TW_CNT_HANDOVER_UNWATCHED], TW_HANDOVERS_MAX);
 	if (app->opt.verbose && t && t->stuck_checks)
 		fprintf(stderr,
 			"tcpwave: --stuck: %" PRIu64 " checks, %.3f ms on average, "
@@ -665,7 +662,7 @@ static void finish(struct app *app, struct tracer *t)
 	if (app->out.status == SINK_OK) {
 		tracer_poll(t, 0);
 		/* Hand-overs that ended since the last check go out with their end. */
-		if (app->handovers_watched && tracer_check_handovers(t) >= 0)
+		if (tracer_handovers_pending(t) && tracer_check_handovers(t) >= 0)
 			tracer_poll(t, 0);
 	}
 	report_lost(app, t);
@@ -740,7 +737,8 @@ static int check_handovers(struct app *app, struct tracer *t)
 {
 	int rc;
 
-	if (!app->handovers_watched || app->now_ns < app->handover_due_ns)
+	app->handovers_pending = tracer_handovers_pending(t);
+	if (!app->handovers_pending || app->now_ns < app->handover_due_ns)
 		return 0;
 	rc = tracer_check_handovers(t);
 	if (rc < 0) {

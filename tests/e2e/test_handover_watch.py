@@ -37,12 +37,15 @@ def wait_link_up(ns, dev):
 
 
 @contextlib.contextmanager
-def remote_pair(*tracer_args):
+def remote_pair(*tracer_args, client_fin_timeout_s=None):
     """A connection from a client in one namespace to a server in another,
-    under tcpwave: (tracer, client, server, client namespace, server port)."""
+    under tcpwave: (tracer, client, server, client namespace, server port).
+    client_fin_timeout_s: the client namespace's net.ipv4.tcp_fin_timeout."""
     prefix = foreign_subnet()
     with contextlib.ExitStack() as stack:
         a, b = stack.enter_context(Netns()), stack.enter_context(Netns())
+        if client_fin_timeout_s:
+            a.run(["sysctl", "-qw", "net.ipv4.tcp_fin_timeout=%d" % client_fin_timeout_s])
         a.run(["ip", "link", "add", "tw0", "type", "veth", "peer", "name", "tw1", "netns", b.name])
         for ns, dev, addr in ((a, "tw0", prefix + "1/24"), (b, "tw1", prefix + "2/24")):
             ns.run(["ip", "addr", "add", addr, "dev", dev])
@@ -143,6 +146,29 @@ def test_remote_orphan_that_gets_data_is_reset_by_us():
           % (low / 1e6, (high + SLACK_NS) / 1e6, r["close_ns"] / 1e6))
     check_fin_wait2_diagnosis(r, low, high + SLACK_NS,
                               ", then the peer sent data after our close() and was reset")
+
+
+@test
+def test_remote_orphan_timed_out_by_its_namespaces_fin_timeout():
+    """The client's namespace keeps FIN_WAIT2 for 2 s, tcpwave's for 60: the
+    kernel side tells the timeout when it happens, dated by the timewait
+    socket's deadline, long before tcpwave's own deadline would."""
+    fin_timeout_s = 2
+    with remote_pair(*TRACER, client_fin_timeout_s=fin_timeout_s) as \
+            (tracer, client, server, a, port):
+        t_close = now()
+        close_orphaned_in_fin_wait2(client)
+        t_closed = now()
+        server.do("recv_eof")  # and never closes
+        r = client_record(tracer, a, port, fin_timeout_s + STATE_TIMEOUT_S)
+        t_printed = now()
+        tracer.stop()
+    check_eq((r["handover"], r["fin_wait2_end"]), ("FIN_WAIT2", "timeout"), "hand-over, end")
+    low, high = fin_timeout_s * 1e9, fin_timeout_s * 1e9 + t_closed - t_close + SLACK_NS
+    check(low <= r["close_ns"] <= high, "close_ns %.1f..%.1f ms: %.1f ms"
+          % (low / 1e6, high / 1e6, r["close_ns"] / 1e6))
+    check(t_printed - t_close < (fin_timeout_s + 2) * 1e9,
+          "printed %.1f s after the close" % ((t_printed - t_close) / 1e9))
 
 
 @test
