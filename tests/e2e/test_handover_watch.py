@@ -36,19 +36,26 @@ def wait_link_up(ns, dev):
         time.sleep(STATE_POLL_S)
 
 
+# A documentation prefix (RFC 3849); no duplicate address detection to wait for.
+IPV6_PREFIX = "2001:db8:7::"
+
+
 @contextlib.contextmanager
-def remote_pair(*tracer_args, client_fin_timeout_s=None):
+def remote_pair(*tracer_args, client_fin_timeout_s=None, family="ipv4"):
     """A connection from a client in one namespace to a server in another,
     under tcpwave: (tracer, client, server, client namespace, server port).
     client_fin_timeout_s: the client namespace's net.ipv4.tcp_fin_timeout."""
-    prefix = foreign_subnet()
+    if family == "ipv4":
+        prefix, length, extra = foreign_subnet(), "/24", []
+    else:
+        prefix, length, extra = IPV6_PREFIX, "/64", ["nodad"]
     with contextlib.ExitStack() as stack:
         a, b = stack.enter_context(Netns()), stack.enter_context(Netns())
         if client_fin_timeout_s:
             a.run(["sysctl", "-qw", "net.ipv4.tcp_fin_timeout=%d" % client_fin_timeout_s])
         a.run(["ip", "link", "add", "tw0", "type", "veth", "peer", "name", "tw1", "netns", b.name])
-        for ns, dev, addr in ((a, "tw0", prefix + "1/24"), (b, "tw1", prefix + "2/24")):
-            ns.run(["ip", "addr", "add", addr, "dev", dev])
+        for ns, dev, addr in ((a, "tw0", prefix + "1"), (b, "tw1", prefix + "2")):
+            ns.run(["ip", "addr", "add", addr + length, "dev", dev] + extra)
             ns.run(["ip", "link", "set", dev, "up"])
         for ns, dev in ((a, "tw0"), (b, "tw1")):
             wait_link_up(ns, dev)
@@ -56,7 +63,7 @@ def remote_pair(*tracer_args, client_fin_timeout_s=None):
         client = stack.enter_context(contextlib.closing(Peer(a.name)))
         tracer = stack.enter_context(Tracer(*tracer_args))
         port = int(server.do("listen_on", prefix + "2"))
-        client.do("connect_nowait", "ipv4", prefix + "2", port)
+        client.do("connect_nowait", family, prefix + "2", port)
         client.do("wait_connect", STATE_TIMEOUT_S)
         server.do("accept")
         yield tracer, client, server, a, port
@@ -81,12 +88,13 @@ def check_no_record_yet(tracer, netns, port):
               "the client's record waits for its FIN_WAIT2 to end: %r" % r)
 
 
-def held_then_ended(end, *tracer_args):
+def held_then_ended(end, *tracer_args, family="ipv4"):
     """The client closes first, the server holds CLOSE_WAIT for HOLD_S, then
     does `end` (a peer command); returns the client's record, the bounds of
     its close_ns from the clock readings around the close and the end
     (high, low), and all tcpwave printed."""
-    with remote_pair(*(TRACER + tracer_args)) as (tracer, client, server, a, port):
+    with remote_pair(*(TRACER + tracer_args), family=family) as \
+            (tracer, client, server, a, port):
         t_close = now()
         close_orphaned_in_fin_wait2(client)
         t_closed = now()
@@ -110,8 +118,9 @@ def check_fin_wait2_diagnosis(r, low, high, then):
     check(d["text"].endswith(FIN_WAIT2_WORDS + then), "diagnosis text: %r" % d["text"])
 
 
-def check_peer_fin_learned(*tracer_args):
-    r, (high, low), _ = held_then_ended(("close",), *tracer_args)
+def check_peer_fin_learned(*tracer_args, family="ipv4"):
+    r, (high, low), _ = held_then_ended(("close",), *tracer_args, family=family)
+    check_eq(r["family"], family, "family")
     check_eq((r["handover"], r["fin_wait2_end"]), ("FIN_WAIT2", "peer_fin"), "hand-over, end")
     check(low <= r["close_ns"] <= high + SLACK_NS, "close_ns %.1f..%.1f ms: %.1f ms"
           % (low / 1e6, (high + SLACK_NS) / 1e6, r["close_ns"] / 1e6))
@@ -121,6 +130,11 @@ def check_peer_fin_learned(*tracer_args):
 @test
 def test_remote_orphan_learns_the_peers_fin_from_its_timewait_socket():
     check_peer_fin_learned()
+
+
+@test
+def test_remote_orphan_learns_the_peers_fin_over_ipv6():
+    check_peer_fin_learned(family="ipv6")
 
 
 @test
@@ -138,14 +152,23 @@ def test_remote_orphan_reset_by_its_peer_ends_at_that_reset():
     check_fin_wait2_diagnosis(r, low, high, ", then the peer reset the connection")
 
 
-@test
-def test_remote_orphan_that_gets_data_is_reset_by_us():
-    r, (high, low), _ = held_then_ended(("send", 1))
+def check_our_reset_learned(*tracer_args):
+    r, (high, low), _ = held_then_ended(("send", 1), *tracer_args)
     check_eq((r["handover"], r["fin_wait2_end"]), ("FIN_WAIT2", "local_reset"), "hand-over, end")
     check(low <= r["close_ns"] <= high + SLACK_NS, "close_ns %.1f..%.1f ms: %.1f ms"
           % (low / 1e6, (high + SLACK_NS) / 1e6, r["close_ns"] / 1e6))
     check_fin_wait2_diagnosis(r, low, high + SLACK_NS,
                               ", then the peer sent data after our close() and was reset")
+
+
+@test
+def test_remote_orphan_that_gets_data_is_reset_by_us():
+    check_our_reset_learned()
+
+
+@test
+def test_remote_orphan_that_gets_data_is_reset_by_us_in_classic_mode():
+    check_our_reset_learned("--attach", "classic")
 
 
 @test
