@@ -116,6 +116,11 @@ def tracers(tmp):
                         "tracing TCP")),
         ("tcpwave > /dev/null",
          lambda: Tracer("tcpwave", [TCPWAVE], "/dev/null", "tracing TCP")),
+        # Every record taken in and classified, none printed: the cost
+        # without the output's (no connection's close lasts a day).
+        ("tcpwave, nothing printed",
+         lambda: Tracer("tcpwave", [TCPWAVE, "--json", "--slow-close", "86400000"],
+                        "/dev/null", "tracing TCP")),
     ]
     for tool in ("tcplife", "tcpstates"):
         path = shutil.which(tool) or "/usr/sbin/" + tool
