@@ -241,6 +241,26 @@ static __always_inline __u8 handover_end_kind(__u64 key, const struct handover *
 }
 
 /*
+ * A peer at a loopback address (127.0.0.0/8, ::1, or v4-mapped) is in the
+ * orphan's own namespace and traced too: its record tells the end, to the
+ * nanosecond (user/handover_wait.c), and nothing needs watching.
+ */
+static __always_inline int peer_is_loopback(const struct tw_endpoints *ep)
+{
+	const __u8 *a = ep->raddr;
+	__u64 first;
+
+	if (ep->family == AF_INET)
+		return a[0] == 127;
+	__builtin_memcpy(&first, a, 8);
+	if (first || a[8] || a[9])
+		return 0;
+	if (a[10] == 0xff && a[11] == 0xff)
+		return a[12] == 127;
+	return !a[10] && !a[11] && !a[12] && !a[13] && !a[14] && a[15] == 1;
+}
+
+/*
  * Watch the timewait socket tw_key that took over connection c at now: 1
  * if it is watched (its end record will follow), 0 if not (counted).
  */
