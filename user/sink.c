@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,9 +15,27 @@ static void ignore_sigpipe(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * Records are flushed at every turn of the poll loop, which under heavy
+ * churn hands over megabytes at once: written 4 KiB at a time (stdio's
+ * default for files and pipes), that is a system call per four records.
+ * A terminal keeps its line buffering. glibc takes the size only with the
+ * buffer itself (of SINK_BUFFER_BYTES); true if f uses it now.
+ */
+#define SINK_BUFFER_BYTES (256 * 1024)
+
+static bool buffer_generously(FILE *f, char *buffer)
+{
+	return buffer && !isatty(fileno(f)) && !setvbuf(f, buffer, _IOFBF, SINK_BUFFER_BYTES);
+}
+
 void sink_init_stdout(struct sink *s)
 {
+	static char buffer[SINK_BUFFER_BYTES];
+
 	ignore_sigpipe();
+	buffer_generously(stdout, buffer);
+	s->buffer = NULL;
 	s->f = stdout;
 	s->name = "standard output";
 	s->path = NULL;
@@ -26,7 +46,7 @@ void sink_init_stdout(struct sink *s)
  * O_APPEND: every write lands at the end, whoever else appends, and a file
  * that logrotate truncated (copytruncate) is not padded up to our offset.
  */
-static FILE *open_append(const char *path, int *err)
+static FILE *open_append(const char *path, char **buffer, int *err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, SINK_FILE_MODE);
 	FILE *f;
@@ -39,6 +59,12 @@ static FILE *open_append(const char *path, int *err)
 	if (!f) {
 		*err = -errno;
 		close(fd);
+		return NULL;
+	}
+	*buffer = malloc(SINK_BUFFER_BYTES);
+	if (!buffer_generously(f, *buffer)) {
+		free(*buffer);
+		*buffer = NULL;
 	}
 	return f;
 }
@@ -48,7 +74,7 @@ int sink_open_file(struct sink *s, const char *path)
 	int err = 0;
 
 	ignore_sigpipe();
-	s->f = open_append(path, &err);
+	s->f = open_append(path, &s->buffer, &err);
 	if (!s->f) {
 		fprintf(stderr, "tcpwave: cannot open %s: %s\n", path, strerror(-err));
 		return err;
@@ -72,12 +98,13 @@ static enum sink_status sink_failed(struct sink *s, int err)
 
 int sink_reopen(struct sink *s)
 {
+	char *buffer = NULL;
 	FILE *f;
 	int err = 0;
 
 	if (!s->path || sink_flush(s) != SINK_OK)
 		return 0;
-	f = open_append(s->path, &err);
+	f = open_append(s->path, &buffer, &err);
 	if (!f) {
 		fprintf(stderr,
 			"tcpwave: cannot reopen %s: %s; still writing to the file it had open\n",
@@ -89,7 +116,9 @@ int sink_reopen(struct sink *s)
 		fprintf(stderr,
 			"tcpwave: closing the previous %s: %s; records may be missing there\n",
 			s->path, strerror(errno));
+	free(s->buffer);
 	s->f = f;
+	s->buffer = buffer;
 	return 0;
 }
 
@@ -115,10 +144,15 @@ enum sink_status sink_close(struct sink *s)
 {
 	FILE *f = s->f;
 
+	int closed;
+
 	if (!s->path || !f)
 		return s->status;
 	s->f = NULL;
-	if (fclose(f) != 0 && s->status == SINK_OK)
+	closed = fclose(f);
+	free(s->buffer);
+	s->buffer = NULL;
+	if (closed != 0 && s->status == SINK_OK)
 		return sink_failed(s, errno);
 	return s->status;
 }

@@ -22,6 +22,7 @@ enum sink_status {
 
 struct sink {
 	FILE *f;
+	char *buffer; /* f's, for a file (stdio would take 4 KiB); freed as f is closed */
 	const char *name; /* for messages */
 	const char *path; /* the file to reopen; NULL for standard output */
 	enum sink_status status;
