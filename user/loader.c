@@ -729,29 +729,57 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 	return err;
 }
 
-int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
+/*
+ * The per-CPU counters, all keys at once where the kernel can (one system
+ * call a loop turn instead of one per counter), else one by one.
+ */
+static int read_percpu_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 {
-	uint64_t percpu[t->ncpus];
-	__u32 key;
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint64_t values[TW_CNT_MAX * t->ncpus];
+	__u32 keys[TW_CNT_MAX], key, count = TW_CNT_MAX, batch;
 	int i, fd = bpf_map__fd(t->skel->maps.counters);
 
+	/* An array's keys come in order from 0: the first `count` are read. */
+	if ((bpf_map_lookup_batch(fd, NULL, &batch, keys, values, &count, &opts) &&
+	     errno != ENOENT) ||
+	    count > TW_CNT_MAX || (count && keys[count - 1] != count - 1))
+		count = 0;
 	for (key = 0; key < TW_CNT_MAX; key++) {
+		uint64_t *percpu = &values[key * t->ncpus];
+
 		out[key] = 0;
-		if (key == TW_CNT_MISSED)
-			continue;
-		if (bpf_map_lookup_elem(fd, &key, percpu))
+		if (key >= count && bpf_map_lookup_elem(fd, &key, percpu))
 			return -errno;
 		for (i = 0; i < t->ncpus; i++)
 			out[key] += percpu[i];
 	}
-	for (i = 0; i < (int)(sizeof(t->progs) / sizeof(t->progs[0])); i++) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
+	return 0;
+}
 
-		if (t->progs[i] &&
-		    !bpf_obj_get_info_by_fd(bpf_program__fd(t->progs[i]), &info, &len))
-			out[TW_CNT_MISSED] += info.recursion_misses;
+/* How often the programs' recursion misses are read: they are only reported. */
+#define MISSES_READ_EVERY_NS (100 * 1000 * 1000ull)
+
+int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
+{
+	uint64_t now = timefmt_mono_now_ns();
+	int i, err = read_percpu_counters(t, out);
+
+	if (err)
+		return err;
+	if (now - t->misses_read_ns >= MISSES_READ_EVERY_NS) {
+		t->misses = 0;
+		for (i = 0; i < (int)(sizeof(t->progs) / sizeof(t->progs[0])); i++) {
+			struct bpf_prog_info info = {};
+			__u32 len = sizeof(info);
+
+			if (t->progs[i] &&
+			    !bpf_obj_get_info_by_fd(bpf_program__fd(t->progs[i]), &info, &len))
+				t->misses += info.recursion_misses;
+		}
+		t->misses_read_ns = now;
 	}
+	out[TW_CNT_MISSED] = t->misses;
 	return 0;
 }
 

@@ -46,6 +46,8 @@ struct tracer {
 	uint64_t stuck_checks; /* --stuck checks run */
 	uint64_t stuck_check_ns; /* their time, all told */
 	uint64_t stuck_check_max_ns; /* the longest */
+	uint64_t misses; /* the programs' recursion misses (TW_CNT_MISSED), as last read */
+	uint64_t misses_read_ns; /* when */
 };
 
 /*
