@@ -243,7 +243,7 @@ static __always_inline __u8 handover_end_kind(__u64 key, const struct handover *
 /*
  * A peer at a loopback address (127.0.0.0/8, ::1, or v4-mapped) is in the
  * orphan's own namespace and traced too: its record tells the end, to the
- * nanosecond (user/handover_wait.c), and nothing needs watching.
+ * nanosecond (user/handover_wait.c).
  */
 static __always_inline int peer_is_loopback(const struct tw_endpoints *ep)
 {
@@ -258,6 +258,15 @@ static __always_inline int peer_is_loopback(const struct tw_endpoints *ep)
 	if (a[10] == 0xff && a[11] == 0xff)
 		return a[12] == 127;
 	return !a[10] && !a[11] && !a[12] && !a[13] && !a[14] && a[15] == 1;
+}
+
+/*
+ * Whether to watch an orphan's hand-over to ep's peer: not for a loopback
+ * peer, whose record tells, unless the filters may keep that record back.
+ */
+static __always_inline int handover_worth_watching(const struct tw_endpoints *ep)
+{
+	return watch_handovers && (filters || !peer_is_loopback(ep));
 }
 
 /*

@@ -331,7 +331,7 @@ static __always_inline void emit_connection(struct tw_sock_state *st, __u64 tw_k
 		count(TW_CNT_LOST);
 		return;
 	}
-	if (watch_handovers && tw_key && !peer_is_loopback(&st->conn.ep) &&
+	if (tw_key && handover_worth_watching(&st->conn.ep) &&
 	    handover_watch(tw_key, &st->conn, now))
 		st->conn.flags |= TW_CONN_HANDOVER_WATCHED;
 	__builtin_memcpy(r, &st->conn, sizeof(*r));
@@ -467,7 +467,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	}
 	/* An orphan's FIN_WAIT2 handed to a timewait socket goes on there. */
 	if (t->old_state == TW_FIN_WAIT2 && t->new_state == TW_CLOSE &&
-	    (stuck_after_ns || (watch_handovers && !peer_is_loopback(&c->ep))))
+	    (stuck_after_ns || handover_worth_watching(&c->ep)))
 		tw_key = orphan_timewait(t->sk, c);
 	stuck_track(t, st, tw_key);
 

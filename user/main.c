@@ -222,20 +222,24 @@ static void print_released(struct app *app, const struct handover_release *r)
 /*
  * An orphan whose FIN_WAIT2 went on in a timewait socket waits for its end,
  * told by its peer's record, exact, where the peer is on this host; else by
- * the kernel side, where it watches that socket. False: nobody will tell.
+ * the kernel side, where it watches that socket. The kernel side tells also
+ * where the filters may keep the peer's record back. False: nobody will tell.
  */
 static bool waits_for_its_end(const struct app *app, const struct tw_conn *c,
 			      const struct conn_verdict *v, enum handover_teller *by)
 {
+	bool watched = c->flags & TW_CONN_HANDOVER_WATCHED;
+
 	if (app->opt.no_fin_wait2_hold || v->fin_wait2_end != CONN_FW2_WAITING)
 		return false;
 	if (handover_wait_eligible(c, v) &&
-	    local_addrs_is_local(&app->local, c->ep.family, c->ep.raddr)) {
+	    local_addrs_is_local(&app->local, c->ep.family, c->ep.raddr) &&
+	    !(watched && filter_flags(&app->opt.filter))) {
 		*by = HANDOVER_BY_PEER;
 		return true;
 	}
 	*by = HANDOVER_BY_KERNEL;
-	return c->flags & TW_CONN_HANDOVER_WATCHED;
+	return watched;
 }
 
 /*

@@ -11,7 +11,7 @@ import contextlib
 import json
 import time
 
-from close_paths import STATE_POLL_S, STATE_TIMEOUT_S, now
+from close_paths import STATE_POLL_S, STATE_TIMEOUT_S, Scenario, now
 from harness import Peer, Tracer, check, check_eq, close_orphaned_in_fin_wait2, test
 from netns import Netns, foreign_subnet
 from test_recording import check_same_lines, replay, scratch_dir
@@ -203,6 +203,34 @@ def test_remote_orphans_end_is_recorded_and_replayed():
         r, _, live = held_then_ended(("close",), "-w", path)
         check_eq(r["fin_wait2_end"], "peer_fin", "live fin_wait2_end")
         check_same_lines(live, replay(path, "--json"), "replay")
+
+
+@test
+def test_orphan_whose_local_peer_is_filtered_out_learns_its_end_from_the_kernel():
+    """With -p the client's pid, the server's record never leaves the
+    kernel: the client's end, on loopback too, is the kernel side's word,
+    not a timeout a minute later."""
+    with Scenario("ipv4", (), tracing=False) as sc:
+        sc.tracer_args = TRACER + ("--pid", str(sc.client.pid))
+        sc.start_tracing()
+        port, cport = sc.establish()
+        t_close = now()
+        close_orphaned_in_fin_wait2(sc.client)
+        t_closed = now()
+        sc.server.do("recv_eof")
+        time.sleep(HOLD_S)
+        t_end = now()
+        sc.server.do("close")
+        t_ended = now()
+        sc.wait_for(cport, port, "FIN_WAIT2", "CLOSE")
+        records = sc.stop()
+    check_eq([(r["lport"], r["rport"]) for r in records if r.get("type") == "conn"],
+             [(cport, port)], "connection records (the client's only)")
+    r = records[[x.get("type") for x in records].index("conn")]
+    check_eq((r["handover"], r["fin_wait2_end"]), ("FIN_WAIT2", "peer_fin"), "hand-over, end")
+    low, high = t_end - t_closed, t_ended - t_close + SLACK_NS
+    check(low <= r["close_ns"] <= high, "close_ns %.1f..%.1f ms: %.1f ms"
+          % (low / 1e6, high / 1e6, r["close_ns"] / 1e6))
 
 
 @test
