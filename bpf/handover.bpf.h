@@ -75,10 +75,10 @@ static __always_inline int same_addresses(const struct sock_common *skc,
  * the count is not zero, then checks the keys again); the cookie
  * (inet_twsk_alloc() copies the socket's), ports and addresses tell which
  * connection it is. Classic mode's ids may be synthetic
- * (SYNTHETIC_ID_BASE): the endpoints alone tell then.
+ * (SYNTHETIC_ID_BASE): the endpoints and the namespace tell then.
  */
 static __always_inline __u8 timewait_substate(const struct sock_common *skc, __u64 cookie,
-					      const struct tw_endpoints *ep)
+					      __u32 netns, const struct tw_endpoints *ep)
 {
 	const struct inet_timewait_sock *tw = (const void *)skc;
 
@@ -86,8 +86,11 @@ static __always_inline __u8 timewait_substate(const struct sock_common *skc, __u
 	    !BPF_CORE_READ(skc, skc_refcnt.refs.counter) ||
 	    !BPF_CORE_READ(skc, skc_nulls_node.pprev) ||
 	    BPF_CORE_READ(skc, skc_num) != ep->lport ||
-	    bpf_ntohs(BPF_CORE_READ(skc, skc_dport)) != ep->rport || !same_addresses(skc, ep) ||
-	    (cookie < SYNTHETIC_ID_BASE && BPF_CORE_READ(skc, skc_cookie.counter) != (__s64)cookie))
+	    bpf_ntohs(BPF_CORE_READ(skc, skc_dport)) != ep->rport || !same_addresses(skc, ep))
+		return 0;
+	if (cookie < SYNTHETIC_ID_BASE ?
+		    BPF_CORE_READ(skc, skc_cookie.counter) != (__s64)cookie :
+		    BPF_CORE_READ(skc, skc_net.net, ns.inum) != netns)
 		return 0;
 	return BPF_CORE_READ(tw, tw_substate);
 }
@@ -104,140 +107,6 @@ static __always_inline struct inet_hashinfo *ehash_of(const struct sock *sk)
 	if (bpf_core_field_exists(net->ipv4.tcp_death_row.hashinfo))
 		return BPF_CORE_READ(net, ipv4.tcp_death_row.hashinfo);
 	return BPF_CORE_READ(sk, __sk_common.skc_prot, h.hashinfo);
-}
-
-/*
- * The timewait sockets of sk's namespace, and how many it may have
- * (net.ipv4.tcp_max_tw_buckets). tw_refcount starts at 1 for the namespace
- * itself (inet_twsk_alloc()). Older kernels keep these elsewhere: then the
- * limit reads as unlimited.
- */
-static __always_inline void death_row_load(const struct sock *sk, __u32 *count, __u32 *max)
-{
-	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
-
-	*count = 0;
-	*max = ~0u;
-	if (bpf_core_field_exists(net->ipv4.tcp_death_row.sysctl_max_tw_buckets) &&
-	    bpf_core_field_exists(net->ipv4.tcp_death_row.tw_refcount)) {
-		*count = BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1;
-		*max = BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
-	}
-}
-
-/* How far along its hash chain a fresh timewait socket is looked for. */
-#define TIMEWAIT_CHAIN_STEPS 8
-
-/*
- * The timewait socket in the FIN_WAIT2 substate that the orphan sk was just
- * handed to, at FIN_WAIT2 -> CLOSE; 0 if none: the peer's FIN had come (a
- * TIME_WAIT), it is no orphan, or no timewait socket was to be had
- * (tcp_max_tw_buckets). tcp_time_wait() hashes it into the socket's own
- * bucket of the established hash (same sk_hash) before tcp_done() reports
- * ->CLOSE: at the chain's head, in the socket's place or at the tail,
- * depending on the kernel version, so among the first entries of a chain
- * that the hash keeps short. Not found there, it is counted unwatched.
- */
-static __always_inline __u64 orphan_timewait(const struct sock *sk, const struct tw_conn *c)
-{
-	__u64 sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
-	struct inet_hashinfo *hashinfo;
-	struct inet_ehash_bucket *bucket;
-	struct hlist_nulls_node *node;
-	__u32 hash, tw_count, tw_max;
-	int i;
-
-	if (!(sk_flags & (1ull << SOCK_DEAD)) || (sk_flags & (1ull << SOCK_DONE)))
-		return 0;
-	hashinfo = ehash_of(sk);
-	hash = BPF_CORE_READ(sk, __sk_common.skc_hash);
-	bucket = BPF_CORE_READ(hashinfo, ehash) + (hash & BPF_CORE_READ(hashinfo, ehash_mask));
-	node = BPF_CORE_READ(bucket, chain.first);
-	for (i = 0; i < TIMEWAIT_CHAIN_STEPS; i++) {
-		const struct sock_common *skc;
-
-		/* A chain ends in a "nulls" marker, an odd value; NULL: not readable. */
-		if (!node || ((__u64)node & 1))
-			break;
-		skc = (const void *)node - bpf_core_field_offset(struct sock_common, skc_nulls_node);
-		if (timewait_substate(skc, c->cookie, &c->ep) == TW_FIN_WAIT2)
-			return (__u64)skc;
-		node = BPF_CORE_READ(node, next);
-	}
-	/* With the namespace's timewait sockets all taken, the connection just ended. */
-	death_row_load(sk, &tw_count, &tw_max);
-	if (tw_count < tw_max)
-		count(TW_CNT_HANDOVER_UNWATCHED);
-	return 0;
-}
-
-static __always_inline __u64 timewait_expires(__u64 tw_key)
-{
-	const struct inet_timewait_sock *tw = (const void *)tw_key;
-
-	return BPF_CORE_READ(tw, tw_timer.expires);
-}
-
-/* CLOCK_MONOTONIC time of jiffy j, now being now_ns; now_ns if it cannot be told. */
-static __always_inline __u64 jiffies_to_mono(__u64 j, __u64 now_ns)
-{
-	__u64 now_j = bpf_jiffies64();
-
-	if (!CONFIG_HZ || j >= now_j)
-		return now_ns;
-	return now_ns - (now_j - j) * (1000000000 / CONFIG_HZ);
-}
-
-/*
- * Send the end of the hand-over at key, `kind` at ts_ns, and take it out of
- * the table. -1 when the ring buffer has no room (the entry stays); 0 when
- * sent, or when someone else (the check, the RST tracepoint) took it out
- * first and sent it.
- */
-static __always_inline int handover_send_end(__u64 key, const struct handover *h, __u8 kind,
-					     __u64 ts_ns, __u64 wakeup)
-{
-	struct tw_handover_end *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-
-	if (!r)
-		return -1;
-	if (bpf_map_delete_elem(&handovers, &key)) {
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	__sync_fetch_and_add(&handovers_live, -1);
-	__builtin_memcpy(r, &h->rec, sizeof(*r));
-	r->end = kind;
-	/* It ended after it was last seen waiting; jiffies are coarser than that. */
-	r->ts_ns = ts_ns < r->seen_ns ? r->seen_ns : ts_ns;
-	bpf_ringbuf_submit(r, wakeup);
-	return 0;
-}
-
-/*
- * A watched timewait socket no longer waits (substate: what it is now, 0
- * if gone): its end and when, as far as the kernel tells. The peer's FIN
- * rescheduled its timer to TCP_TIMEWAIT_LEN (60 s) ahead, which dates the
- * FIN to the jiffy, unless the peer sent it again before this check; gone
- * past its timer's deadline, the kernel timed it out then.
- */
-static __always_inline __u8 handover_end_kind(__u64 key, const struct handover *h, __u8 substate,
-					      __u64 now, __u64 *ts_ns)
-{
-	*ts_ns = now;
-	if (h->rec.end) {
-		*ts_ns = h->rec.ts_ns;
-		return h->rec.end;
-	}
-	if (substate == TW_TIME_WAIT) {
-		*ts_ns = jiffies_to_mono(timewait_expires(key) - 60 * (__u64)CONFIG_HZ, now);
-		return TW_HANDOVER_PEER_FIN;
-	}
-	if (bpf_jiffies64() >= h->expires) {
-		*ts_ns = jiffies_to_mono(h->expires, now);
-		return TW_HANDOVER_TIMEOUT;
-	}
-	return TW_HANDOVER_GONE;
 }
 
 /*
@@ -267,6 +136,149 @@ static __always_inline int peer_is_loopback(const struct tw_endpoints *ep)
 static __always_inline int handover_worth_watching(const struct tw_endpoints *ep)
 {
 	return watch_handovers && (filters || !peer_is_loopback(ep));
+}
+
+/*
+ * The timewait sockets of sk's namespace, and how many it may have
+ * (net.ipv4.tcp_max_tw_buckets). tw_refcount starts at 1 for the namespace
+ * itself (inet_twsk_alloc()). Older kernels keep these elsewhere: then the
+ * limit reads as unlimited.
+ */
+static __always_inline void death_row_load(const struct sock *sk, __u32 *count, __u32 *max)
+{
+	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+
+	*count = 0;
+	*max = ~0u;
+	if (bpf_core_field_exists(net->ipv4.tcp_death_row.sysctl_max_tw_buckets) &&
+	    bpf_core_field_exists(net->ipv4.tcp_death_row.tw_refcount)) {
+		*count = BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1;
+		*max = BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
+	}
+}
+
+/* How far along its hash chain a fresh timewait socket is looked for. */
+#define TIMEWAIT_CHAIN_STEPS 8
+
+/*
+ * The timewait socket in the FIN_WAIT2 substate that the orphan sk was just
+ * handed to, at FIN_WAIT2 -> CLOSE; 0 if none: the peer's FIN had come (a
+ * TIME_WAIT), it is no orphan, a RST ended it, or no timewait socket was to
+ * be had (tcp_max_tw_buckets). tcp_time_wait() hashes it into the socket's own
+ * bucket of the established hash (same sk_hash) before tcp_done() reports
+ * ->CLOSE: at the chain's head, in the socket's place or at the tail,
+ * depending on the kernel version, so among the first entries of a chain
+ * that the hash keeps short. Not found there, it is counted unwatched.
+ */
+static __always_inline __u64 orphan_timewait(const struct sock *sk, const struct tw_conn *c)
+{
+	const __u32 reset = TW_CONN_RESET_SENT | TW_CONN_RESET_RECEIVED;
+	__u64 sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	struct inet_hashinfo *hashinfo;
+	struct inet_ehash_bucket *bucket;
+	struct hlist_nulls_node *node;
+	__u32 hash, tw_count, tw_max;
+	int i;
+
+	if (!(sk_flags & (1ull << SOCK_DEAD)) || (sk_flags & (1ull << SOCK_DONE)) ||
+	    (c->flags & reset))
+		return 0;
+	hashinfo = ehash_of(sk);
+	hash = BPF_CORE_READ(sk, __sk_common.skc_hash);
+	bucket = BPF_CORE_READ(hashinfo, ehash) + (hash & BPF_CORE_READ(hashinfo, ehash_mask));
+	node = BPF_CORE_READ(bucket, chain.first);
+	for (i = 0; i < TIMEWAIT_CHAIN_STEPS; i++) {
+		const struct sock_common *skc;
+
+		/* A chain ends in a "nulls" marker, an odd value; NULL: not readable. */
+		if (!node || ((__u64)node & 1))
+			break;
+		skc = (const void *)node - bpf_core_field_offset(struct sock_common, skc_nulls_node);
+		if (timewait_substate(skc, c->cookie, c->netns, &c->ep) == TW_FIN_WAIT2)
+			return (__u64)skc;
+		node = BPF_CORE_READ(node, next);
+	}
+	/*
+	 * Unless the namespace's timewait sockets were all taken (the
+	 * connection just ended), a watch wanted here is not to be had.
+	 */
+	death_row_load(sk, &tw_count, &tw_max);
+	if (tw_count < tw_max && handover_worth_watching(&c->ep))
+		count(TW_CNT_HANDOVER_UNWATCHED);
+	return 0;
+}
+
+static __always_inline __u64 timewait_expires(__u64 tw_key)
+{
+	const struct inet_timewait_sock *tw = (const void *)tw_key;
+
+	return BPF_CORE_READ(tw, tw_timer.expires);
+}
+
+/* CLOCK_MONOTONIC time of jiffy j, now being now_ns; now_ns if it cannot be told. */
+static __always_inline __u64 jiffies_to_mono(__u64 j, __u64 now_ns)
+{
+	__u64 now_j = bpf_jiffies64();
+
+	if (!CONFIG_HZ || j >= now_j)
+		return now_ns;
+	return now_ns - (now_j - j) * (1000000000 / CONFIG_HZ);
+}
+
+/*
+ * Send the end of the hand-over h at key, `kind` at ts_ns, and take it out
+ * of the table. -1 when the ring buffer has no room (the entry stays); 0
+ * when sent, or when someone else (the check, the RST tracepoint, a new
+ * hand-over at the same address) took it out first. The record is filled
+ * before the delete: a deleted element may be reused at once.
+ */
+static __always_inline int handover_send_end(__u64 key, const struct handover *h, __u8 kind,
+					     __u64 ts_ns, __u64 wakeup)
+{
+	struct tw_handover_end *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	struct handover *now_at_key;
+
+	if (!r)
+		return -1;
+	__builtin_memcpy(r, &h->rec, sizeof(*r));
+	r->end = kind;
+	/* It ended after it was last seen waiting; jiffies are coarser than that. */
+	r->ts_ns = ts_ns < r->seen_ns ? r->seen_ns : ts_ns;
+	now_at_key = bpf_map_lookup_elem(&handovers, &key);
+	if (now_at_key != h || now_at_key->rec.cookie != r->cookie ||
+	    bpf_map_delete_elem(&handovers, &key)) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	__sync_fetch_and_add(&handovers_live, -1);
+	bpf_ringbuf_submit(r, wakeup);
+	return 0;
+}
+
+/*
+ * A watched timewait socket no longer waits (substate: what it is now, 0
+ * if gone): its end and when, as far as the kernel tells. The peer's FIN
+ * rescheduled its timer to TCP_TIMEWAIT_LEN (60 s) ahead, which dates the
+ * FIN to the jiffy, unless the peer sent it again before this check; gone
+ * past its timer's deadline, the kernel timed it out then.
+ */
+static __always_inline __u8 handover_end_kind(__u64 key, const struct handover *h, __u8 substate,
+					      __u64 now, __u64 *ts_ns)
+{
+	*ts_ns = now;
+	if (h->rec.end) {
+		*ts_ns = h->rec.ts_ns;
+		return h->rec.end;
+	}
+	if (substate == TW_TIME_WAIT) {
+		*ts_ns = jiffies_to_mono(timewait_expires(key) - 60 * (__u64)CONFIG_HZ, now);
+		return TW_HANDOVER_PEER_FIN;
+	}
+	if (bpf_jiffies64() >= h->expires) {
+		*ts_ns = jiffies_to_mono(h->expires, now);
+		return TW_HANDOVER_TIMEOUT;
+	}
+	return TW_HANDOVER_GONE;
 }
 
 /*
@@ -309,7 +321,8 @@ static __always_inline int handover_watch(__u64 tw_key, const struct tw_conn *c,
 static long check_handover(struct bpf_map *map, __u64 *key, struct handover *h, void *ctx)
 {
 	__u8 substate = h->rec.end ? 0 :
-				     timewait_substate((const void *)*key, h->rec.cookie, &h->rec.ep);
+				     timewait_substate((const void *)*key, h->rec.cookie,
+						       h->rec.netns, &h->rec.ep);
 	__u64 now = bpf_ktime_get_ns(), ts_ns;
 	__u8 kind;
 
@@ -348,7 +361,10 @@ static __always_inline void handover_reset_sent(const struct sock *sk)
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
 	struct handover *h = bpf_map_lookup_elem(&handovers, &key);
 
-	if (!h || h->rec.end)
+	/* Its memory may hold another timewait socket since the watched one died. */
+	if (!h || h->rec.end ||
+	    timewait_substate((const void *)sk, h->rec.cookie, h->rec.netns, &h->rec.ep) !=
+		    TW_FIN_WAIT2)
 		return;
 	if (handover_send_end(key, h, TW_HANDOVER_LOCAL_RESET, now, wakeup_flag())) {
 		/* No room now: the next check sends it. */

@@ -172,7 +172,8 @@ static long check_closing(struct bpf_map *map, __u64 *key, struct closing *v, vo
 
 	skc = (const void *)*key;
 	/* A timewait socket's stay ends unseen: its entry goes once it has. */
-	if (v->timewait && timewait_substate(skc, v->rec.cookie, &v->rec.ep) != TW_FIN_WAIT2) {
+	if (v->timewait &&
+	    timewait_substate(skc, v->rec.cookie, v->rec.netns, &v->rec.ep) != TW_FIN_WAIT2) {
 		bpf_map_delete_elem(map, key);
 		return 0;
 	}

@@ -13,6 +13,13 @@ struct handover_wait_entry {
 	struct tw_conn conn;
 	uint64_t due_ns;
 	enum handover_teller by;
+	/*
+	 * Held for its peer's record, the kernel side's word as it came
+	 * (enum tw_handover_end_kind, 0 for none): the end, should that
+	 * record never come.
+	 */
+	__u8 kernel_end;
+	uint64_t kernel_end_ns;
 	uint32_t prev, next; /* arrival order; next also links the free slots */
 	uint32_t chain; /* the next entry in the same bucket */
 };
@@ -97,8 +104,8 @@ int handover_wait_hold(struct handover_wait *w, const struct tw_conn *c,
 	w->free = e->next;
 	e->conn = *c;
 	e->by = by;
-	e->due_ns = handover_time(c) + w->fin_timeout_ns + HANDOVER_WAIT_MARGIN_NS +
-		    (by == HANDOVER_BY_KERNEL ? w->fin_timeout_ns / 8 : 0);
+	e->due_ns = handover_time(c) + w->fin_timeout_ns + HANDOVER_WAIT_MARGIN_NS;
+	e->kernel_end = 0;
 	e->prev = w->newest;
 	e->next = NONE;
 	if (w->newest != NONE)
@@ -238,15 +245,19 @@ bool handover_wait_end(struct handover_wait *w, const struct tw_handover_end *e,
 		return false;
 	slot = w->buckets[bucket_of(w, ep->family, ep->laddr, ep->lport)];
 	for (; slot != NONE; slot = w->entries[slot].chain) {
-		const struct tw_conn *held = &w->entries[slot].conn;
+		struct handover_wait_entry *entry = &w->entries[slot];
 		uint64_t t_end = e->ts_ns;
 
-		if (w->entries[slot].by != HANDOVER_BY_KERNEL || held->cookie != e->cookie ||
-		    held->netns != e->netns)
+		if (entry->conn.cookie != e->cookie || entry->conn.netns != e->netns)
 			continue;
-		if (t_end < handover_time(held))
-			t_end = handover_time(held);
-		take(w, slot, watched_end(e->end), (int64_t)(t_end - held->start_ns), out);
+		if (t_end < handover_time(&entry->conn))
+			t_end = handover_time(&entry->conn);
+		if (entry->by == HANDOVER_BY_PEER) {
+			entry->kernel_end = e->end;
+			entry->kernel_end_ns = t_end;
+			return false;
+		}
+		take(w, slot, watched_end(e->end), (int64_t)(t_end - entry->conn.start_ns), out);
 		return true;
 	}
 	return false;
@@ -255,13 +266,18 @@ bool handover_wait_end(struct handover_wait *w, const struct tw_handover_end *e,
 bool handover_wait_pop_expired(struct handover_wait *w, uint64_t now_ns,
 			       struct handover_release *out)
 {
-	const struct tw_conn *c;
+	const struct handover_wait_entry *e;
 
 	if (!w->count || w->entries[w->oldest].due_ns > now_ns)
 		return false;
-	c = &w->entries[w->oldest].conn;
-	take(w, w->oldest, CONN_FW2_TIMEOUT,
-	     (int64_t)(handover_time(c) + w->fin_timeout_ns - c->start_ns), out);
+	e = &w->entries[w->oldest];
+	/* Its peer's record never came: the kernel side's word, if it had one. */
+	if (e->kernel_end)
+		take(w, w->oldest, watched_end(e->kernel_end),
+		     (int64_t)(e->kernel_end_ns - e->conn.start_ns), out);
+	else
+		take(w, w->oldest, CONN_FW2_TIMEOUT,
+		     (int64_t)(handover_time(&e->conn) + w->fin_timeout_ns - e->conn.start_ns), out);
 	return true;
 }
 

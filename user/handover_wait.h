@@ -59,16 +59,12 @@ void handover_wait_free(struct handover_wait *w);
 bool handover_wait_eligible(const struct tw_conn *c, const struct conn_verdict *v);
 /*
  * Who is to tell a held connection's end. One held for its peer's record
- * does not take the kernel side's word, which is coarser (a jiffy).
+ * keeps the kernel side's word, which is coarser (a jiffy), for when that
+ * record does not come by its deadline.
  */
 enum handover_teller {
 	HANDOVER_BY_PEER, /* its peer's record, on this host: exact */
-	/*
-	 * The kernel side, watching its timewait socket. The kernel's timer
-	 * wheel may fire a long timeout up to an eighth late: such a
-	 * connection waits that much longer for the kernel's own word.
-	 */
-	HANDOVER_BY_KERNEL,
+	HANDOVER_BY_KERNEL, /* the kernel side, watching its timewait socket */
 };
 
 /* Hold an eligible connection: 0, or -ENOSPC when cap wait already (counted in full). */
@@ -83,11 +79,15 @@ bool handover_wait_join(struct handover_wait *w, const struct tw_conn *peer,
 			const struct conn_verdict *pv, struct handover_release *out);
 /*
  * The kernel side's word on a held connection's end: take that connection
- * out into *out, if it still waits for that word.
+ * out into *out, if it waits for that word (one waiting for its peer's
+ * record keeps it for its deadline).
  */
 bool handover_wait_end(struct handover_wait *w, const struct tw_handover_end *e,
 		       struct handover_release *out);
-/* The oldest held connection whose FIN_WAIT2 the kernel has dropped by now_ns. */
+/*
+ * The oldest held connection past its deadline by now_ns: the end the
+ * kernel side told, or else the kernel has dropped it (a timeout).
+ */
 bool handover_wait_pop_expired(struct handover_wait *w, uint64_t now_ns,
 			       struct handover_release *out);
 /* The oldest held connection, its end not known: for the end of tracing. */

@@ -787,6 +787,8 @@ void tracer_detach(struct tracer *t)
 {
 	while (t->nlinks > 0)
 		bpf_link__destroy(t->links[--t->nlinks]);
+	/* The last counters read are the final ones: the misses too. */
+	t->misses_read_ns = 0;
 }
 
 void tracer_close(struct tracer *t)

@@ -660,14 +660,18 @@ static void print_header(struct app *app)
 static void finish(struct app *app, struct tracer *t)
 {
 	struct summary_sockets sk = { .known = false };
+	int rc;
 
 	tracer_detach(t);
 	app->now_ns = timefmt_mono_now_ns();
-	if (app->out.status == SINK_OK) {
+	if (app->out.status == SINK_OK)
 		tracer_poll(t, 0);
-		/* Hand-overs that ended since the last check go out with their end. */
-		if (tracer_handovers_pending(t) && tracer_check_handovers(t) >= 0)
-			tracer_poll(t, 0);
+	/* Hand-overs that ended since the last check go out with their end. */
+	while (app->out.status == SINK_OK && tracer_handovers_pending(t) &&
+	       (rc = tracer_check_handovers(t)) >= 0) {
+		tracer_poll(t, 0);
+		if (!rc)
+			break;
 	}
 	report_lost(app, t);
 	/* Counted once: the last summary says what the recording keeps for a replay's. */
