@@ -110,32 +110,14 @@ static __always_inline struct inet_hashinfo *ehash_of(const struct sock *sk)
 }
 
 /*
- * A peer at a loopback address (127.0.0.0/8, ::1, or v4-mapped) is in the
- * orphan's own namespace and traced too: its record tells the end, to the
- * nanosecond (user/handover_wait.c).
- */
-static __always_inline int peer_is_loopback(const struct tw_endpoints *ep)
-{
-	const __u8 *a = ep->raddr;
-	__u64 first;
-
-	if (ep->family == AF_INET)
-		return a[0] == 127;
-	__builtin_memcpy(&first, a, 8);
-	if (first || a[8] || a[9])
-		return 0;
-	if (a[10] == 0xff && a[11] == 0xff)
-		return a[12] == 127;
-	return !a[10] && !a[11] && !a[12] && !a[13] && !a[14] && a[15] == 1;
-}
-
-/*
- * Whether to watch an orphan's hand-over to ep's peer: not for a loopback
- * peer, whose record tells, unless the filters may keep that record back.
+ * Whether to watch an orphan's hand-over to ep's peer. Not for a peer at a
+ * loopback address, in the orphan's own namespace and traced too, whose
+ * record tells the end to the nanosecond (user/handover_wait.c), unless
+ * the filters may keep that record back.
  */
 static __always_inline int handover_worth_watching(const struct tw_endpoints *ep)
 {
-	return watch_handovers && (filters || !peer_is_loopback(ep));
+	return watch_handovers && (filters || !tw_is_loopback(ep->family, ep->raddr));
 }
 
 /*
@@ -168,9 +150,11 @@ static __always_inline void death_row_load(const struct sock *sk, __u32 *count, 
  * bucket of the established hash (same sk_hash) before tcp_done() reports
  * ->CLOSE: at the chain's head, in the socket's place or at the tail,
  * depending on the kernel version, so among the first entries of a chain
- * that the hash keeps short. Not found there, it is counted unwatched.
+ * that the hash keeps short. Not found there where a watch was wanted
+ * (watch), it is counted unwatched.
  */
-static __always_inline __u64 orphan_timewait(const struct sock *sk, const struct tw_conn *c)
+static __always_inline __u64 orphan_timewait(const struct sock *sk, const struct tw_conn *c,
+					     int watch)
 {
 	const __u32 reset = TW_CONN_RESET_SENT | TW_CONN_RESET_RECEIVED;
 	__u64 sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
@@ -203,7 +187,7 @@ static __always_inline __u64 orphan_timewait(const struct sock *sk, const struct
 	 * connection just ended), a watch wanted here is not to be had.
 	 */
 	death_row_load(sk, &tw_count, &tw_max);
-	if (tw_count < tw_max && handover_worth_watching(&c->ep))
+	if (tw_count < tw_max && watch)
 		count(TW_CNT_HANDOVER_UNWATCHED);
 	return 0;
 }

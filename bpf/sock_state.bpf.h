@@ -319,11 +319,13 @@ static __always_inline void transition_out(struct transition *t, struct tw_sock_
 }
 
 /*
- * The connection record leaves; tw_key is the timewait socket its orphan's
- * FIN_WAIT2 goes on in, if any, to watch. The record is reserved first, so
- * that the end record of its hand-over, reserved later, comes after it.
+ * The connection record leaves; watch_key is the timewait socket its
+ * orphan's FIN_WAIT2 goes on in, if any is to be watched. The record is
+ * reserved first, so that the end record of its hand-over, reserved later,
+ * comes after it.
  */
-static __always_inline void emit_connection(struct tw_sock_state *st, __u64 tw_key, __u64 now)
+static __always_inline void emit_connection(struct tw_sock_state *st, __u64 watch_key,
+					    __u64 now)
 {
 	struct tw_conn *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 
@@ -331,8 +333,7 @@ static __always_inline void emit_connection(struct tw_sock_state *st, __u64 tw_k
 		count(TW_CNT_LOST);
 		return;
 	}
-	if (tw_key && handover_worth_watching(&st->conn.ep) &&
-	    handover_watch(tw_key, &st->conn, now))
+	if (watch_key && handover_watch(watch_key, &st->conn, now))
 		st->conn.flags |= TW_CONN_HANDOVER_WATCHED;
 	__builtin_memcpy(r, &st->conn, sizeof(*r));
 	bpf_ringbuf_submit(r, wakeup_flag());
@@ -421,7 +422,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 {
 	struct tw_conn *c = &st->conn;
 	__u64 tw_key = 0;
-	int tuple;
+	int tuple, watch = 0;
 
 	if (fresh) {
 		c->cookie = t->cookie ? t->cookie :
@@ -466,9 +467,11 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		st->age_from = t->old_state != t->new_state ? TW_AGE_TRANSITION : TW_AGE_FIRST_SEEN;
 	}
 	/* An orphan's FIN_WAIT2 handed to a timewait socket goes on there. */
-	if (t->old_state == TW_FIN_WAIT2 && t->new_state == TW_CLOSE &&
-	    (stuck_after_ns || handover_worth_watching(&c->ep)))
-		tw_key = orphan_timewait(t->sk, c);
+	if (t->old_state == TW_FIN_WAIT2 && t->new_state == TW_CLOSE) {
+		watch = handover_worth_watching(&c->ep);
+		if (watch || stuck_after_ns)
+			tw_key = orphan_timewait(t->sk, c, watch);
+	}
 	stuck_track(t, st, tw_key);
 
 	if (t->new_state != TW_CLOSE)
@@ -478,7 +481,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	forget_accept_owner(t, st);
 	if (emit_connections && tw_is_connection(c) && !owner_filtered(st)) {
 		note_close(c, t->sk);
-		emit_connection(st, tw_key, t->ts_ns);
+		emit_connection(st, watch ? tw_key : 0, t->ts_ns);
 	}
 	st->emitted = 1;
 }

@@ -186,13 +186,6 @@ static __always_inline __u64 socket_cgroup_id(const struct sock *sk)
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
 
-/* Sockets that have socket storage; not timewait or request sockets. */
-static __always_inline int is_full_socket(const struct sock *sk)
-{
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
-
-	return state != TW_TIME_WAIT && state != TW_NEW_SYN_RECV;
-}
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int newstate)
@@ -366,15 +359,25 @@ int on_retransmit_classic(struct trace_event_raw_tcp_retransmit_skb *ctx)
 	return 0;
 }
 
+/*
+ * Whether a RST sent by sk (not NULL) is a full socket's, which has socket
+ * state; not a request socket's, nor a timewait socket's, whose RST ends a
+ * watched hand-over.
+ */
+static __always_inline int rst_from_full_socket(const struct sock *sk)
+{
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+	if (state == TW_TIME_WAIT && watch_handovers)
+		handover_reset_sent(sk);
+	return state != TW_TIME_WAIT && state != TW_NEW_SYN_RECV;
+}
+
 static __always_inline void reset_sent(const struct sock *sk, __u16 reason)
 {
 	struct tw_sock_state *st;
 
-	if (!sk)
-		return;
-	if (watch_handovers && BPF_CORE_READ(sk, __sk_common.skc_state) == TW_TIME_WAIT)
-		handover_reset_sent(sk);
-	if (!is_full_socket(sk))
+	if (!sk || !rst_from_full_socket(sk))
 		return;
 	st = btf_state(sk, NULL);
 	if (st)
@@ -406,11 +409,7 @@ int on_send_reset_classic(struct trace_event_raw_tcp_send_reset *ctx)
 	const struct sock *sk = ctx->skaddr;
 	struct tw_sock_state *st;
 
-	if (!sk)
-		return 0;
-	if (watch_handovers && BPF_CORE_READ(sk, __sk_common.skc_state) == TW_TIME_WAIT)
-		handover_reset_sent(sk);
-	if (!is_full_socket(sk))
+	if (!sk || !rst_from_full_socket(sk))
 		return 0;
 	st = classic_state(sk, NULL);
 	if (st)

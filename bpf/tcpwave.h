@@ -362,6 +362,27 @@ TW_SHARED int tw_owner_may_be_lost(const struct tw_sock_state *st, __u32 flags, 
 }
 
 /*
+ * A loopback address: 127.0.0.0/8, ::1, or IPv4's mapped into IPv6. A peer
+ * there is in the socket's own namespace. (AF_INET is 2 on every Linux.)
+ */
+TW_SHARED int tw_is_loopback(__u16 family, const __u8 addr[16])
+{
+	int i;
+
+	if (family == 2)
+		return addr[0] == 127;
+	for (i = 0; i < 10; i++)
+		if (addr[i])
+			return 0;
+	if (addr[10] == 0xff && addr[11] == 0xff)
+		return addr[12] == 127;
+	for (i = 10; i < 15; i++)
+		if (addr[i])
+			return 0;
+	return addr[15] == 1;
+}
+
+/*
  * An accept() owner entry is this socket's, not one left by an earlier
  * socket at the same address: same cookie, or (no cookie at accept() time)
  * the same ports.

@@ -8,14 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "tcpwave.h"
 
 bool local_addrs_is_loopback(__u16 family, const __u8 addr[16])
 {
-	static const __u8 v6_loopback[16] = { [15] = 1 };
-
-	if (family == AF_INET)
-		return addr[0] == 127;
-	return family == AF_INET6 && memcmp(addr, v6_loopback, 16) == 0;
+	return (family == AF_INET || family == AF_INET6) && tw_is_loopback(family, addr);
 }
 
 void local_addrs_add(struct local_addrs *l, __u16 family, const __u8 addr[16])

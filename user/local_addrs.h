@@ -30,7 +30,7 @@ struct local_addrs {
 	bool recorded; /* a recording's: this host's are never read */
 };
 
-/* 127.0.0.0/8 or ::1. */
+/* 127.0.0.0/8 or ::1 (tw_is_loopback(), the rule the kernel side uses too). */
 bool local_addrs_is_loopback(__u16 family, const __u8 addr[16]);
 void local_addrs_add(struct local_addrs *l, __u16 family, const __u8 addr[16]);
 bool local_addrs_contains(const struct local_addrs *l, __u16 family, const __u8 addr[16]);
