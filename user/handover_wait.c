@@ -120,6 +120,14 @@ int handover_wait_hold(struct handover_wait *w, const struct tw_conn *c,
 	return 0;
 }
 
+/* A held connection's end at t_end, as an offset from its start: no earlier than its hand-over. */
+static int64_t end_offset(const struct tw_conn *held, uint64_t t_end)
+{
+	if (t_end < handover_time(held))
+		t_end = handover_time(held);
+	return (int64_t)(t_end - held->start_ns);
+}
+
 /* Take a held entry out into *out. */
 static void take(struct handover_wait *w, uint32_t slot, enum conn_fin_wait2_end end,
 		 int64_t end_ns, struct handover_release *out)
@@ -211,9 +219,7 @@ bool handover_wait_join(struct handover_wait *w, const struct tw_conn *peer,
 			t_end = deadline;
 		}
 		/* Sent just before the hand-over, it arrived after it. */
-		if (t_end < handover_time(held))
-			t_end = handover_time(held);
-		take(w, slot, end, (int64_t)(t_end - held->start_ns), out);
+		take(w, slot, end, end_offset(held, t_end), out);
 		return true;
 	}
 	return false;
@@ -246,18 +252,16 @@ bool handover_wait_end(struct handover_wait *w, const struct tw_handover_end *e,
 	slot = w->buckets[bucket_of(w, ep->family, ep->laddr, ep->lport)];
 	for (; slot != NONE; slot = w->entries[slot].chain) {
 		struct handover_wait_entry *entry = &w->entries[slot];
-		uint64_t t_end = e->ts_ns;
 
 		if (entry->conn.cookie != e->cookie || entry->conn.netns != e->netns)
 			continue;
-		if (t_end < handover_time(&entry->conn))
-			t_end = handover_time(&entry->conn);
 		if (entry->by == HANDOVER_BY_PEER) {
 			entry->kernel_end = e->end;
-			entry->kernel_end_ns = t_end;
+			entry->kernel_end_ns = e->ts_ns;
 			return false;
 		}
-		take(w, slot, watched_end(e->end), (int64_t)(t_end - entry->conn.start_ns), out);
+		/* A jiffy's rounding may put it before the hand-over. */
+		take(w, slot, watched_end(e->end), end_offset(&entry->conn, e->ts_ns), out);
 		return true;
 	}
 	return false;
@@ -274,10 +278,10 @@ bool handover_wait_pop_expired(struct handover_wait *w, uint64_t now_ns,
 	/* Its peer's record never came: the kernel side's word, if it had one. */
 	if (e->kernel_end)
 		take(w, w->oldest, watched_end(e->kernel_end),
-		     (int64_t)(e->kernel_end_ns - e->conn.start_ns), out);
+		     end_offset(&e->conn, e->kernel_end_ns), out);
 	else
 		take(w, w->oldest, CONN_FW2_TIMEOUT,
-		     (int64_t)(handover_time(&e->conn) + w->fin_timeout_ns - e->conn.start_ns), out);
+		     end_offset(&e->conn, handover_time(&e->conn) + w->fin_timeout_ns), out);
 	return true;
 }
 
