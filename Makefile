@@ -80,12 +80,14 @@ check-arch:
 $(OUTPUT) $(OUTPUT)/unit:
 	$(Q)mkdir -p $@
 
+BPF_COMPILE = $(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf \
+	$(LIBBPF_CFLAGS) -Wall -Werror -c $< -o $@
+
 $(OUTPUT)/tcpwave.bpf.o: bpf/tcpwave.bpf.c $(wildcard bpf/*.h) | check-arch $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf \
-		$(LIBBPF_CFLAGS) -Wall -Werror -c $< -o $@
+	$(Q)$(BPF_COMPILE)
 
-$(OUTPUT)/tcpwave.skel.h: $(OUTPUT)/tcpwave.bpf.o
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
@@ -168,12 +170,21 @@ run-tests: $(BINARY) $(OUTPUT)/unit-tests $(OUTPUT)/fuzz-corpus
 		FUZZ_CORPUS=$(OUTPUT)/fuzz-corpus tests/run
 
 # Benchmarks are not tests: they report numbers. BENCH_ARGS='--rounds 9'.
-bench: tcpwave $(OUTPUT)/churn
+bench: tcpwave $(OUTPUT)/churn $(OUTPUT)/floor
 	$(Q)python3 bench/run.py $(BENCH_ARGS)
 
 $(OUTPUT)/churn: bench/churn.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
+
+# The floors tcpwave is measured against (bench/floor.bpf.c).
+$(OUTPUT)/floor.bpf.o: bench/floor.bpf.c | check-arch $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(BPF_COMPILE)
+
+$(OUTPUT)/floor: bench/floor.c $(OUTPUT)/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT) $(LIBBPF_CFLAGS) $< $(LIBBPF_LIBS) -o $@
 
 # Tracing needs only the build's packages; the tests' (tshark, prometheus, ...) are make deps'.
 run: build-deps $(BINARY)

@@ -6,11 +6,15 @@ configurations round by round so that drift in the machine's speed falls on
 all of them alike, and prints one table with each configuration's median
 throughput as a share of the untraced median.
 
+Two floors run in the same rounds (bench/floor.bpf.c): a bare ring buffer
+record per transition, and socket storage with one record per connection,
+the least that tcpwave's design does; tcpwave's share reads against them.
+
 For each tracer it also reports its own CPU time per million transitions,
 its peak RSS and the records it lost. A last pass with kernel.bpf_stats
 enabled (which itself costs two clock reads per program run, so it is kept
 out of the throughput rounds) measures tcpwave's transitions per connection
-and the time its BPF programs spend per transition.
+and the time its BPF programs, and the storage floor's, spend per transition.
 
 Usage: bench/run.py [--rounds N] [--seconds S] [--threads T]
 """
@@ -29,6 +33,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TCPWAVE = os.path.join(ROOT, "tcpwave")
 CHURN = os.path.join(ROOT, "build", "churn")
+FLOOR = os.path.join(ROOT, "build", "floor")
 FIRST_PORT = 23000
 READY_TIMEOUT_S = 30
 
@@ -111,6 +116,11 @@ def churn(args, port):
 
 def tracers(tmp):
     found = [
+        # What the design itself costs (bench/floor.bpf.c): the bar tcpwave is held to.
+        ("floor: ring buffer",
+         lambda: Tracer("floor", [FLOOR, "ring"], "/dev/null", "attached")),
+        ("floor: socket storage",
+         lambda: Tracer("floor", [FLOOR, "storage"], "/dev/null", "attached")),
         ("tcpwave --json > file",
          lambda: Tracer("tcpwave", [TCPWAVE, "--json"], os.path.join(tmp, "out.json"),
                         "tracing TCP")),
@@ -166,20 +176,19 @@ def measure(args, tmp):
     return configs, rates, cpu, rss, lost
 
 
-def bpf_profile(args):
-    """tcpwave's BPF cost, with kernel.bpf_stats on for one churn run."""
+def bpf_profile(args, tracer, port):
+    """A tracer's BPF cost, with kernel.bpf_stats on for one churn run."""
     with open("/proc/sys/kernel/bpf_stats_enabled") as f:
         was = f.read().strip()
     before = {p["id"] for p in json.loads(subprocess.check_output(
         ["bpftool", "prog", "show", "-j"]))}
     subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=True)
     try:
-        t = Tracer("tcpwave", [TCPWAVE, "--json"], "/dev/null", "tracing TCP")
-        t.start()
-        conns, _ = churn(args, FIRST_PORT + 600)
+        tracer.start()
+        conns, _ = churn(args, port)
         progs = [p for p in json.loads(subprocess.check_output(
             ["bpftool", "prog", "show", "-j"])) if p["id"] not in before]
-        t.stop()
+        tracer.stop()
     finally:
         subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=" + was], check=True)
     rows = []
@@ -197,14 +206,17 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/run.py: tracing needs root")
-    for path in (TCPWAVE, CHURN):
+    for path in (TCPWAVE, CHURN, FLOOR):
         if not os.access(path, os.X_OK):
             sys.exit("bench/run.py: %s is not built: run make bench" % path)
 
     with tempfile.TemporaryDirectory() as tmp:
         configs, rates, cpu, rss, lost = measure(args, tmp)
     base = statistics.median(rates["untraced"])
-    profile = bpf_profile(args)
+    profile = bpf_profile(args, Tracer("tcpwave", [TCPWAVE, "--json"], "/dev/null",
+                                       "tracing TCP"), FIRST_PORT + 600)
+    profile += bpf_profile(args, Tracer("floor", [FLOOR, "storage"], "/dev/null", "attached"),
+                           FIRST_PORT + 700)
     state = [row for row in profile if row[0].startswith("on_state")]
     per_conn = state[0][1] if state else 0
 
@@ -223,7 +235,8 @@ def main():
         cost = "%.2f" % (secs / trans * 1e6) if trans else "-"
         print("%-26s %10.0f %7.1f%% %14s %8.1f MB %6d" % (
             name, med, 100.0 * med / base, cost, rss[name] / 1024.0, lost[name]))
-    print("\ntcpwave's BPF programs (one run with kernel.bpf_stats_enabled=1):")
+    print("\nBPF programs of tcpwave and the storage floor (one run each with "
+          "kernel.bpf_stats_enabled=1):")
     print("%-26s %16s %10s" % ("program", "runs/connection", "ns/run"))
     for name, runs, ns in profile:
         print("%-26s %16.2f %10.0f" % (name, runs, ns))

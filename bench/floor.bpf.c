@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * make bench's floors: the least a tracer of sock:inet_sock_set_state can
+ * do, run in the same rounds as tcpwave so that its share reads against what
+ * the design itself costs on this kernel. The loader (bench/floor.c) attaches
+ * one of them.
+ *
+ *  - floor_ring: a record per transition into the ring buffer, wakeups
+ *    batched: the performance issue's "costs nothing measurable".
+ *  - floor_storage: tcpwave's design reduced to its bones: socket storage
+ *    made at a socket's first transition, each state and its time appended
+ *    there, one record per socket at ->CLOSE. No owner, no endpoints, no
+ *    counters, no filters.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#define CLOSE 7 /* TCP_CLOSE */
+#define STEPS 8
+
+char LICENSE[] SEC("license") = "GPL";
+
+__u64 lost; /* records the ring buffer had no room for */
+
+struct floor_transition {
+	__u64 sk;
+	__u64 ts_ns;
+	__u32 old_state;
+	__u32 new_state;
+};
+
+struct floor_timeline {
+	__u64 start_ns;
+	__u64 step_ns[STEPS];
+	__u8 step_state[STEPS];
+	__u32 nsteps;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* tcpwave's default */
+} records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct floor_timeline);
+} timelines SEC(".maps");
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(floor_ring, const struct sock *sk, int old_state, int new_state)
+{
+	struct floor_transition *r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&lost, 1);
+		return 0;
+	}
+	r->sk = (__u64)sk;
+	r->ts_ns = bpf_ktime_get_ns();
+	r->old_state = old_state;
+	r->new_state = new_state;
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(floor_storage, const struct sock *sk, int old_state, int new_state)
+{
+	struct floor_timeline *tl = bpf_sk_storage_get(&timelines, (void *)sk, 0,
+						       BPF_SK_STORAGE_GET_F_CREATE);
+	__u64 now = bpf_ktime_get_ns();
+	__u32 i;
+
+	if (!tl)
+		return 0;
+	if (!tl->nsteps)
+		tl->start_ns = now;
+	i = tl->nsteps < STEPS ? tl->nsteps++ : STEPS - 1;
+	tl->step_ns[i & (STEPS - 1)] = now - tl->start_ns;
+	tl->step_state[i & (STEPS - 1)] = new_state;
+	if (new_state == CLOSE && bpf_ringbuf_output(&records, tl, sizeof(*tl), BPF_RB_NO_WAKEUP))
+		__sync_fetch_and_add(&lost, 1);
+	return 0;
+}
