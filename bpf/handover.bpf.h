@@ -126,16 +126,17 @@ static __always_inline int handover_worth_watching(const struct tw_endpoints *ep
  * itself (inet_twsk_alloc()). Older kernels keep these elsewhere: then the
  * limit reads as unlimited.
  */
-static __always_inline void death_row_load(const struct sock *sk, __u32 *count, __u32 *max)
+static __always_inline void death_row_load(const struct sock *sk, __u32 *count, __u32 *max,
+					   int btf)
 {
-	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	struct net *net = TW_READ(btf, sk, __sk_common.skc_net.net);
 
 	*count = 0;
 	*max = ~0u;
 	if (bpf_core_field_exists(net->ipv4.tcp_death_row.sysctl_max_tw_buckets) &&
 	    bpf_core_field_exists(net->ipv4.tcp_death_row.tw_refcount)) {
-		*count = BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1;
-		*max = BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
+		*count = TW_READ(btf, net, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1;
+		*max = TW_READ(btf, net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
 	}
 }
 
@@ -186,7 +187,7 @@ static __always_inline __u64 orphan_timewait(const struct sock *sk, const struct
 	 * Unless the namespace's timewait sockets were all taken (the
 	 * connection just ended), a watch wanted here is not to be had.
 	 */
-	death_row_load(sk, &tw_count, &tw_max);
+	death_row_load(sk, &tw_count, &tw_max, 0);
 	if (tw_count < tw_max && watch)
 		count(TW_CNT_HANDOVER_UNWATCHED);
 	return 0;

@@ -140,7 +140,7 @@ static __always_inline void snapshot_take(struct tw_sock_state *st, const struct
 	t.old_state = state;
 	t.new_state = state;
 	t.cookie = bpf_get_socket_cookie((void *)sk);
-	t.cgroup_id = socket_cgroup_id(sk);
+	t.cgroup_id = socket_cgroup_id(sk, 1);
 	t.netns = sk->__sk_common.skc_net.net->ns.inum;
 	btf_endpoints(&sk->__sk_common, &t.ep);
 	st->age_from = snapshot_age(tp, state, &age_ns);

@@ -69,19 +69,29 @@ static __always_inline void carry_endpoints(struct tw_endpoints *now, struct tw_
 }
 
 /*
+ * The socket as the tcp_sock it is. With its BTF type a plain cast would
+ * not do: the verifier checks loads against struct sock's size.
+ */
+static __always_inline const struct tcp_sock *tcp_sock_of(const struct sock *sk, int btf)
+{
+	return btf ? bpf_skc_to_tcp_sock((void *)sk) : (const void *)sk;
+}
+
+/*
  * Whoever works on the socket in process context owns it, except that a
  * kernel thread (the MPTCP worker closing subflows, say) does not take a
  * socket from a process: it becomes the owner only of sockets nobody else has.
  */
-static __always_inline void take_current_as_owner(struct tw_conn *c)
+static __always_inline void take_current_as_owner(struct tw_conn *c, int btf)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
 	if (c->flags & TW_CONN_OWNER_KNOWN) {
-		struct task_struct *task = (void *)bpf_get_current_task();
+		struct task_struct *task = btf ? bpf_get_current_task_btf() :
+						 (void *)bpf_get_current_task();
 
 		/* The same thread again (connect, then close): nothing to copy. */
-		if (c->owner.pid == (__u32)id || (BPF_CORE_READ(task, flags) & PF_KTHREAD))
+		if (c->owner.pid == (__u32)id || (TW_READ(btf, task, flags) & PF_KTHREAD))
 			return;
 	}
 	c->owner.pid = (__u32)id;
@@ -172,17 +182,20 @@ static __always_inline void timeline_begin(struct tw_sock_state *st, struct tran
  * total_retrans. Move the start back to the first SYN-ACK.
  */
 static __always_inline void note_passive_handshake(struct tw_conn *c, const struct sock *sk,
-						   __u64 now)
+						   __u64 now, int btf)
 {
-	const struct tcp_sock *tp = (const void *)sk;
-	__u32 synack_retrans = BPF_CORE_READ(tp, total_retrans);
+	const struct tcp_sock *tp = tcp_sock_of(sk, btf);
+	__u32 synack_retrans;
 	__u64 us = 0;
 
+	if (!tp)
+		return;
+	synack_retrans = TW_READ(btf, tp, total_retrans);
 	c->retrans[TW_RETRANS_SYNACK] = synack_retrans;
 	if (!synack_retrans)
-		us = BPF_CORE_READ(tp, srtt_us) >> 3;
+		us = TW_READ(btf, tp, srtt_us) >> 3;
 	else if (bpf_core_field_exists(tp->total_rto_time))
-		us = (__u64)BPF_CORE_READ(tp, total_rto_time) * 1000;
+		us = (__u64)TW_READ(btf, tp, total_rto_time) * 1000;
 	if (!us || us * 1000 > now - 1)
 		return;
 	c->handshake_us = us;
@@ -191,15 +204,17 @@ static __always_inline void note_passive_handshake(struct tw_conn *c, const stru
 }
 
 /* Counters the socket takes with it: read at close, or live at exit. */
-static __always_inline void note_counters(struct tw_conn *c, const struct sock *sk)
+static __always_inline void note_counters(struct tw_conn *c, const struct sock *sk, int btf)
 {
-	const struct tcp_sock *tp = (const void *)sk;
+	const struct tcp_sock *tp = tcp_sock_of(sk, btf);
 
-	c->rx_bytes = BPF_CORE_READ(tp, bytes_received);
-	c->tx_bytes = BPF_CORE_READ(tp, bytes_acked);
-	c->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	if (!tp)
+		return;
+	c->rx_bytes = TW_READ(btf, tp, bytes_received);
+	c->tx_bytes = TW_READ(btf, tp, bytes_acked);
+	c->srtt_us = TW_READ(btf, tp, srtt_us) >> 3;
 	c->flags |= TW_CONN_COUNTERS_KNOWN;
-	death_row_load(sk, &c->tw_count, &c->tw_max);
+	death_row_load(sk, &c->tw_count, &c->tw_max, btf);
 }
 
 /*
@@ -207,16 +222,16 @@ static __always_inline void note_counters(struct tw_conn *c, const struct sock *
  * the peer's FIN arrive (tcp_fin() sets SOCK_DONE), had the application
  * closed the socket (SOCK_DEAD), and which error ended it.
  */
-static __always_inline void note_close(struct tw_conn *c, const struct sock *sk)
+static __always_inline void note_close(struct tw_conn *c, const struct sock *sk, int btf)
 {
-	__u64 sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	__u64 sk_flags = TW_READ(btf, sk, __sk_common.skc_flags);
 
 	if (sk_flags & (1ull << SOCK_DONE))
 		c->flags |= TW_CONN_PEER_FIN;
 	if (sk_flags & (1ull << SOCK_DEAD))
 		c->flags |= TW_CONN_ORPHAN;
-	c->sk_err = BPF_CORE_READ(sk, sk_err);
-	note_counters(c, sk);
+	c->sk_err = TW_READ(btf, sk, sk_err);
+	note_counters(c, sk, btf);
 }
 
 /* A transition record: one just made, or one held back (tw_held) until the filters decided. */
@@ -415,10 +430,11 @@ static __always_inline int owner_filtered(struct tw_sock_state *st)
 
 /*
  * The work common to both attach modes. st is this socket's state, zeroed
- * when the socket is new to us (fresh says so).
+ * when the socket is new to us (fresh says so); btf: t->sk has its BTF type
+ * (see TW_READ).
  */
 static __always_inline void on_transition(struct transition *t, struct tw_sock_state *st,
-					  int fresh)
+					  int fresh, int btf)
 {
 	struct tw_conn *c = &st->conn;
 	__u64 tw_key = 0;
@@ -451,13 +467,13 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	}
 	if (t->old_state == TW_SYN_RECV && t->new_state == TW_ESTABLISHED &&
 	    c->first_old_state == TW_LISTEN && c->nsteps == 1)
-		note_passive_handshake(c, t->sk, t->ts_ns);
+		note_passive_handshake(c, t->sk, t->ts_ns, btf);
 	timeline_add(c, t->new_state, t->ts_ns);
 	c->netns = t->netns;
 	st->walked = 0;
 	claim_accept_owner(t, st);
 	if (t->process_ctx)
-		take_current_as_owner(c);
+		take_current_as_owner(c, btf);
 
 	if (emit_transitions)
 		transition_out(t, st, fresh, tuple);
@@ -480,7 +496,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		c->flags |= TW_CONN_LOST_EVENTS;
 	forget_accept_owner(t, st);
 	if (emit_connections && tw_is_connection(c) && !owner_filtered(st)) {
-		note_close(c, t->sk);
+		note_close(c, t->sk, btf);
 		emit_connection(st, watch ? tw_key : 0, t->ts_ns);
 	}
 	st->emitted = 1;
@@ -494,7 +510,8 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
  * would then leave no record: it gets its ->CLOSE now, marked as having
  * lost events. Its endpoints come from what was kept (carry_endpoints()).
  */
-static __always_inline void close_if_missed(const struct sock *sk, struct tw_sock_state *st)
+static __always_inline void close_if_missed(const struct sock *sk, struct tw_sock_state *st,
+					    int btf)
 {
 	struct tw_conn *c = &st->conn;
 	struct transition t = {};
@@ -508,7 +525,7 @@ static __always_inline void close_if_missed(const struct sock *sk, struct tw_soc
 	t.netns = c->netns;
 	t.ep.family = c->ep.family;
 	mark_lost(st);
-	on_transition(&t, st, 0);
+	on_transition(&t, st, 0, btf);
 }
 
 #define RCV_SHUTDOWN 1

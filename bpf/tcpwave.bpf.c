@@ -115,6 +115,15 @@ static __always_inline __u64 wakeup_flag(void)
 		       BPF_RB_NO_WAKEUP;
 }
 
+/*
+ * A field of a kernel struct. btf: p came with its BTF type (tp_btf
+ * arguments and what is loaded through them), so a plain load does, which the
+ * verifier lets fault safely and which costs an instruction; else p is a
+ * bare address (a classic tracepoint's), read with a probe read, some tens
+ * of ns each. btf is a constant at every call site: one branch is compiled.
+ */
+#define TW_READ(btf, p, field) ((btf) ? (p)->field : BPF_CORE_READ(p, field))
+
 #include "filter.bpf.h"
 #include "handover.bpf.h"
 #include "sock_state.bpf.h"
@@ -179,10 +188,12 @@ static __always_inline struct tw_sock_state *classic_state(const void *sk, int *
 }
 
 /* The cgroup a socket was created in (sk_cgrp_data, set once by sk_alloc()). */
-static __always_inline __u64 socket_cgroup_id(const struct sock *sk)
+static __always_inline __u64 socket_cgroup_id(const struct sock *sk, int btf)
 {
 	if (!bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
 		return 0;
+	if (btf)
+		return sk->sk_cgrp_data.cgroup->kn->id;
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
 
@@ -224,9 +235,9 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 		return 0;
 	if (fresh) {
 		t.cookie = bpf_get_socket_cookie((void *)sk);
-		t.cgroup_id = socket_cgroup_id(sk);
+		t.cgroup_id = socket_cgroup_id(sk, 1);
 	}
-	on_transition(&t, st, fresh);
+	on_transition(&t, st, fresh, 1);
 	return 0;
 }
 
@@ -271,9 +282,9 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (fresh) {
 		/* No cookie helper here: read the field, assigned if anyone asked for it. */
 		t.cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-		t.cgroup_id = socket_cgroup_id(sk);
+		t.cgroup_id = socket_cgroup_id(sk, 0);
 	}
-	on_transition(&t, st, fresh);
+	on_transition(&t, st, fresh, 0);
 	if (t.new_state == TW_CLOSE) {
 		__u64 key = (__u64)sk;
 
@@ -288,7 +299,7 @@ int BPF_PROG(on_destroy_btf, struct sock *sk)
 	struct tw_sock_state *st = btf_state(sk, NULL);
 
 	if (st)
-		close_if_missed(sk, st);
+		close_if_missed(sk, st, 1);
 	return 0;
 }
 
@@ -301,7 +312,7 @@ int on_destroy_classic(struct trace_event_raw_tcp_event_sk *ctx)
 
 	if (!st)
 		return 0;
-	close_if_missed(sk, st);
+	close_if_missed(sk, st, 0);
 	bpf_map_delete_elem(&sock_table, &key);
 	return 0;
 }
@@ -572,7 +583,7 @@ static __always_inline void dump_open(struct seq_file *seq, const struct sock *s
 		return;
 	if (tw_owner_may_be_lost(st, c.flags, owner_dropped))
 		c.flags |= TW_CONN_LOST_EVENTS;
-	note_counters(&c, sk);
+	note_counters(&c, sk, 0);
 	bpf_seq_write(seq, &c, sizeof(c));
 }
 
