@@ -41,6 +41,8 @@ def hold_connections(n, port):
     so, wait for a line on stdin, close them all. Both ends are ours, so
     this takes 2n descriptors: the runner keeps n under the fd limit."""
     ls = socket.socket()
+    # The untraced run's sockets may still hold the port in the namespace.
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", port))
     ls.listen(4096)
     ls.setblocking(False)
