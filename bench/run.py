@@ -114,23 +114,26 @@ def churn(args, port):
     return int(m.group(1)), float(m.group(2))
 
 
+def tcpwave_tracer(options, stdout_path="/dev/null"):
+    return Tracer("tcpwave", [TCPWAVE] + options, stdout_path, "tracing TCP")
+
+
+def floor_tracer(kind):
+    """What the design itself costs (bench/floor.bpf.c): the bar tcpwave is held to."""
+    return Tracer("floor", [FLOOR, kind], "/dev/null", "attached")
+
+
 def tracers(tmp):
     found = [
-        # What the design itself costs (bench/floor.bpf.c): the bar tcpwave is held to.
-        ("floor: ring buffer",
-         lambda: Tracer("floor", [FLOOR, "ring"], "/dev/null", "attached")),
-        ("floor: socket storage",
-         lambda: Tracer("floor", [FLOOR, "storage"], "/dev/null", "attached")),
+        ("floor: ring buffer", lambda: floor_tracer("ring")),
+        ("floor: socket storage", lambda: floor_tracer("storage")),
         ("tcpwave --json > file",
-         lambda: Tracer("tcpwave", [TCPWAVE, "--json"], os.path.join(tmp, "out.json"),
-                        "tracing TCP")),
-        ("tcpwave > /dev/null",
-         lambda: Tracer("tcpwave", [TCPWAVE], "/dev/null", "tracing TCP")),
+         lambda: tcpwave_tracer(["--json"], os.path.join(tmp, "out.json"))),
+        ("tcpwave > /dev/null", lambda: tcpwave_tracer([])),
         # Every record taken in and classified, none printed: the cost
         # without the output's (no connection's close lasts a day).
         ("tcpwave, nothing printed",
-         lambda: Tracer("tcpwave", [TCPWAVE, "--json", "--slow-close", "86400000"],
-                        "/dev/null", "tracing TCP")),
+         lambda: tcpwave_tracer(["--json", "--slow-close", "86400000"])),
     ]
     for tool in ("tcplife", "tcpstates"):
         path = shutil.which(tool) or "/usr/sbin/" + tool
@@ -213,10 +216,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         configs, rates, cpu, rss, lost = measure(args, tmp)
     base = statistics.median(rates["untraced"])
-    profile = bpf_profile(args, Tracer("tcpwave", [TCPWAVE, "--json"], "/dev/null",
-                                       "tracing TCP"), FIRST_PORT + 600)
-    profile += bpf_profile(args, Tracer("floor", [FLOOR, "storage"], "/dev/null", "attached"),
-                           FIRST_PORT + 700)
+    profile = bpf_profile(args, tcpwave_tracer(["--json"]), FIRST_PORT + 600)
+    profile += bpf_profile(args, floor_tracer("storage"), FIRST_PORT + 700)
     state = [row for row in profile if row[0].startswith("on_state")]
     per_conn = state[0][1] if state else 0
 
