@@ -7,7 +7,8 @@ are untouched), one process opens N connections to itself over loopback,
 holds them, then closes them all. tcpwave runs with --json into a file.
 Prints tracer RSS with the connections open and after, kernel memory per
 connection (Slab growth with tcpwave versus without, per socket), and the
-connection records, lost records and missed transitions tcpwave reported.
+connection records, lost records, missed transitions and unreported
+connections tcpwave reported.
 
 Usage: bench/scale.py [--connections N]
 """
@@ -139,8 +140,10 @@ def one_run(ns, n, traced, out_path):
         tracer.send_signal(2)
         err = tracer.communicate(timeout=300)[1].decode()
         figures["exit_s"] = time.monotonic() - t0
-        m = re.search(r"(\d+) records, (\d+) lost, (\d+) transitions missed", err)
-        figures["lost"], figures["missed"] = (int(m.group(2)), int(m.group(3))) if m else (-1, -1)
+        m = re.search(r"(\d+) records, (\d+) lost, (\d+) transitions missed, "
+                      r"(\d+) connections unreported", err)
+        figures["lost"], figures["missed"], figures["unreported"] = \
+            (int(m.group(2)), int(m.group(3)), int(m.group(4))) if m else (-1, -1, -1)
         figures["records"] = count_records(out_path, netns_inode(ns))
     return figures
 
@@ -177,7 +180,8 @@ def main():
           % (bare["slab_kb"] / 1024, traced["slab_kb"] / 1024,
              extra * 1024 / traced["sockets"]))
     print("  connection records:             %d of %d expected; %d records lost, "
-          "%d transitions missed" % (traced["records"], 2 * n, traced["lost"], traced["missed"]))
+          "%d transitions missed, %d connections unreported"
+          % (traced["records"], 2 * n, traced["lost"], traced["missed"], traced["unreported"]))
     print("  tcpwave's exit after SIGINT:    %.1f s" % traced["exit_s"])
 
 

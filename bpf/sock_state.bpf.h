@@ -143,7 +143,8 @@ static __always_inline void timeline_add(struct tw_conn *c, __u8 state, __u64 ts
 
 /*
  * A new connection on this socket: the first one, or connect() again after
- * the last one closed. The socket's identity, cgroup and owner carry over.
+ * the last one closed (never while one is open: see timeline_end()). The
+ * socket's identity, cgroup and owner carry over.
  */
 static __always_inline void timeline_begin(struct tw_sock_state *st, struct transition *t)
 {
@@ -165,12 +166,27 @@ static __always_inline void timeline_begin(struct tw_sock_state *st, struct tran
 	if (t->old_state != TW_CLOSE && t->old_state != TW_LISTEN)
 		timeline_add(c, t->old_state, t->ts_ns);
 	st->emitted = 0;
+	count(TW_CNT_TIMELINES_OPEN);
 	st->filter = TW_FILTER_PENDING;
 	/*
 	 * A child of a listener waits for accept(); so may a socket first seen
 	 * midway (accepted after tracing began), and its claim clears the entry.
 	 */
 	st->accept_pending = t->old_state != TW_CLOSE;
+}
+
+/*
+ * The connection's ->CLOSE has been dealt with. Counting what begins and
+ * ends lets userspace tell, once the exit walks have listed what is still
+ * open, how many ended without a record: the kernel runs no program of
+ * ours for some transitions and counts no miss for them either.
+ */
+static __always_inline void timeline_end(struct tw_sock_state *st)
+{
+	if (st->emitted)
+		return;
+	st->emitted = 1;
+	count_n(TW_CNT_TIMELINES_OPEN, (__u64)-1);
 }
 
 /*
@@ -413,7 +429,7 @@ static __always_inline void filtered_transition(struct transition *t, struct tw_
 	if (emit_connections && tw_is_connection(&st->conn))
 		filter_count(st->filter, 1);
 	forget_accept_owner(t, st);
-	st->emitted = 1;
+	timeline_end(st);
 }
 
 /* The connection record is due: the owner filters decide now (and its late RST follows them). */
@@ -440,6 +456,13 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	__u64 tw_key = 0;
 	int tuple, watch = 0;
 
+	/*
+	 * A connection that would begin now is past the end of tracing
+	 * (tracing_ends); its socket's state stays unbegun (no type), so its
+	 * later transitions are passed over too.
+	 */
+	if (tracing_ends && (!c->type || (st->emitted && t->old_state == TW_CLOSE)))
+		return;
 	if (fresh) {
 		c->cookie = t->cookie ? t->cookie :
 					SYNTHETIC_ID_BASE + __sync_fetch_and_add(&next_synthetic_id, 1);
@@ -499,7 +522,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		note_close(c, t->sk, btf);
 		emit_connection(st, watch ? tw_key : 0, t->ts_ns);
 	}
-	st->emitted = 1;
+	timeline_end(st);
 }
 
 /*

@@ -51,6 +51,13 @@ __u64 next_synthetic_id;
 bool sock_dropped;
 bool owner_dropped;
 
+/*
+ * Set by userspace as tracing ends, before it lists the connections still
+ * open: from then on no connection begins, so each one begun is either in
+ * that list or ends with its record in the ring buffer.
+ */
+bool tracing_ends;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 * 1024 * 1024); /* resized by the loader */
@@ -569,10 +576,13 @@ static __always_inline void dump_open(struct seq_file *seq, const struct sock *s
 	__u8 yes = 1;
 	struct tw_conn c;
 
-	if (st->emitted || st->walked || !tw_is_connection(&st->conn))
+	if (st->emitted)
 		return;
 	/* When full, write it anyway: userspace may see it twice, never not at all. */
 	if (bpf_map_update_elem(&dumped, &key, &yes, BPF_NOEXIST) == -EEXIST)
+		return;
+	count(TW_CNT_LISTED_AT_EXIT);
+	if (st->walked || !tw_is_connection(&st->conn))
 		return;
 	__builtin_memcpy(&c, &st->conn, sizeof(c));
 	c.flags |= TW_CONN_OPEN;

@@ -414,6 +414,19 @@ enum tw_counter {
 	TW_CNT_CLOSING_DROPPED, /* --stuck's table full: a connection in a close state unwatched */
 	/* An orphan's FIN_WAIT2 hand-over not watched: its timewait socket not found, or no room */
 	TW_CNT_HANDOVER_UNWATCHED,
+	/*
+	 * Timelines begun less those ended (at ->CLOSE: a record out, filtered,
+	 * or no connection), over every socket with state. A CPU's own value
+	 * wraps when another CPU ended what it began; their sum does not.
+	 */
+	TW_CNT_TIMELINES_OPEN,
+	TW_CNT_LISTED_AT_EXIT, /* of those, the ones the exit walks found still open */
+	/*
+	 * Not counted by the BPF side: the two above's difference once the exit
+	 * walks have run, the timelines that ended with no record (see
+	 * tracer_read_counters()).
+	 */
+	TW_CNT_UNREPORTED,
 	TW_CNT_MAX,
 };
 

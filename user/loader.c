@@ -780,7 +780,23 @@ int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 		t->misses_read_ns = now;
 	}
 	out[TW_CNT_MISSED] = t->misses;
+	out[TW_CNT_LISTED_AT_EXIT] += t->table_listed;
+	out[TW_CNT_LISTED_AT_EXIT] -= t->listed_not_open;
+	out[TW_CNT_UNREPORTED] = 0;
+	if (t->listed_at_exit && out[TW_CNT_TIMELINES_OPEN] > out[TW_CNT_LISTED_AT_EXIT])
+		out[TW_CNT_UNREPORTED] = out[TW_CNT_TIMELINES_OPEN] - out[TW_CNT_LISTED_AT_EXIT];
 	return 0;
+}
+
+void tracer_end_beginnings(struct tracer *t)
+{
+	t->skel->bss->tracing_ends = true;
+}
+
+void tracer_listed_at_exit(struct tracer *t, uint64_t not_open)
+{
+	t->listed_at_exit = true;
+	t->listed_not_open = not_open;
 }
 
 void tracer_detach(struct tracer *t)
@@ -851,19 +867,26 @@ static void owner_from_table(int fd, __u64 key, struct tw_conn *c)
 	c->flags |= TW_CONN_OWNER_KNOWN;
 }
 
-/* Classic mode: the bounded socket table holds the same state. */
+/*
+ * Classic mode: the bounded socket table holds the same state. The programs
+ * still run: a key deleted meanwhile sends the walk back to the start, so it
+ * takes at most the table's size of steps, and may meet a socket twice.
+ */
 static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
 {
 	int fd = bpf_map__fd(t->skel->maps.sock_table);
+	__u32 steps = bpf_map__max_entries(t->skel->maps.sock_table);
 	struct tw_sock_state st;
 	__u64 key, next;
 	void *prev = NULL;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	while (steps-- && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted || st.walked ||
-		    st.filter >= TW_FILTER_DROP || !tw_is_connection(&st.conn))
+		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted)
+			continue;
+		t->table_listed++;
+		if (st.walked || st.filter >= TW_FILTER_DROP || !tw_is_connection(&st.conn))
 			continue;
 		st.conn.flags |= TW_CONN_OPEN;
 		/* Accepted, but no transition since to claim its owner. */

@@ -7,6 +7,7 @@
 #ifndef TCPWAVE_LOADER_H
 #define TCPWAVE_LOADER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
@@ -48,6 +49,9 @@ struct tracer {
 	uint64_t stuck_check_max_ns; /* the longest */
 	uint64_t misses; /* the programs' recursion misses (TW_CNT_MISSED), as last read */
 	uint64_t misses_read_ns; /* when */
+	bool listed_at_exit; /* see tracer_listed_at_exit() */
+	uint64_t table_listed; /* classic mode: the open timelines its table held at exit */
+	uint64_t listed_not_open; /* of those listed, the ones that closed after all, or not kept */
 };
 
 /*
@@ -79,11 +83,19 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX]);
 /* Detach the programs: nothing more enters the ring buffer. */
 void tracer_detach(struct tracer *t);
+/* From now on no connection begins; those begun go on to their end (see tracing_ends). */
+void tracer_end_beginnings(struct tracer *t);
 /*
  * Hand each connection still open to on_record, as a struct tw_conn with
- * TW_CONN_OPEN set. For the end of tracing.
+ * TW_CONN_OPEN set. For the end of tracing, after tracer_end_beginnings().
  */
 int tracer_dump_open(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx);
+/*
+ * The listing is done and dealt with: of the timelines tracer_dump_open()
+ * counted, not_open closed before the programs were detached (their record
+ * came) or were not kept. TW_CNT_UNREPORTED is known from now on.
+ */
+void tracer_listed_at_exit(struct tracer *t, uint64_t not_open);
 void tracer_close(struct tracer *t);
 
 #endif

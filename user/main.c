@@ -23,6 +23,7 @@
 #include "filter.h"
 #include "loader.h"
 #include "local_addrs.h"
+#include "open_at_exit.h"
 #include "options.h"
 #include "output_conn.h"
 #include "output_events.h"
@@ -88,6 +89,7 @@ struct app {
 	struct strbuf line;
 	struct conn_queue pending;
 	struct handover_wait held; /* orphans waiting for their local peer's FIN */
+	struct open_at_exit open; /* the connections still open as tracing ends */
 	struct local_addrs local;
 	struct conn_env env;
 	struct diag_thresholds slow; /* --slow-close, --slow-handshake */
@@ -314,7 +316,10 @@ static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv
 			goto bad;
 		if (c.flags & TW_CONN_OPEN) {
 			print_connection(app, &c);
-		} else if (c.flags & TW_CONN_HANDOVER_WATCHED) {
+			break;
+		}
+		open_at_exit_end(&app->open, &c);
+		if (c.flags & TW_CONN_HANDOVER_WATCHED) {
 			/*
 			 * No late RST follows a hand-over (the timewait socket's
 			 * comes as its end record), and the end may come before
@@ -458,7 +463,7 @@ static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 	return ms < POLL_INTERVAL_MS ? (int)ms : POLL_INTERVAL_MS;
 }
 
-/* The two ways the kernel side can lose something, as reported. */
+/* The ways the kernel side can lose something, as reported. */
 static const struct loss_kind {
 	enum tw_counter counter;
 	const char *reason; /* JSON */
@@ -468,6 +473,9 @@ static const struct loss_kind {
 	{ TW_CNT_MISSED, "program_busy",
 	  "transitions missed (the kernel skipped tcpwave's program, already running on that "
 	  "CPU when an interrupt nested in it%s)" },
+	{ TW_CNT_UNREPORTED, "unreported",
+	  "connections left no record: tcpwave saw them begin but neither their end nor them "
+	  "still open at exit%s. See Losses in the README" },
 };
 
 /*
@@ -597,9 +605,11 @@ static void print_exit_summary(const struct app *app, const struct tracer *t)
 {
 	fprintf(stderr,
 		"tcpwave: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64 " transitions missed, %" PRIu64
-		" accept owners dropped, %" PRIu64 " sockets untracked\n",
+		" connections unreported, %" PRIu64 " accept owners dropped, %" PRIu64
+		" sockets untracked\n",
 		app->records, app->counters[TW_CNT_LOST], app->counters[TW_CNT_MISSED],
-		app->counters[TW_CNT_ACCEPT_DROPPED], app->counters[TW_CNT_SOCK_DROPPED]);
+		app->counters[TW_CNT_UNREPORTED], app->counters[TW_CNT_ACCEPT_DROPPED],
+		app->counters[TW_CNT_SOCK_DROPPED]);
 	if (app->bad_records)
 		fprintf(stderr, "tcpwave: %" PRIu64 " malformed records ignored\n",
 			app->bad_records);
@@ -652,16 +662,57 @@ static void print_header(struct app *app)
 	sink_flush(&app->out);
 }
 
+/* The exit walks' records: kept until the programs are detached and the ring drained. */
+static int keep_open(void *ctx, void *data, size_t size)
+{
+	struct app *app = ctx;
+	struct tw_conn c;
+
+	if (event_type(data, size) != TW_REC_CONN || event_decode_conn(data, size, &c)) {
+		app->bad_records++;
+		return 0;
+	}
+	open_at_exit_add(&app->open, &c);
+	return 0;
+}
+
 /*
- * Stop the programs, then hand over what the kernel still holds, then the
- * connections still open: a connection that closes meanwhile is either in
- * the ring buffer or still open, never neither.
+ * The connections still open, less those whose closed record came after
+ * all. listed: the walks listed all they could (else what was not listed is
+ * not known).
+ */
+static void hand_over_open(struct app *app, struct tracer *t, bool listed)
+{
+	size_t i;
+
+	for (i = 0; i < app->open.count && app->out.status == SINK_OK; i++)
+		if (!app->open.items[i].ended)
+			on_record(app, &app->open.items[i].conn, sizeof(app->open.items[i].conn));
+	if (!listed)
+		return;
+	tracer_listed_at_exit(t, app->open.ended + app->open.dropped + app->open.duplicates);
+	/* What began and was neither reported nor listed, now known. */
+	report_lost(app, t);
+}
+
+/*
+ * Let no more connections begin and list those still open, then stop the
+ * programs, then hand over what the kernel still holds, then the listed
+ * connections that did not close meanwhile (see open_at_exit.h).
  */
 static void finish(struct app *app, struct tracer *t)
 {
 	struct summary_sockets sk = { .known = false };
+	bool listing = !app->opt.events && app->out.status == SINK_OK, listed = false;
 	int rc;
 
+	if (listing) {
+		tracer_end_beginnings(t);
+		/* Room in the ring buffer for what closes while the walks run. */
+		tracer_poll(t, 0);
+		listed = tracer_dump_open(t, keep_open, app) == 0;
+		open_at_exit_seal(&app->open);
+	}
 	tracer_detach(t);
 	app->now_ns = timefmt_mono_now_ns();
 	if (app->out.status == SINK_OK)
@@ -681,8 +732,8 @@ static void finish(struct app *app, struct tracer *t)
 		recording_write_sockets(&app->rec, sk.time_wait, sk.close_wait, app->now_ns);
 	recording_write_finish(&app->rec, app->now_ns);
 	release_all(app, app->now_ns);
-	if (!app->opt.events && app->out.status == SINK_OK)
-		tracer_dump_open(t, on_record, app);
+	if (listing)
+		hand_over_open(app, t, listed);
 	if (app->opt.summary || app->opt.prom_file)
 		report(app, &sk, true);
 	sink_flush(&app->out);
@@ -1196,6 +1247,7 @@ int main(int argc, char **argv)
 	if (sink_close(&app.out) == SINK_FAILED)
 		rc = 1;
 	handover_wait_free(&app.held);
+	open_at_exit_free(&app.open);
 	local_addrs_free(&app.local);
 	summary_free(&app.shown);
 	summary_free(&app.total);

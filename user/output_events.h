@@ -18,8 +18,8 @@ void output_event_json(struct strbuf *sb, const struct tw_state_event *e,
 		       int64_t real_minus_mono_ns, const char *cgroup);
 /*
  * {"type":"lost",...}: `count` lost since the last report, `total` in all,
- * and why: "ring_buffer_full" (records) or "program_busy" (transitions the
- * kernel never showed us).
+ * and why: "ring_buffer_full" (records), "program_busy" (transitions the
+ * kernel never showed us) or "unreported" (connections that left no record).
  */
 void output_lost_json(struct strbuf *sb, int64_t unix_ns, const char *reason, uint64_t count,
 		      uint64_t total);

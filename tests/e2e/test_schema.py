@@ -59,7 +59,8 @@ STATE_BREAKAGES = [
     ("an unknown family", lambda r: r.update(family="ipv5"), "family"),
     ("a pid as a string", lambda r: r.update(pid="1"), "pid"),
 ]
-LOST = {"type": "lost", "ts": "2026-11-25T05:06:31.533139412Z", "count": 3, "total": 7}
+LOST = {"type": "lost", "ts": "2026-11-25T05:06:31.533139412Z", "reason": "ring_buffer_full",
+        "count": 3, "total": 7}
 LOST_BREAKAGES = [
     ("a count of 0", lambda r: r.update(count=0), "count"),
     ("no total", lambda r: r.pop("total"), "total"),
