@@ -576,7 +576,8 @@ static __always_inline void dump_open(struct seq_file *seq, const struct sock *s
 	__u8 yes = 1;
 	struct tw_conn c;
 
-	if (st->emitted)
+	/* No timeline, or one ended: nothing open (no type: see tracing_ends). */
+	if (st->emitted || !st->conn.type)
 		return;
 	/* When full, write it anyway: userspace may see it twice, never not at all. */
 	if (bpf_map_update_elem(&dumped, &key, &yes, BPF_NOEXIST) == -EEXIST)

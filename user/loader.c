@@ -883,7 +883,7 @@ static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *c
 	while (steps-- && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted)
+		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted || !st.conn.type)
 			continue;
 		t->table_listed++;
 		if (st.walked || st.filter >= TW_FILTER_DROP || !tw_is_connection(&st.conn))
