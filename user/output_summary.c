@@ -95,6 +95,9 @@ static void text_counts(struct strbuf *sb, const struct summary *s)
 			" accept owners, %" PRIu64 " sockets untracked\n",
 		    s->counters[TW_CNT_LOST], s->counters[TW_CNT_ACCEPT_DROPPED],
 		    s->counters[TW_CNT_SOCK_DROPPED]);
+	strbuf_addf(sb, "  missed     %" PRIu64 " transitions (program busy), %" PRIu64
+			" connections unreported\n",
+		    s->counters[TW_CNT_MISSED], s->counters[TW_CNT_UNREPORTED]);
 }
 
 /* One bucket's edges: "[0, 1]" for the first, "(lo, hi]" for the others. */
@@ -394,6 +397,8 @@ void output_summary_json(struct strbuf *sb, const struct summary *s, int64_t rea
 	json_add_u64(sb, "lost", s->counters[TW_CNT_LOST]);
 	json_add_u64(sb, "accept_owners_dropped", s->counters[TW_CNT_ACCEPT_DROPPED]);
 	json_add_u64(sb, "sockets_untracked", s->counters[TW_CNT_SOCK_DROPPED]);
+	json_add_u64(sb, "transitions_missed", s->counters[TW_CNT_MISSED]);
+	json_add_u64(sb, "connections_unreported", s->counters[TW_CNT_UNREPORTED]);
 	json_close(sb, '}');
 	strbuf_addc(sb, '\n');
 }

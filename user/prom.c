@@ -116,6 +116,12 @@ static void kernel_side(struct strbuf *sb, const struct summary *s)
 	counter(sb, "tcpwave_sockets_untracked_total",
 		"Sockets traced without their state: the classic mode's socket table was full.",
 		s->counters[TW_CNT_SOCK_DROPPED]);
+	counter(sb, "tcpwave_transitions_missed_total",
+		"Runs of tcpwave's programs the kernel skipped: already running on that CPU.",
+		s->counters[TW_CNT_MISSED]);
+	counter(sb, "tcpwave_connections_unreported_total",
+		"Connections that left no record, known when tracing ends.",
+		s->counters[TW_CNT_UNREPORTED]);
 	if (!s->sockets.known)
 		return;
 	family(sb, "tcpwave_sockets", "gauge",

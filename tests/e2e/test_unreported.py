@@ -74,7 +74,7 @@ def test_unreported_orphan_of_another_namespace_still_closing_at_exit():
     with Netns() as ns:
         server, client = Peer(netns=ns.name), Peer(netns=ns.name)
         try:
-            tracer = Tracer("--json", "--netns", str(ns.inode)).start()
+            tracer = Tracer("--json", "-s", "--netns", str(ns.inode)).start()
             records, port, cport = orphan_at_exit(tracer, server, client, netns=ns.name)
         finally:
             server.close()
@@ -84,6 +84,8 @@ def test_unreported_orphan_of_another_namespace_still_closing_at_exit():
     check_eq([(r["complete"], r["pid"]) for r in served], [(False, server.pid)],
              "the server end, listed as still open")
     check_unreported(tracer, records, 1)
+    check_eq([r["connections_unreported"] for r in records if r["type"] == "summary"], [1],
+             "the exit summary's unreported connections")
 
 
 @test
