@@ -105,23 +105,34 @@ static void connections(struct strbuf *sb, const struct summary *s)
 	strbuf_addc(sb, '\n');
 }
 
+/* The kernel side's losses, each a counter of struct summary's counters. */
+static const struct loss_metric {
+	const char *name;
+	const char *help;
+	enum tw_counter counter;
+} loss_metrics[] = {
+	{ "tcpwave_lost_events_total",
+	  "Records the kernel side could not hand over: the ring buffer was full.", TW_CNT_LOST },
+	{ "tcpwave_accept_owners_dropped_total",
+	  "accept() owners not recorded: the kernel side's table was full.",
+	  TW_CNT_ACCEPT_DROPPED },
+	{ "tcpwave_sockets_untracked_total",
+	  "Sockets traced without their state: the classic mode's socket table was full.",
+	  TW_CNT_SOCK_DROPPED },
+	{ "tcpwave_transitions_missed_total",
+	  "Runs of tcpwave's programs the kernel skipped: already running on that CPU.",
+	  TW_CNT_MISSED },
+	{ "tcpwave_connections_unreported_total",
+	  "Connections that left no record, known when tracing ends.", TW_CNT_UNREPORTED },
+};
+
 static void kernel_side(struct strbuf *sb, const struct summary *s)
 {
-	counter(sb, "tcpwave_lost_events_total",
-		"Records the kernel side could not hand over: the ring buffer was full.",
-		s->counters[TW_CNT_LOST]);
-	counter(sb, "tcpwave_accept_owners_dropped_total",
-		"accept() owners not recorded: the kernel side's table was full.",
-		s->counters[TW_CNT_ACCEPT_DROPPED]);
-	counter(sb, "tcpwave_sockets_untracked_total",
-		"Sockets traced without their state: the classic mode's socket table was full.",
-		s->counters[TW_CNT_SOCK_DROPPED]);
-	counter(sb, "tcpwave_transitions_missed_total",
-		"Runs of tcpwave's programs the kernel skipped: already running on that CPU.",
-		s->counters[TW_CNT_MISSED]);
-	counter(sb, "tcpwave_connections_unreported_total",
-		"Connections that left no record, known when tracing ends.",
-		s->counters[TW_CNT_UNREPORTED]);
+	size_t i;
+
+	for (i = 0; i < sizeof(loss_metrics) / sizeof(loss_metrics[0]); i++)
+		counter(sb, loss_metrics[i].name, loss_metrics[i].help,
+			s->counters[loss_metrics[i].counter]);
 	if (!s->sockets.known)
 		return;
 	family(sb, "tcpwave_sockets", "gauge",
