@@ -181,12 +181,16 @@ static __always_inline void timeline_begin(struct tw_sock_state *st, struct tran
  * open, how many ended without a record: the kernel runs no program of
  * ours for some transitions and counts no miss for them either.
  */
-static __always_inline void timeline_end(struct tw_sock_state *st)
+static __always_inline void timeline_end(struct tw_sock_state *st, const void *sk)
 {
+	__u64 key = (__u64)sk;
+
 	if (st->emitted)
 		return;
 	st->emitted = 1;
 	count_n(TW_CNT_TIMELINES_OPEN, (__u64)-1);
+	if (tracing_ends && bpf_map_lookup_elem(&dumped, &key))
+		count(TW_CNT_LISTED_ENDED);
 }
 
 /*
@@ -429,7 +433,7 @@ static __always_inline void filtered_transition(struct transition *t, struct tw_
 	if (emit_connections && tw_is_connection(&st->conn))
 		filter_count(st->filter, 1);
 	forget_accept_owner(t, st);
-	timeline_end(st);
+	timeline_end(st, t->sk);
 }
 
 /* The connection record is due: the owner filters decide now (and its late RST follows them). */
@@ -458,11 +462,14 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 
 	/*
 	 * A connection that would begin now is past the end of tracing
-	 * (tracing_ends); its socket's state stays unbegun (no type), so its
-	 * later transitions are passed over too.
+	 * (tracing_ends): its socket's state is left unbegun (no type), so
+	 * that its later transitions, resets and retransmits are passed over
+	 * too and the walks do not list it.
 	 */
-	if (tracing_ends && (!c->type || (st->emitted && t->old_state == TW_CLOSE)))
+	if (tracing_ends && (!c->type || st->emitted)) {
+		c->type = 0;
 		return;
+	}
 	if (fresh) {
 		c->cookie = t->cookie ? t->cookie :
 					SYNTHETIC_ID_BASE + __sync_fetch_and_add(&next_synthetic_id, 1);
@@ -522,7 +529,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 		note_close(c, t->sk, btf);
 		emit_connection(st, watch ? tw_key : 0, t->ts_ns);
 	}
-	timeline_end(st);
+	timeline_end(st, t->sk);
 }
 
 /*
@@ -574,7 +581,7 @@ static __always_inline void on_reset(const struct sock *sk, struct tw_sock_state
 	struct tw_conn *c = &st->conn;
 	struct tw_reset *r;
 
-	if (filters && filter_dropped(st->filter))
+	if (!c->type || (filters && filter_dropped(st->filter)))
 		return;
 	if (st->emitted) {
 		if (!emit_connections)
@@ -611,7 +618,7 @@ static __always_inline void on_retransmit(struct tw_sock_state *st, __u16 tcp_fl
 {
 	__u32 kind;
 
-	if (filters && filter_dropped(st->filter))
+	if (!st->conn.type || (filters && filter_dropped(st->filter)))
 		return;
 	if (tcp_flags & TCPHDR_SYN)
 		kind = (tcp_flags & TCPHDR_ACK) ? TW_RETRANS_SYNACK : TW_RETRANS_SYN;

@@ -53,8 +53,9 @@ bool owner_dropped;
 
 /*
  * Set by userspace as tracing ends, before it lists the connections still
- * open: from then on no connection begins, so each one begun is either in
- * that list or ends with its record in the ring buffer.
+ * open: from then on no connection begins, so each one begun either ends
+ * with its record in the ring buffer or is still open for the walks to find
+ * (save an orphan of another namespace: see TW_CNT_UNREPORTED).
  */
 bool tracing_ends;
 
@@ -101,12 +102,31 @@ struct {
 	__type(value, struct tw_accept_owner);
 } accept_owners SEC(".maps");
 
+/*
+ * The sockets listed as still open at exit, by address: a socket can be held
+ * by several processes, and met by both walks. One that ends after all, in
+ * the instant before the programs are detached, is counted
+ * (TW_CNT_LISTED_ENDED).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, __u8);
+} dumped SEC(".maps");
+
+/*
+ * Atomic: another of our programs nested in this one on the same CPU (a
+ * softirq's) may add to the same counter, and TW_CNT_TIMELINES_OPEN must
+ * lose no step.
+ */
 static __always_inline void count_n(__u32 which, __u64 n)
 {
 	__u64 *total = bpf_map_lookup_elem(&counters, &which);
 
 	if (total)
-		*total += n;
+		__sync_fetch_and_add(total, n);
 }
 
 static __always_inline void count(__u32 which)
@@ -551,15 +571,6 @@ int on_accept_exit(struct syscall_exit_args *ctx)
  * walk has just run: the process holding a connection is its owner, if none
  * is known yet.
  */
-
-/* The sockets written so far: a socket can be held by several processes, and met by both walks. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 262144);
-	__type(key, __u64);
-	__type(value, __u8);
-} dumped SEC(".maps");
 
 /* A copy of a socket's state, read from outside (too big for the stack). */
 struct {

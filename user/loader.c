@@ -762,7 +762,7 @@ static int read_percpu_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 
 int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 {
-	uint64_t now = timefmt_mono_now_ns();
+	uint64_t now = timefmt_mono_now_ns(), open;
 	int i, err = read_percpu_counters(t, out);
 
 	if (err)
@@ -781,10 +781,13 @@ int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 	}
 	out[TW_CNT_MISSED] = t->misses;
 	out[TW_CNT_LISTED_AT_EXIT] += t->table_listed;
-	out[TW_CNT_LISTED_AT_EXIT] -= t->listed_not_open;
 	out[TW_CNT_UNREPORTED] = 0;
-	if (t->listed_at_exit && out[TW_CNT_TIMELINES_OPEN] > out[TW_CNT_LISTED_AT_EXIT])
-		out[TW_CNT_UNREPORTED] = out[TW_CNT_TIMELINES_OPEN] - out[TW_CNT_LISTED_AT_EXIT];
+	if (!t->listed_at_exit)
+		return 0;
+	/* Open when the programs stopped: begun, not ended, and not listed and kept. */
+	open = out[TW_CNT_TIMELINES_OPEN] + out[TW_CNT_LISTED_ENDED] + t->listed_not_kept;
+	if (open > out[TW_CNT_LISTED_AT_EXIT])
+		out[TW_CNT_UNREPORTED] = open - out[TW_CNT_LISTED_AT_EXIT];
 	return 0;
 }
 
@@ -793,10 +796,10 @@ void tracer_end_beginnings(struct tracer *t)
 	t->skel->bss->tracing_ends = true;
 }
 
-void tracer_listed_at_exit(struct tracer *t, uint64_t not_open)
+void tracer_listed_at_exit(struct tracer *t, uint64_t not_kept)
 {
 	t->listed_at_exit = true;
-	t->listed_not_open = not_open;
+	t->listed_not_kept = not_kept;
 }
 
 void tracer_detach(struct tracer *t)
@@ -869,21 +872,30 @@ static void owner_from_table(int fd, __u64 key, struct tw_conn *c)
 
 /*
  * Classic mode: the bounded socket table holds the same state. The programs
- * still run: a key deleted meanwhile sends the walk back to the start, so it
- * takes at most the table's size of steps, and may meet a socket twice.
+ * still run: a key deleted meanwhile sends the walk back to the start, so
+ * the walk is bounded (twice the table's size of steps; then it failed), and
+ * the sockets listed go into the walks' table (dumped), which lists each once
+ * and lets the programs count those that end before the detach.
  */
 static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx)
 {
 	int fd = bpf_map__fd(t->skel->maps.sock_table);
-	__u32 steps = bpf_map__max_entries(t->skel->maps.sock_table);
+	int listed_fd = bpf_map__fd(t->skel->maps.dumped);
+	__u64 steps = 2ull * bpf_map__max_entries(t->skel->maps.sock_table);
 	struct tw_sock_state st;
 	__u64 key, next;
 	void *prev = NULL;
+	__u8 yes = 1;
 
-	while (steps-- && bpf_map_get_next_key(fd, prev, &next) == 0) {
+	for (;;) {
+		if (!steps--)
+			return -EAGAIN;
+		if (bpf_map_get_next_key(fd, prev, &next))
+			break;
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted || !st.conn.type)
+		if (bpf_map_lookup_elem(fd, &key, &st) || st.emitted || !st.conn.type ||
+		    bpf_map_update_elem(listed_fd, &key, &yes, BPF_NOEXIST))
 			continue;
 		t->table_listed++;
 		if (st.walked || st.filter >= TW_FILTER_DROP || !tw_is_connection(&st.conn))

@@ -51,7 +51,7 @@ struct tracer {
 	uint64_t misses_read_ns; /* when */
 	bool listed_at_exit; /* see tracer_listed_at_exit() */
 	uint64_t table_listed; /* classic mode: the open timelines its table held at exit */
-	uint64_t listed_not_open; /* of those listed, the ones that closed after all, or not kept */
+	uint64_t listed_not_kept; /* of those listed, the ones userspace did not keep */
 };
 
 /*
@@ -91,11 +91,11 @@ void tracer_end_beginnings(struct tracer *t);
  */
 int tracer_dump_open(struct tracer *t, ring_buffer_sample_fn on_record, void *ctx);
 /*
- * The listing is done and dealt with: of the timelines tracer_dump_open()
- * counted, not_open closed before the programs were detached (their record
- * came) or were not kept. TW_CNT_UNREPORTED is known from now on.
+ * The listing is done and dealt with, after tracer_detach(): of the
+ * connections tracer_dump_open() listed, not_kept found no memory or were
+ * listed twice. TW_CNT_UNREPORTED is known from now on.
  */
-void tracer_listed_at_exit(struct tracer *t, uint64_t not_open);
+void tracer_listed_at_exit(struct tracer *t, uint64_t not_kept);
 void tracer_close(struct tracer *t);
 
 #endif

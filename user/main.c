@@ -690,7 +690,7 @@ static void hand_over_open(struct app *app, struct tracer *t, bool listed)
 			on_record(app, &app->open.items[i].conn, sizeof(app->open.items[i].conn));
 	if (!listed)
 		return;
-	tracer_listed_at_exit(t, app->open.ended + app->open.dropped + app->open.duplicates);
+	tracer_listed_at_exit(t, app->open.dropped + app->open.duplicates);
 	/* What began and was neither reported nor listed, now known. */
 	report_lost(app, t);
 }
@@ -708,7 +708,12 @@ static void finish(struct app *app, struct tracer *t)
 
 	if (listing) {
 		tracer_end_beginnings(t);
-		/* Room in the ring buffer for what closes while the walks run. */
+		/*
+		 * Room in the ring buffer for what closes while the walks run.
+		 * A program run that read the flag before it was set may still
+		 * begin a connection: it lasts microseconds, and the walks only
+		 * reach the sockets after the owner walk, which takes longer.
+		 */
 		tracer_poll(t, 0);
 		listed = tracer_dump_open(t, keep_open, app) == 0;
 		open_at_exit_seal(&app->open);

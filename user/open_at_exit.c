@@ -39,8 +39,8 @@ void open_at_exit_seal(struct open_at_exit *o)
 	if (o->count)
 		qsort(o->items, o->count, sizeof(*o->items), by_cookie);
 	for (i = 0; i < o->count; i++) {
-		if (kept && o->items[kept - 1].conn.cookie == o->items[i].conn.cookie &&
-		    o->items[kept - 1].conn.start_ns == o->items[i].conn.start_ns) {
+		/* A socket has one connection at a time: its copies are one. */
+		if (kept && o->items[kept - 1].conn.cookie == o->items[i].conn.cookie) {
 			o->duplicates++;
 			continue;
 		}

@@ -25,7 +25,7 @@ struct open_at_exit {
 	size_t count, cap;
 	uint64_t ended; /* items marked ended */
 	uint64_t dropped; /* items that found no memory: listed, not kept */
-	uint64_t duplicates; /* items listed twice (a walk met the socket again), kept once */
+	uint64_t duplicates; /* sockets listed twice (a walk met one again), kept once */
 	bool sealed;
 };
 

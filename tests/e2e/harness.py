@@ -386,10 +386,20 @@ def run_one(fn):
 def run_all(selected=None):
     """Run the registered tests; returns (passed, failed, skipped)."""
     signal.signal(signal.SIGALRM, _on_alarm)
-    passed = failed = skipped = 0
     must_run = os.environ.get("CI", "").lower() == "true"
     reason = privilege_problem()
     pid1 = None if reason else Pid1Events()
+    try:
+        counts = _run_tests(selected, reason, must_run, pid1)
+    finally:
+        if pid1:
+            pid1.close()
+    return counts
+
+
+def _run_tests(selected, reason, must_run, pid1):
+    """run_all's loop: a failed test runs once more if pid1 saw events hidden from BPF."""
+    passed = failed = skipped = 0
     for fn in TESTS:
         if selected and not any(s in fn.__name__ for s in selected):
             continue
@@ -404,8 +414,8 @@ def run_all(selected=None):
         outcome = run_one(fn)
         unseen = pid1.seen()
         if outcome and outcome[0] == "fail" and unseen:
-            print("again %s: %s\n      %d TCP events ran on PID 1's time, where this kernel "
-                  "runs no BPF program (see tests/e2e/pid1_events.py)"
+            print("again %s: %s\n      %d TCP events ran in an interrupt on PID 1's time, "
+                  "where this kernel runs no BPF program (see tests/e2e/pid1_events.py)"
                   % (fn.__name__, outcome[1], unseen))
             started = time.monotonic()
             pid1.start()
@@ -419,8 +429,6 @@ def run_all(selected=None):
             if outcome[0] == "fail":
                 print("FAIL %s: %s" % (fn.__name__, outcome[1]))
             failed += 1
-    if pid1:
-        pid1.close()
     return passed, failed, skipped
 
 

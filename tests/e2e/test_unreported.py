@@ -23,32 +23,41 @@ from netns import Netns
 EXIT_LINE = re.compile(r"(\d+) connections unreported")
 CHURN_S = 0.3  # of connections opened and closed before tcpwave is stopped amid them
 
-# Connect, accept and close, both ends in turn, as fast as Python goes, until killed.
+# As fast as Python goes, until killed: a client refused, then connected on
+# the same socket (a second connection of one socket), accepted, both closed.
 CHURN = """
 import socket
 ls = socket.socket()
 ls.bind(("127.0.0.1", 0))
 ls.listen(128)
+shut = socket.socket()
+shut.bind(("127.0.0.1", 0))
+refusing = shut.getsockname()
 print("ready", flush=True)
 while True:
-    c = socket.create_connection(ls.getsockname())
+    c = socket.socket()
+    c.connect_ex(refusing)
+    c.connect(ls.getsockname())
     s, _ = ls.accept()
     c.close()
     s.close()
 """
 
 
-def orphan_at_exit(tracer, server, client, netns=None):
-    """A connection whose client end is an orphan in FIN_WAIT1 when tracer
-    stops; the server end is still open, held by the server. Returns the
-    records and the ports (server, client)."""
+def orphan_at_exit(tracer_args, server, client, netns=None):
+    """A connection whose client end is an orphan in FIN_WAIT1 when tcpwave
+    (with tracer_args and a filter on the server's port, so that no other
+    socket of the host counts) stops; the server end is still open, held by
+    the server. Returns the tracer, its records and the ports (server,
+    client)."""
     port = int(server.do("listen", "ipv4"))
+    tracer = Tracer("--json", "-P", str(port), *tracer_args).start()
     with Drop(dport=port, flags=FIN, netns=netns):
         cport = int(client.do("connect", "ipv4", port))
         server.do("accept")
         client.do("close")
         tracer.stop()
-    return tracer.records(), port, cport
+    return tracer, tracer.records(), port, cport
 
 
 def check_unreported(tracer, records, want):
@@ -74,8 +83,8 @@ def test_unreported_orphan_of_another_namespace_still_closing_at_exit():
     with Netns() as ns:
         server, client = Peer(netns=ns.name), Peer(netns=ns.name)
         try:
-            tracer = Tracer("--json", "-s", "--netns", str(ns.inode)).start()
-            records, port, cport = orphan_at_exit(tracer, server, client, netns=ns.name)
+            tracer, records, port, cport = orphan_at_exit(
+                ("-s", "--netns", str(ns.inode)), server, client, netns=ns.name)
         finally:
             server.close()
             client.close()
@@ -92,8 +101,7 @@ def test_unreported_orphan_of_another_namespace_still_closing_at_exit():
 def test_unreported_none_when_the_orphan_is_in_tcpwaves_namespace():
     server, client = Peer(), Peer()
     try:
-        tracer = Tracer("--json").start()
-        records, port, cport = orphan_at_exit(tracer, server, client)
+        tracer, records, port, cport = orphan_at_exit((), server, client)
     finally:
         server.close()
         client.close()
