@@ -423,8 +423,9 @@ enum tw_counter {
 	TW_CNT_LISTED_AT_EXIT, /* of those, the ones the exit walks found still open */
 	TW_CNT_LISTED_ENDED, /* of those, the ones that ended before the programs were detached */
 	/*
-	 * Not counted by the BPF side: the two above's difference once the exit
-	 * walks have run, the timelines that ended with no record (see
+	 * Not counted by the BPF side, known once the exit walks have run: the
+	 * timelines still open when the programs stopped (open, plus listed
+	 * and ended) that were not listed, so left no record (see
 	 * tracer_read_counters()).
 	 */
 	TW_CNT_UNREPORTED,
