@@ -1,5 +1,5 @@
 """Connections that leave no record are counted, not lost silently, and a
-connection closing as tracing stops gets exactly one record.
+connection closing as tracing stops is printed once.
 
 tcpwave counts each timeline it begins and each it ends. At exit, what is
 neither ended nor listed as still open by the exit walks left no record, and
