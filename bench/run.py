@@ -10,6 +10,11 @@ Two floors run in the same rounds (bench/floor.bpf.c): a bare ring buffer
 record per transition, and socket storage with one record per connection,
 the least that tcpwave's design does; tcpwave's share reads against them.
 
+Throughput moves with the machine's speed from round to round; the CPU
+time all processes and interrupts take per connection (from /proc/stat,
+stolen time left out) moves less, and its ratio to the untraced run's is
+the same share when the workload keeps the CPUs busy. Both are printed.
+
 For each tracer it also reports its own CPU time per million transitions,
 its peak RSS and the records it lost. A last pass with kernel.bpf_stats
 enabled (which itself costs two clock reads per program run, so it is kept
@@ -107,6 +112,13 @@ def link_ids():
         ["bpftool", "link", "show", "-j"]))}
 
 
+def busy_seconds():
+    """CPU time of all CPUs not idle, waiting or stolen: user, nice, system, irq, softirq."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, f.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def churn(args, port):
     out = subprocess.run([CHURN, "-t", str(args.threads), "-d", str(args.seconds),
                           "-p", str(port)], check=True, capture_output=True, text=True)
@@ -152,6 +164,7 @@ def lost_records(stderr):
 def measure(args, tmp):
     configs = [("untraced", None)] + tracers(tmp)
     rates = {name: [] for name, _ in configs}
+    busy_us = {name: [] for name, _ in configs}  # CPU per connection, all processes
     cpu = {name: [] for name, _ in configs}
     rss = {name: 0 for name, _ in configs}
     lost = {name: 0 for name, _ in configs}
@@ -164,7 +177,9 @@ def measure(args, tmp):
             if tracer:
                 tracer.start()
                 cpu0 = tracer.cpu_seconds()
+            busy0 = busy_seconds()
             conns, secs = churn(args, port)
+            busy_us[name].append((busy_seconds() - busy0) * 1e6 / conns)
             port = FIRST_PORT + (port - FIRST_PORT + 16) % 512
             rates[name].append(conns / secs)
             if tracer:
@@ -176,7 +191,7 @@ def measure(args, tmp):
                     lost[name] += n
             print("  round %d  %-24s %8.0f conn/s" % (r + 1, name, conns / secs),
                   file=sys.stderr, flush=True)
-    return configs, rates, cpu, rss, lost
+    return configs, rates, busy_us, cpu, rss, lost
 
 
 def bpf_profile(args, tracer, port):
@@ -214,8 +229,9 @@ def main():
             sys.exit("bench/run.py: %s is not built: run make bench" % path)
 
     with tempfile.TemporaryDirectory() as tmp:
-        configs, rates, cpu, rss, lost = measure(args, tmp)
+        configs, rates, busy_us, cpu, rss, lost = measure(args, tmp)
     base = statistics.median(rates["untraced"])
+    base_us = statistics.median(busy_us["untraced"])
     profile = bpf_profile(args, tcpwave_tracer(["--json"]), FIRST_PORT + 600)
     profile += bpf_profile(args, floor_tracer("storage"), FIRST_PORT + 700)
     state = [row for row in profile if row[0].startswith("on_state")]
@@ -224,18 +240,22 @@ def main():
     print("\nconnection churn on loopback: %d client threads, %d rounds of %g s, "
           "%d CPUs, kernel %s" % (args.threads, args.rounds, args.seconds, os.cpu_count(),
                                   os.uname().release))
-    print("%-26s %10s %8s %14s %10s %6s" % ("configuration", "conn/s", "share",
-                                             "CPU s/M trans", "peak RSS", "lost"))
+    print("%-26s %10s %8s %11s %9s %14s %10s %6s" % (
+        "configuration", "conn/s", "share", "CPU us/conn", "by CPU", "CPU s/M trans",
+        "peak RSS", "lost"))
     for name, _ in configs:
         med = statistics.median(rates[name])
+        us = statistics.median(busy_us[name])
         if name == "untraced":
-            print("%-26s %10.0f %7.1f%% %14s %10s %6s" % (name, med, 100.0, "-", "-", "-"))
+            print("%-26s %10.0f %7.1f%% %11.1f %8.1f%% %14s %10s %6s" % (
+                name, med, 100.0, us, 100.0, "-", "-", "-"))
             continue
         secs = sum(c for c, _ in cpu[name])
         trans = sum(n for _, n in cpu[name]) * per_conn
         cost = "%.2f" % (secs / trans * 1e6) if trans else "-"
-        print("%-26s %10.0f %7.1f%% %14s %8.1f MB %6d" % (
-            name, med, 100.0 * med / base, cost, rss[name] / 1024.0, lost[name]))
+        print("%-26s %10.0f %7.1f%% %11.1f %8.1f%% %14s %8.1f MB %6d" % (
+            name, med, 100.0 * med / base, us, 100.0 * base_us / us, cost,
+            rss[name] / 1024.0, lost[name]))
     print("\nBPF programs of tcpwave and the storage floor (one run each with "
           "kernel.bpf_stats_enabled=1):")
     print("%-26s %16s %10s" % ("program", "runs/connection", "ns/run"))
