@@ -58,27 +58,17 @@ static uint64_t last_step_ns(const struct tw_conn *c)
 
 bool open_at_exit_end(struct open_at_exit *o, const struct tw_conn *closed)
 {
-	size_t lo = 0, hi = o->count, mid;
-	struct open_at_exit_item *it;
+	struct open_at_exit_item key = { .conn.cookie = closed->cookie }, *it;
 
-	if (!o->sealed)
+	if (!o->sealed || !o->count)
 		return false;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (o->items[mid].conn.cookie < closed->cookie)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* A socket is listed once; its cookie may be met again only in error. */
-	for (it = o->items + lo; it < o->items + o->count && it->conn.cookie == closed->cookie; it++) {
-		if (it->ended || last_step_ns(closed) < it->conn.start_ns)
-			continue;
-		it->ended = true;
-		o->ended++;
-		return true;
-	}
-	return false;
+	/* Sealed, a socket is listed once: its cookie finds it or nothing. */
+	it = bsearch(&key, o->items, o->count, sizeof(*o->items), by_cookie);
+	if (!it || it->ended || last_step_ns(closed) < it->conn.start_ns)
+		return false;
+	it->ended = true;
+	o->ended++;
+	return true;
 }
 
 void open_at_exit_free(struct open_at_exit *o)
