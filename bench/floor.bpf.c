@@ -11,6 +11,10 @@
  *    made at a socket's first transition, each state and its time appended
  *    there, one record per socket at ->CLOSE. No owner, no endpoints, no
  *    counters, no filters.
+ *  - floor_table: the same in a hash table keyed by the socket's address
+ *    instead of its storage, the entry deleted at ->CLOSE: what the bound
+ *    that socket storage avoids would save (the table can fill, and an
+ *    entry whose ->CLOSE was never seen stays).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -66,22 +70,59 @@ int BPF_PROG(floor_ring, const struct sock *sk, int old_state, int new_state)
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(floor_storage, const struct sock *sk, int old_state, int new_state)
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct floor_timeline);
+} timeline_table SEC(".maps");
+
+/* Appends the state to the socket's timeline; at ->CLOSE sends it, and says so. */
+static __always_inline int timeline_step(struct floor_timeline *tl, int new_state)
 {
-	struct floor_timeline *tl = bpf_sk_storage_get(&timelines, (void *)sk, 0,
-						       BPF_SK_STORAGE_GET_F_CREATE);
 	__u64 now = bpf_ktime_get_ns();
 	__u32 i;
 
-	if (!tl)
-		return 0;
 	if (!tl->nsteps)
 		tl->start_ns = now;
 	i = tl->nsteps < STEPS ? tl->nsteps++ : STEPS - 1;
 	tl->step_ns[i & (STEPS - 1)] = now - tl->start_ns;
 	tl->step_state[i & (STEPS - 1)] = new_state;
-	if (new_state == CLOSE && bpf_ringbuf_output(&records, tl, sizeof(*tl), BPF_RB_NO_WAKEUP))
+	if (new_state != CLOSE)
+		return 0;
+	if (bpf_ringbuf_output(&records, tl, sizeof(*tl), BPF_RB_NO_WAKEUP))
 		__sync_fetch_and_add(&lost, 1);
+	return 1;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(floor_storage, const struct sock *sk, int old_state, int new_state)
+{
+	struct floor_timeline *tl = bpf_sk_storage_get(&timelines, (void *)sk, 0,
+						       BPF_SK_STORAGE_GET_F_CREATE);
+
+	if (tl)
+		timeline_step(tl, new_state);
+	return 0;
+}
+
+static const struct floor_timeline empty_timeline;
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(floor_table, const struct sock *sk, int old_state, int new_state)
+{
+	__u64 key = (__u64)sk;
+	struct floor_timeline *tl = bpf_map_lookup_elem(&timeline_table, &key);
+
+	if (!tl) {
+		bpf_map_update_elem(&timeline_table, &key, &empty_timeline, BPF_NOEXIST);
+		tl = bpf_map_lookup_elem(&timeline_table, &key);
+		if (!tl) {
+			__sync_fetch_and_add(&lost, 1); /* the table is full */
+			return 0;
+		}
+	}
+	if (timeline_step(tl, new_state))
+		bpf_map_delete_elem(&timeline_table, &key);
 	return 0;
 }

@@ -4,7 +4,7 @@
  * its records every 100 ms (tcpwave's own poll period) until SIGINT, then
  * says how many came and how many found no room.
  *
- * Usage: floor ring|storage
+ * Usage: floor ring|storage|table
  */
 #include <errno.h>
 #include <signal.h>
@@ -32,21 +32,22 @@ int main(int argc, char **argv)
 {
 	struct ring_buffer *rb = NULL;
 	struct floor_bpf *skel;
-	int storage, err = 1;
+	const char *kind = argc == 2 ? argv[1] : "";
+	int err = 1;
 	long records = 0;
 
-	if (argc != 2 || (strcmp(argv[1], "ring") && strcmp(argv[1], "storage"))) {
-		fprintf(stderr, "usage: floor ring|storage\n");
+	if (strcmp(kind, "ring") && strcmp(kind, "storage") && strcmp(kind, "table")) {
+		fprintf(stderr, "usage: floor ring|storage|table\n");
 		return 2;
 	}
-	storage = !strcmp(argv[1], "storage");
 	skel = floor_bpf__open();
 	if (!skel) {
 		fprintf(stderr, "floor: open: %s\n", strerror(errno));
 		return 1;
 	}
-	bpf_program__set_autoload(skel->progs.floor_ring, !storage);
-	bpf_program__set_autoload(skel->progs.floor_storage, storage);
+	bpf_program__set_autoload(skel->progs.floor_ring, !strcmp(kind, "ring"));
+	bpf_program__set_autoload(skel->progs.floor_storage, !strcmp(kind, "storage"));
+	bpf_program__set_autoload(skel->progs.floor_table, !strcmp(kind, "table"));
 	if (floor_bpf__load(skel) || floor_bpf__attach(skel)) {
 		fprintf(stderr, "floor: load and attach: %s\n", strerror(errno));
 		goto cleanup;
@@ -58,7 +59,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	fprintf(stderr, "floor: %s attached\n", argv[1]);
+	fprintf(stderr, "floor: %s attached\n", kind);
 	/* Wakeups are batched away: the timeout is what brings the records in. */
 	while (!exiting) {
 		ring_buffer__poll(rb, 100);

@@ -6,9 +6,11 @@ configurations round by round so that drift in the machine's speed falls on
 all of them alike, and prints one table with each configuration's median
 throughput as a share of the untraced median.
 
-Two floors run in the same rounds (bench/floor.bpf.c): a bare ring buffer
-record per transition, and socket storage with one record per connection,
-the least that tcpwave's design does; tcpwave's share reads against them.
+Three floors run in the same rounds (bench/floor.bpf.c): a bare ring buffer
+record per transition; socket storage with one record per connection, the
+least that tcpwave's design does; and the same in a bounded hash table
+instead, to show what the storage itself costs. tcpwave's share reads
+against them.
 
 Throughput moves with the machine's speed from round to round; the CPU
 time all processes and interrupts take per connection (from /proc/stat,
@@ -19,7 +21,7 @@ For each tracer it also reports its own CPU time per million transitions,
 its peak RSS and the records it lost. A last pass with kernel.bpf_stats
 enabled (which itself costs two clock reads per program run, so it is kept
 out of the throughput rounds) measures tcpwave's transitions per connection
-and the time its BPF programs, and the storage floor's, spend per transition.
+and the time its BPF programs, and the floors', spend per transition.
 
 Usage: bench/run.py [--rounds N] [--seconds S] [--threads T]
 """
@@ -139,6 +141,7 @@ def tracers(tmp):
     found = [
         ("floor: ring buffer", lambda: floor_tracer("ring")),
         ("floor: socket storage", lambda: floor_tracer("storage")),
+        ("floor: hash table", lambda: floor_tracer("table")),
         ("tcpwave --json > file",
          lambda: tcpwave_tracer(["--json"], os.path.join(tmp, "out.json"))),
         ("tcpwave > /dev/null", lambda: tcpwave_tracer([])),
@@ -234,6 +237,7 @@ def main():
     base_us = statistics.median(busy_us["untraced"])
     profile = bpf_profile(args, tcpwave_tracer(["--json"]), FIRST_PORT + 600)
     profile += bpf_profile(args, floor_tracer("storage"), FIRST_PORT + 700)
+    profile += bpf_profile(args, floor_tracer("table"), FIRST_PORT + 800)
     state = [row for row in profile if row[0].startswith("on_state")]
     per_conn = state[0][1] if state else 0
 
@@ -256,7 +260,7 @@ def main():
         print("%-26s %10.0f %7.1f%% %11.1f %8.1f%% %14s %8.1f MB %6d" % (
             name, med, 100.0 * med / base, us, 100.0 * base_us / us, cost,
             rss[name] / 1024.0, lost[name]))
-    print("\nBPF programs of tcpwave and the storage floor (one run each with "
+    print("\nBPF programs of tcpwave and two floors (one run each with "
           "kernel.bpf_stats_enabled=1):")
     print("%-26s %16s %10s" % ("program", "runs/connection", "ns/run"))
     for name, runs, ns in profile:
