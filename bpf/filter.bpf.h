@@ -292,34 +292,4 @@ static __always_inline int filter_open_dropped(int tuple, const struct tw_conn *
 	return filter_dropped(filter_and(tuple, filter_owner(c, 1)));
 }
 
-/*
- * The tuple filters on a socket read directly, where no transition is at
- * hand: accept() returning a socket they drop records no owner for it. Only
- * what the filters on need is read.
- */
-static __always_inline int filter_sock_dropped(const struct sock *sk)
-{
-	struct tw_endpoints ep = {};
-	__u32 netns = 0;
-
-	if (!(filters & TW_F_TUPLE))
-		return 0;
-	if (filters & TW_F_NETNS)
-		netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (filters & TW_F_PORTS) {
-		ep.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		ep.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	}
-	ep.family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	/* The family filters look at the addresses too: IPv4-mapped is IPv4. */
-	if ((filters & (TW_F_LADDR | TW_F_RADDR | TW_F_IPV4 | TW_F_IPV6)) && ep.family == AF_INET) {
-		bpf_core_read(ep.laddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(ep.raddr, 4, &sk->__sk_common.skc_daddr);
-	} else if (filters & (TW_F_LADDR | TW_F_RADDR | TW_F_IPV4 | TW_F_IPV6)) {
-		bpf_core_read(ep.laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(ep.raddr, 16, &sk->__sk_common.skc_v6_daddr);
-	}
-	return filter_dropped(filter_tuple(&ep, netns, sk, 0));
-}
-
 #endif /* TCPWAVE_FILTER_BPF_H */

@@ -20,8 +20,8 @@
 struct tw_snapshot_counts snapshot_counts;
 
 /*
- * The process holding a socket's file owns it, where no connect(),
- * accept() or close() has named the owner yet. The owner walk
+ * The process holding a socket's file owns it, where no connect(), read,
+ * write or close() has named the owner yet. The owner walk
  * (iter/task_file) runs before the start-up walk, at exit, and when --stuck
  * finds a connection nobody is known to own. It cannot reach the socket's
  * storage: the kernel hands it the socket as an untrusted pointer
@@ -37,7 +37,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 262144);
 	__type(key, __u64);
-	__type(value, struct tw_accept_owner); /* guarded against address reuse, as accept()'s */
+	__type(value, struct tw_holder);
 } file_owners SEC(".maps");
 
 static __always_inline void owner_from_task(struct tw_owner *owner, __u32 *flags,
@@ -55,12 +55,12 @@ static __always_inline void owner_from_task(struct tw_owner *owner, __u32 *flags
 static __always_inline void owner_from_file(struct tw_owner *owner, __u32 *flags, __u64 key,
 					    __u64 cookie, const struct tw_endpoints *ep)
 {
-	struct tw_accept_owner *holder;
+	struct tw_holder *holder;
 
 	if (*flags & TW_CONN_OWNER_KNOWN)
 		return;
 	holder = bpf_map_lookup_elem(&file_owners, &key);
-	if (!holder || !tw_accept_owner_matches(holder, cookie, ep))
+	if (!holder || !tw_holder_matches(holder, cookie, ep))
 		return;
 	*owner = holder->owner;
 	*flags |= TW_CONN_OWNER_KNOWN;
@@ -73,12 +73,20 @@ static __always_inline struct sock *file_sock(struct file *file)
 	return sock ? sock->sk : NULL;
 }
 
+/* What tw_holder_matches() checks, read now: the socket's cookie, if any, and ports. */
+static __always_inline void holder_guard(struct tw_holder *h, const struct sock *sk)
+{
+	h->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	h->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	h->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
 SEC("iter/task_file")
 int find_owners(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct sock *sk = file_sock(ctx->file);
-	struct tw_accept_owner holder = {};
+	struct tw_holder holder = {};
 	__u32 flags = 0;
 	__u64 key;
 
@@ -93,7 +101,7 @@ int find_owners(struct bpf_iter__task_file *ctx)
 	}
 	if (!collect_file_owners)
 		return 0;
-	owner_guard(&holder, sk);
+	holder_guard(&holder, sk);
 	owner_from_task(&holder.owner, &flags, task);
 	/* The first holder stays: a socket passed on (fork, SCM_RIGHTS) is shared. */
 	if (bpf_map_update_elem(&file_owners, &key, &holder, BPF_NOEXIST) == -E2BIG)

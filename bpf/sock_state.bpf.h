@@ -100,30 +100,6 @@ static __always_inline void take_current_as_owner(struct tw_conn *c, int btf)
 	c->flags |= TW_CONN_OWNER_KNOWN;
 }
 
-/* A passive socket learns its owner from accept(); see accept_owners. */
-static __always_inline void claim_accept_owner(struct transition *t, struct tw_sock_state *st)
-{
-	__u64 key = (__u64)t->sk;
-	struct tw_accept_owner *ao;
-
-	/*
-	 * A child's SYN_RECV and ESTABLISHED come before accept() can return it
-	 * (the kernel queues it for accept() as it turns ESTABLISHED): looking
-	 * there would only miss. Its next transition claims the owner.
-	 */
-	if (!st->accept_pending || t->new_state == TW_SYN_RECV || t->new_state == TW_ESTABLISHED)
-		return;
-	ao = bpf_map_lookup_elem(&accept_owners, &key);
-	if (!ao)
-		return;
-	if (tw_accept_owner_matches(ao, st->conn.cookie, &t->ep)) {
-		st->conn.owner = ao->owner;
-		st->conn.flags |= TW_CONN_OWNER_KNOWN;
-		st->accept_pending = 0;
-	}
-	bpf_map_delete_elem(&accept_owners, &key);
-}
-
 /* Append the state entered at ts; when full, the last slot keeps the latest. */
 static __always_inline void timeline_add(struct tw_conn *c, __u8 state, __u64 ts)
 {
@@ -168,11 +144,6 @@ static __always_inline void timeline_begin(struct tw_sock_state *st, struct tran
 	st->emitted = 0;
 	count(TW_CNT_TIMELINES_OPEN);
 	st->filter = TW_FILTER_PENDING;
-	/*
-	 * A child of a listener waits for accept(); so may a socket first seen
-	 * midway (accepted after tracing began), and its claim clears the entry.
-	 */
-	st->accept_pending = t->old_state != TW_CLOSE;
 }
 
 /*
@@ -374,17 +345,6 @@ static __always_inline void emit_connection(struct tw_sock_state *st, __u64 watc
 	bpf_ringbuf_submit(r, wakeup_flag());
 }
 
-/* Its accept() owner entry goes with the connection (see accept_owners). */
-static __always_inline void forget_accept_owner(struct transition *t, struct tw_sock_state *st)
-{
-	__u64 key = (__u64)t->sk;
-
-	if (!st->accept_pending)
-		return;
-	bpf_map_delete_elem(&accept_owners, &key);
-	st->accept_pending = 0;
-}
-
 /*
  * A socket with no state yet: 1 if the tuple filters drop it at this
  * transition, so that it never gets any. Counted where a record was due:
@@ -432,7 +392,6 @@ static __always_inline void filtered_transition(struct transition *t, struct tw_
 		return;
 	if (emit_connections && tw_is_connection(&st->conn))
 		filter_count(st->filter, 1);
-	forget_accept_owner(t, st);
 	timeline_end(st, t->sk);
 }
 
@@ -449,6 +408,30 @@ static __always_inline int owner_filtered(struct tw_sock_state *st)
 }
 
 /*
+ * A connection closed in softirq (reset, timed out) whose owner nobody has
+ * named yet, while a process still holds the socket: that process is the
+ * owner, and it names itself when it closes the socket (tcp_destroy_sock).
+ * Its record waits till then, or till the walks at exit find the holder.
+ * An unaccepted child has no holder: its record leaves with no owner.
+ */
+static __always_inline int awaits_owner(const struct tw_conn *c, const struct sock *sk, int btf)
+{
+	return !(c->flags & (TW_CONN_OWNER_KNOWN | TW_CONN_ORPHAN)) && TW_READ(btf, sk, sk_socket);
+}
+
+/* The record that waited for its owner leaves, named by the process acting now, if any. */
+static __always_inline void release_awaited(struct tw_sock_state *st, const void *sk,
+					    int process_ctx, int btf)
+{
+	st->awaits_owner = 0;
+	if (process_ctx)
+		take_current_as_owner(&st->conn, btf);
+	if (!owner_filtered(st))
+		emit_connection(st, 0, 0);
+	timeline_end(st, sk);
+}
+
+/*
  * The work common to both attach modes. st is this socket's state, zeroed
  * when the socket is new to us (fresh says so); btf: t->sk has its BTF type
  * (see TW_READ).
@@ -460,6 +443,9 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	__u64 tw_key = 0;
 	int tuple, watch = 0;
 
+	/* The socket is used again (connect() after a reset): its last record leaves first. */
+	if (st->awaits_owner)
+		release_awaited(st, t->sk, t->process_ctx, btf);
 	/*
 	 * A connection that would begin now is past the end of tracing
 	 * (tracing_ends): its socket's state is left unbegun (no type), so
@@ -501,7 +487,6 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	timeline_add(c, t->new_state, t->ts_ns);
 	c->netns = t->netns;
 	st->walked = 0;
-	claim_accept_owner(t, st);
 	if (t->process_ctx)
 		take_current_as_owner(c, btf);
 
@@ -522,12 +507,14 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 
 	if (t->new_state != TW_CLOSE)
 		return;
-	if (tw_owner_may_be_lost(st, c->flags, owner_dropped))
-		c->flags |= TW_CONN_LOST_EVENTS;
-	forget_accept_owner(t, st);
-	if (emit_connections && tw_is_connection(c) && !owner_filtered(st)) {
+	if (emit_connections && tw_is_connection(c)) {
 		note_close(c, t->sk, btf);
-		emit_connection(st, watch ? tw_key : 0, t->ts_ns);
+		if (awaits_owner(c, t->sk, btf)) {
+			st->awaits_owner = 1;
+			return;
+		}
+		if (!owner_filtered(st))
+			emit_connection(st, watch ? tw_key : 0, t->ts_ns);
 	}
 	timeline_end(st, t->sk);
 }
@@ -556,6 +543,16 @@ static __always_inline void close_if_missed(const struct sock *sk, struct tw_soc
 	t.ep.family = c->ep.family;
 	mark_lost(st);
 	on_transition(&t, st, 0, btf);
+}
+
+/* The socket is destroyed; process_ctx: by its process's close(). */
+static __always_inline void on_destroy(const struct sock *sk, struct tw_sock_state *st,
+				       int process_ctx, int btf)
+{
+	if (st->awaits_owner)
+		release_awaited(st, sk, process_ctx, btf);
+	else
+		close_if_missed(sk, st, btf);
 }
 
 #define RCV_SHUTDOWN 1

@@ -196,9 +196,6 @@ static long check_closing(struct bpf_map *map, __u64 *key, struct closing *v, vo
 	}
 	__builtin_memcpy(r, &v->rec, sizeof(*r));
 	r->ts_ns = now;
-	if (!(r->flags & TW_CONN_OWNER_KNOWN) && !v->timewait &&
-	    accept_owner_of(*key, r->cookie, &r->ep, &r->owner))
-		r->flags |= TW_CONN_OWNER_KNOWN;
 	/* Nobody holds a timewait socket's file: no owner walk can find one. */
 	if (!(r->flags & TW_CONN_OWNER_KNOWN) && !stuck_report_unowned && !v->timewait) {
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);

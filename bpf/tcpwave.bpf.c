@@ -43,13 +43,11 @@ __u64 next_synthetic_id;
 
 /*
  * Set for good the first time a socket goes untracked (no room for its
- * state) or an accept() owner is not recorded. Per-socket marks are then
- * impossible, those sockets having nowhere to keep one; these say which
- * records may be missing a part (see TW_CONN_LOST_EVENTS). Userspace reads
- * them too (skeleton .bss).
+ * state). Per-socket marks are then impossible, those sockets having nowhere
+ * to keep one; this says which records may be missing a part (see
+ * TW_CONN_LOST_EVENTS). Userspace reads it too (skeleton .bss).
  */
 bool sock_dropped;
-bool owner_dropped;
 
 /*
  * Set by userspace as tracing ends, before it lists the connections still
@@ -78,7 +76,11 @@ struct {
 	__type(value, struct tw_sock_state);
 } sock_store SEC(".maps");
 
-/* Classic mode only: the loader disables its creation in tp_btf mode. */
+/*
+ * Classic mode only: the loader disables its creation in tp_btf mode. An
+ * entry lives as long as the socket, as socket storage would: the RST of an
+ * abort comes after ->CLOSE, and tcp_destroy_sock removes it.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -86,21 +88,6 @@ struct {
 	__type(key, __u64); /* socket address */
 	__type(value, struct tw_sock_state);
 } sock_table SEC(".maps");
-
-/*
- * accept() runs in a syscall tracepoint, where socket storage is refused, so
- * the accepting process waits here, keyed by socket address, until the
- * socket's next transition moves it into the socket's own state. Entries live
- * at most as long as the connection: its final ->CLOSE removes them.
- * Sized for hundreds of thousands of open connections; not preallocated.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 262144);
-	__type(key, __u64);
-	__type(value, struct tw_accept_owner);
-} accept_owners SEC(".maps");
 
 /*
  * The sockets listed as still open at exit, by address: a socket can be held
@@ -312,11 +299,6 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 		t.cgroup_id = socket_cgroup_id(sk, 0);
 	}
 	on_transition(&t, st, fresh, 0);
-	if (t.new_state == TW_CLOSE) {
-		__u64 key = (__u64)sk;
-
-		bpf_map_delete_elem(&sock_table, &key);
-	}
 	return 0;
 }
 
@@ -326,7 +308,7 @@ int BPF_PROG(on_destroy_btf, struct sock *sk)
 	struct tw_sock_state *st = btf_state(sk, NULL);
 
 	if (st)
-		close_if_missed(sk, st, 1);
+		on_destroy(sk, st, sk->sk_lock.owned != 0, 1);
 	return 0;
 }
 
@@ -339,7 +321,7 @@ int on_destroy_classic(struct trace_event_raw_tcp_event_sk *ctx)
 
 	if (!st)
 		return 0;
-	close_if_missed(sk, st, 0);
+	on_destroy(sk, st, BPF_CORE_READ(sk, sk_lock.owned) != 0, 0);
 	bpf_map_delete_elem(&sock_table, &key);
 	return 0;
 }
@@ -476,84 +458,43 @@ int on_receive_reset_classic(struct trace_event_raw_tcp_event_sk *ctx)
 }
 
 /*
- * The accept() owner waiting for the socket at key, for the iterators: an
- * accepted socket with no transition since to claim it. 1 if found.
+ * A passive socket's transitions so far ran in softirq: its owner is the
+ * first process to read or write it, in tcp_recvmsg() and tcp_sendmsg()
+ * with the socket locked (sk_lock.owned), or else the one that closes it.
+ * (A tracepoint on accept() would name it sooner, but a syscall tracepoint
+ * sends every system call of every process through the slow path: 5% of
+ * the churn benchmark's throughput with an empty program.) Sockets with an
+ * owner cost one storage lookup here.
  */
-static __always_inline int accept_owner_of(__u64 key, __u64 cookie, const struct tw_endpoints *ep,
-					   struct tw_owner *out)
+static __always_inline void owner_from_io(const struct sock *sk, struct tw_sock_state *st,
+					  int btf)
 {
-	struct tw_accept_owner *ao = bpf_map_lookup_elem(&accept_owners, &key);
-
-	if (!ao || !tw_accept_owner_matches(ao, cookie, ep))
-		return 0;
-	*out = ao->owner;
-	return 1;
+	if (!st || !st->conn.type || (st->conn.flags & TW_CONN_OWNER_KNOWN) ||
+	    !TW_READ(btf, sk, sk_lock.owned))
+		return;
+	take_current_as_owner(&st->conn, btf);
 }
 
-/* The per-syscall exit tracepoints' record (see events/syscalls/.../format). */
-struct syscall_exit_args {
-	struct trace_entry ent;
-	int syscall_nr;
-	long ret;
-};
-
-/* What tw_accept_owner_matches() checks, read now: the socket's cookie, if any, and ports. */
-static __always_inline void owner_guard(struct tw_accept_owner *ao, const struct sock *sk)
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(on_receive_btf, struct sock *sk)
 {
-	ao->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	ao->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	ao->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-}
-
-/* The socket behind file descriptor fd of the current task. */
-static __always_inline const struct sock *current_fd_sock(long fd)
-{
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
-	struct file *file = NULL;
-	struct socket *sock;
-
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	return sock ? BPF_CORE_READ(sock, sk) : NULL;
-}
-
-static __always_inline int record_accept_owner(long fd)
-{
-	struct tw_accept_owner ao = {};
-	const struct sock *sk;
-	__u64 key, id;
-
-	if (fd < 0)
-		return 0;
-	sk = current_fd_sock(fd);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
-	    !is_tcp_family(BPF_CORE_READ(sk, __sk_common.skc_family)) || filter_sock_dropped(sk))
-		return 0;
-	key = (__u64)sk;
-	id = bpf_get_current_pid_tgid();
-	owner_guard(&ao, sk);
-	ao.owner.pid = (__u32)id;
-	ao.owner.tgid = id >> 32;
-	bpf_get_current_comm(ao.owner.comm, sizeof(ao.owner.comm));
-	if (bpf_map_update_elem(&accept_owners, &key, &ao, BPF_ANY)) {
-		count(TW_CNT_ACCEPT_DROPPED);
-		owner_dropped = true;
-	}
+	owner_from_io(sk, btf_state(sk, NULL), 1);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int on_accept4_exit(struct syscall_exit_args *ctx)
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(on_send_btf, struct sock *sk)
 {
-	return record_accept_owner(ctx->ret);
+	owner_from_io(sk, btf_state(sk, NULL), 1);
+	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_accept")
-int on_accept_exit(struct syscall_exit_args *ctx)
+/* Classic mode has reads only: tcp_sendmsg_locked's record names no socket. */
+SEC("tracepoint/tcp/tcp_rcv_space_adjust")
+int on_receive_classic(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	return record_accept_owner(ctx->ret);
+	owner_from_io(ctx->skaddr, classic_state(ctx->skaddr, NULL), 0);
+	return 0;
 }
 
 #include "stuck.bpf.h"
@@ -597,15 +538,14 @@ static __always_inline void dump_open(struct seq_file *seq, const struct sock *s
 	if (st->walked || !tw_is_connection(&st->conn))
 		return;
 	__builtin_memcpy(&c, &st->conn, sizeof(c));
-	c.flags |= TW_CONN_OPEN;
-	if (st->accept_pending && accept_owner_of(key, c.cookie, &c.ep, &c.owner))
-		c.flags |= TW_CONN_OWNER_KNOWN;
+	/* A closed one waiting for its owner is complete: the walk found the holder. */
+	if (!st->awaits_owner)
+		c.flags |= TW_CONN_OPEN;
 	owner_from_file(&c.owner, &c.flags, key, c.cookie, &c.ep);
 	if (filter_open_dropped(st->filter, &c, sk))
 		return;
-	if (tw_owner_may_be_lost(st, c.flags, owner_dropped))
-		c.flags |= TW_CONN_LOST_EVENTS;
-	note_counters(&c, sk, 0);
+	if (!st->awaits_owner)
+		note_counters(&c, sk, 0);
 	bpf_seq_write(seq, &c, sizeof(c));
 }
 

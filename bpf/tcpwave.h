@@ -46,7 +46,7 @@ struct tw_endpoints {
 	__u16 pad;
 };
 
-/* The process a socket belongs to: whoever connected, accepted or closed it. */
+/* The process a socket belongs to: whoever connected, first read or wrote, or closed it. */
 struct tw_owner {
 	__u32 pid; /* thread id */
 	__u32 tgid; /* process id */
@@ -108,7 +108,7 @@ enum tw_retrans_kind {
 #define TW_CONN_COUNTERS_KNOWN (1u << 9) /* rx_bytes, tx_bytes, srtt_us, tw_* are valid */
 /*
  * Part of the story may be missing: its first transitions went untracked
- * (no room for its state), or its owner's accept() was not recorded.
+ * (no room for its state).
  * Userspace also sets it on a record whose late RST may have been lost.
  */
 #define TW_CONN_LOST_EVENTS (1u << 10)
@@ -305,7 +305,12 @@ enum tw_filter_verdict {
 struct tw_sock_state {
 	struct tw_conn conn; /* owner and endpoints are kept up to date in it */
 	__u64 state_start_ns; /* when the current state began */
-	__u8 accept_pending; /* accepted socket whose accept() is not yet claimed */
+	/*
+	 * Closed (->CLOSE) with no owner known while a process still held the
+	 * socket (a passive one reset before its process read, wrote or closed
+	 * it): the record waits for that process's close (tcp_destroy_sock).
+	 */
+	__u8 awaits_owner;
 	__u8 emitted; /* the connection record has left at ->CLOSE */
 	__u8 filter; /* enum tw_filter_verdict, for the current connection */
 	__u8 nheld; /* valid entries in held */
@@ -320,11 +325,11 @@ struct tw_sock_state {
 	struct tw_held held[TW_HELD_MAX];
 };
 
-/* The process that accept()ed a socket, until the socket's next transition claims it. */
-struct tw_accept_owner {
+/* The process holding a socket's file, as the owner walk found it (file_owners). */
+struct tw_holder {
 	/*
-	 * Guard against the socket's memory being reused before the claim: the
-	 * cookie where the socket had one at accept(), else its ports.
+	 * Guard against the socket's memory being reused before the entry is
+	 * read: the cookie where the socket had one, else its ports.
 	 */
 	__u64 cookie;
 	__u16 lport;
@@ -352,16 +357,6 @@ TW_SHARED int tw_is_connection(const struct tw_conn *c)
 }
 
 /*
- * A connection that ends (or is listed at exit) still waiting for its
- * accept() owner, with none known: if the owner table ever refused an entry
- * (owners_dropped), this connection's may have been the one.
- */
-TW_SHARED int tw_owner_may_be_lost(const struct tw_sock_state *st, __u32 flags, int owners_dropped)
-{
-	return owners_dropped && st->accept_pending && !(flags & TW_CONN_OWNER_KNOWN);
-}
-
-/*
  * A loopback address: 127.0.0.0/8, ::1, or IPv4's mapped into IPv6. A peer
  * there is in the socket's own namespace. (AF_INET is 2 on every Linux.)
  */
@@ -383,22 +378,26 @@ TW_SHARED int tw_is_loopback(__u16 family, const __u8 addr[16])
 }
 
 /*
- * An accept() owner entry is this socket's, not one left by an earlier
- * socket at the same address: same cookie, or (no cookie at accept() time)
- * the same ports.
+ * A holder entry is this socket's, not one left by an earlier socket at the
+ * same address: same cookie, or (the socket had none then) the same ports.
  */
-TW_SHARED int tw_accept_owner_matches(const struct tw_accept_owner *ao, __u64 cookie,
-				      const struct tw_endpoints *ep)
+TW_SHARED int tw_holder_matches(const struct tw_holder *h, __u64 cookie,
+				const struct tw_endpoints *ep)
 {
-	if (ao->cookie)
-		return ao->cookie == cookie;
-	return ao->lport == ep->lport && ao->rport == ep->rport;
+	if (h->cookie)
+		return h->cookie == cookie;
+	return h->lport == ep->lport && h->rport == ep->rport;
 }
 
 /* Indexes of the per-CPU counter array "counters". */
 enum tw_counter {
 	TW_CNT_LOST = 0, /* ring buffer full: a record could not be reserved */
-	TW_CNT_ACCEPT_DROPPED, /* accept owner table full: an owner was not recorded */
+	/*
+	 * Unused: recordings keep each counter in its place. It counted
+	 * accept() owners a table had no room for, before owners came from
+	 * reads and writes (they need no table).
+	 */
+	TW_CNT_RETIRED_ACCEPT_DROPPED,
 	TW_CNT_SOCK_DROPPED, /* classic mode socket table full: socket tracked without state */
 	TW_CNT_FILTERED, /* records not delivered because a filter rejected them */
 	TW_CNT_FILTERED_NETNS, /* of those, the ones --netns rejected */

@@ -66,8 +66,8 @@ static int check_btf(void)
 }
 
 /*
- * The accept() tracepoints (and the classic fallback) are perf tracepoints
- * that libbpf finds through tracefs. A fresh host may not have it mounted.
+ * The classic mode's tracepoints are perf tracepoints that libbpf finds
+ * through tracefs. A fresh host may not have it mounted.
  */
 static int ensure_tracefs(void)
 {
@@ -157,7 +157,7 @@ static int tracepoint_arity(const struct btf *btf, const char *name)
 	return t && btf_is_func_proto(t) ? btf_vlen(t) - 1 : -1;
 }
 
-/* The programs of each attach mode; the accept() ones serve both. */
+/* The programs of each attach mode, in struct tracer's order. */
 static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const struct btf *btf,
 			struct bpf_program *out[TRACER_PROGS])
 {
@@ -169,6 +169,8 @@ static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const s
 		out[2] = skel->progs.on_send_reset_classic;
 		out[3] = skel->progs.on_receive_reset_classic;
 		out[4] = skel->progs.on_destroy_classic;
+		out[5] = skel->progs.on_receive_classic;
+		out[6] = NULL;
 		return;
 	}
 	out[0] = skel->progs.on_state_btf;
@@ -179,6 +181,8 @@ static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const s
 								 skel->progs.on_send_reset_btf;
 	out[3] = skel->progs.on_receive_reset_btf;
 	out[4] = skel->progs.on_destroy_btf;
+	out[5] = skel->progs.on_receive_btf;
+	out[6] = skel->progs.on_send_btf;
 }
 
 /* A map sized to the values given: the kernel wants at least one entry. */
@@ -323,7 +327,6 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	skel->rodata->watch_handovers = !o->events && !o->no_fin_wait2_hold && can_walk_maps();
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	bpf_map__set_max_entries(skel->maps.sock_table, o->table_entries);
-	bpf_map__set_max_entries(skel->maps.accept_owners, o->table_entries);
 	bpf_map__set_max_entries(skel->maps.file_owners, o->table_entries);
 	bpf_map__set_max_entries(skel->maps.dumped, o->table_entries);
 	filters_configure(skel, &o->filter, cgroup);
@@ -336,7 +339,8 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 		bpf_program__set_autoload(prog, false);
 	programs_of(skel, mode, btf, mine);
 	for (i = 0; i < TRACER_PROGS; i++)
-		bpf_program__set_autoload(mine[i], true);
+		if (mine[i])
+			bpf_program__set_autoload(mine[i], true);
 	if (with_iterators) {
 		it = iterators_of(skel, mode);
 		bpf_program__set_autoload(it.snapshot, true);
@@ -348,8 +352,6 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	}
 	bpf_program__set_autoload(skel->progs.check_stuck, o->stuck_ns != 0);
 	bpf_program__set_autoload(skel->progs.check_handovers, skel->rodata->watch_handovers);
-	bpf_program__set_autoload(skel->progs.on_accept4_exit, true);
-	bpf_program__set_autoload(skel->progs.on_accept_exit, true);
 	bpf_map__set_autocreate(skel->maps.sock_store, btf_mode);
 	bpf_map__set_autocreate(skel->maps.sock_table, !btf_mode);
 	err = tcpwave_bpf__load(skel);
@@ -385,25 +387,27 @@ static void attach_optional(struct tracer *t, struct bpf_program *prog, const ch
 }
 
 /*
- * The state tracepoint is required. Without the others tcpwave still runs:
- * the tcp ones count retransmits and tell who reset a connection, the
- * accept() ones name a passive socket's owner early.
+ * The state tracepoint is required, and so is the socket's destruction: a
+ * record waiting for its owner leaves there. Without the others tcpwave
+ * still runs: they count retransmits, tell who reset a connection, and name
+ * an accepted socket's owner at its first read or write.
  */
 static int attach(struct tracer *t)
 {
 	int err = attach_one(t, t->progs[0]);
 	int i;
 
+	if (!err)
+		err = attach_one(t, t->progs[4]);
 	if (err)
 		return err;
 	for (i = 1; i < 4; i++)
 		attach_optional(t, t->progs[i], "retransmits or resets go uncounted");
-	attach_optional(t, t->progs[4],
-			"a connection whose ->CLOSE the kernel skipped goes without a record");
-	attach_optional(t, t->skel->progs.on_accept4_exit,
-			"accepted connections get their owner when they first close or shut down");
-	attach_optional(t, t->skel->progs.on_accept_exit,
-			"accepted connections get their owner when they first close or shut down");
+	for (i = 5; i < TRACER_PROGS; i++)
+		if (t->progs[i])
+			attach_optional(t, t->progs[i],
+					"accepted connections get their owner when they first "
+					"close or shut down");
 	return 0;
 }
 
@@ -859,14 +863,14 @@ static int dump_storage(struct tracer *t, ring_buffer_sample_fn on_record, void 
 	return held ?: orphans;
 }
 
-/* The owner a table (accept()'s, or the owner walk's) holds for this socket at key, if any. */
-static void owner_from_table(int fd, __u64 key, struct tw_conn *c)
+/* The process holding this socket at key, as the owner walk found, if any. */
+static void owner_from_holders(int fd, __u64 key, struct tw_conn *c)
 {
-	struct tw_accept_owner ao;
+	struct tw_holder h;
 
-	if (bpf_map_lookup_elem(fd, &key, &ao) || !tw_accept_owner_matches(&ao, c->cookie, &c->ep))
+	if (bpf_map_lookup_elem(fd, &key, &h) || !tw_holder_matches(&h, c->cookie, &c->ep))
 		return;
-	c->owner = ao.owner;
+	c->owner = h.owner;
 	c->flags |= TW_CONN_OWNER_KNOWN;
 }
 
@@ -900,15 +904,11 @@ static int dump_table(struct tracer *t, ring_buffer_sample_fn on_record, void *c
 		t->table_listed++;
 		if (st.walked || st.filter >= TW_FILTER_DROP || !tw_is_connection(&st.conn))
 			continue;
-		st.conn.flags |= TW_CONN_OPEN;
-		/* Accepted, but no transition since to claim its owner. */
-		if (st.accept_pending)
-			owner_from_table(bpf_map__fd(t->skel->maps.accept_owners), key, &st.conn);
-		/* Else the process holding it, as the owner walk found. */
+		/* One closed and waiting for its owner (awaits_owner) is complete. */
+		if (!st.awaits_owner)
+			st.conn.flags |= TW_CONN_OPEN;
 		if (!(st.conn.flags & TW_CONN_OWNER_KNOWN))
-			owner_from_table(bpf_map__fd(t->skel->maps.file_owners), key, &st.conn);
-		if (tw_owner_may_be_lost(&st, st.conn.flags, t->skel->bss->owner_dropped))
-			st.conn.flags |= TW_CONN_LOST_EVENTS;
+			owner_from_holders(bpf_map__fd(t->skel->maps.file_owners), key, &st.conn);
 		on_record(ctx, &st.conn, sizeof(st.conn));
 	}
 	return 0;

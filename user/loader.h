@@ -19,12 +19,15 @@ struct tcpwave_bpf;
 
 #define TRACER_MAX_LINKS 8
 
-#define TRACER_PROGS 5
+#define TRACER_PROGS 7
 
 struct tracer {
 	struct tcpwave_bpf *skel;
 	struct ring_buffer *rb;
-	/* This mode's: state, retransmit, send and receive reset, socket destroyed. */
+	/*
+	 * This mode's: state, retransmit, send and receive reset, socket
+	 * destroyed, read and write (the owner; classic mode has no write: NULL).
+	 */
 	struct bpf_program *progs[TRACER_PROGS];
 	struct bpf_link *links[TRACER_MAX_LINKS];
 	size_t nlinks;

@@ -103,6 +103,11 @@ struct app {
 	uint64_t stuck_due_ns; /* --stuck: when the next check is due */
 	bool handovers_pending; /* the kernel side watches timewait sockets (as last asked) */
 	uint64_t handover_due_ns; /* when they are next checked */
+	/*
+	 * Tracing has stopped: a closed connection that comes now (one the exit
+	 * walks listed while it waited for its owner) waits for nothing.
+	 */
+	bool stopped;
 	uint64_t records;
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
@@ -319,11 +324,12 @@ static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv
 			break;
 		}
 		open_at_exit_end(&app->open, &c);
-		if (c.flags & TW_CONN_HANDOVER_WATCHED) {
+		if ((c.flags & TW_CONN_HANDOVER_WATCHED) || app->stopped) {
 			/*
 			 * No late RST follows a hand-over (the timewait socket's
 			 * comes as its end record), and the end may come before
 			 * a grace would be over: it waits for that instead.
+			 * Nothing follows anything once tracing has stopped.
 			 */
 			finish_connection(app, &c);
 		} else {
@@ -432,6 +438,7 @@ static void release_all(struct app *app, uint64_t now_ns)
 {
 	struct handover_release r;
 
+	app->stopped = true;
 	release_pending(app, UINT64_MAX);
 	release_expired(app, now_ns);
 	/* Still waiting for their peer's FIN: printed as such. */
@@ -605,11 +612,9 @@ static void print_exit_summary(const struct app *app, const struct tracer *t)
 {
 	fprintf(stderr,
 		"tcpwave: %" PRIu64 " records, %" PRIu64 " lost, %" PRIu64 " transitions missed, %" PRIu64
-		" connections unreported, %" PRIu64 " accept owners dropped, %" PRIu64
-		" sockets untracked\n",
+		" connections unreported, %" PRIu64 " sockets untracked\n",
 		app->records, app->counters[TW_CNT_LOST], app->counters[TW_CNT_MISSED],
-		app->counters[TW_CNT_UNREPORTED], app->counters[TW_CNT_ACCEPT_DROPPED],
-		app->counters[TW_CNT_SOCK_DROPPED]);
+		app->counters[TW_CNT_UNREPORTED], app->counters[TW_CNT_SOCK_DROPPED]);
 	if (app->bad_records)
 		fprintf(stderr, "tcpwave: %" PRIu64 " malformed records ignored\n",
 			app->bad_records);

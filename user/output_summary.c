@@ -92,9 +92,8 @@ static void text_counts(struct strbuf *sb, const struct summary *s)
 	else
 		strbuf_adds(sb, "TIME_WAIT and CLOSE_WAIT sockets not known\n");
 	strbuf_addf(sb, "  lost       %" PRIu64 " records (ring buffer full), %" PRIu64
-			" accept owners, %" PRIu64 " sockets untracked\n",
-		    s->counters[TW_CNT_LOST], s->counters[TW_CNT_ACCEPT_DROPPED],
-		    s->counters[TW_CNT_SOCK_DROPPED]);
+			" sockets untracked\n",
+		    s->counters[TW_CNT_LOST], s->counters[TW_CNT_SOCK_DROPPED]);
 	strbuf_addf(sb, "  missed     %" PRIu64 " transitions (program busy), %" PRIu64
 			" connections unreported\n",
 		    s->counters[TW_CNT_MISSED], s->counters[TW_CNT_UNREPORTED]);
@@ -395,7 +394,6 @@ void output_summary_json(struct strbuf *sb, const struct summary *s, int64_t rea
 	json_top(sb, "top_processes", "top_processes_evicted", &s->processes, json_process);
 	json_sockets(sb, &s->sockets);
 	json_add_u64(sb, "lost", s->counters[TW_CNT_LOST]);
-	json_add_u64(sb, "accept_owners_dropped", s->counters[TW_CNT_ACCEPT_DROPPED]);
 	json_add_u64(sb, "sockets_untracked", s->counters[TW_CNT_SOCK_DROPPED]);
 	json_add_u64(sb, "transitions_missed", s->counters[TW_CNT_MISSED]);
 	json_add_u64(sb, "connections_unreported", s->counters[TW_CNT_UNREPORTED]);

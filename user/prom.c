@@ -113,9 +113,6 @@ static const struct loss_metric {
 } loss_metrics[] = {
 	{ "tcpwave_lost_events_total",
 	  "Records the kernel side could not hand over: the ring buffer was full.", TW_CNT_LOST },
-	{ "tcpwave_accept_owners_dropped_total",
-	  "accept() owners not recorded: the kernel side's table was full.",
-	  TW_CNT_ACCEPT_DROPPED },
 	{ "tcpwave_sockets_untracked_total",
 	  "Sockets traced without their state: the classic mode's socket table was full.",
 	  TW_CNT_SOCK_DROPPED },

@@ -25,6 +25,7 @@ Commands:
                             them) -> ok; err ETIMEDOUT STATE names the state
                             it was still in after SECONDS
   send N                    send N bytes -> ok
+  recv N                    read N bytes -> ok BYTES
   recv_eof                  read until the peer's FIN -> ok BYTES
   shutdown                  shutdown(SHUT_WR) -> ok
   shutdown_both             shutdown(SHUT_RDWR) -> ok
@@ -142,6 +143,10 @@ class Peer:
     def do_send(self, n):
         self.conn.sendall(b"x" * int(n))
         return ""
+
+    def do_recv(self, n):
+        got = self.conn.recv(int(n), socket.MSG_WAITALL)
+        return len(got)
 
     def do_recv_eof(self):
         total = 0

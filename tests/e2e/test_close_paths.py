@@ -31,16 +31,19 @@ def check_sequences(client, server, client_closing, server_closing):
 
 def check_owners(events, pid, unowned, what):
     """The first `unowned` events have no owner yet (a server socket before
-    accept()); all others belong to pid, also those that ran in softirq."""
+    its process reads, writes or closes it); all others belong to pid, also
+    those that ran in softirq."""
     for i, e in enumerate(events):
         want = None if i < unowned else pid
         check(e["pid"] == want, "%s %s->%s: expected owner %r, got %r (comm %r, process_ctx %r)"
               % (what, e["old"], e["new"], want, e["pid"], e["comm"], e["process_ctx"]))
 
 
-def check_connection_owners(sc, client, server):
+def check_connection_owners(sc, client, server, server_unowned=2):
+    """server_unowned: the server's transitions before it acted on its socket
+    (SYN_RECV and ESTABLISHED, and what the client's FIN or RST did next)."""
     check_owners(client, sc.client.pid, 0, "client")
-    check_owners(server, sc.server.pid, 2, "server")
+    check_owners(server, sc.server.pid, server_unowned, "server")
 
 
 def check_addresses(client, server, family):
@@ -113,7 +116,7 @@ def check_abort(who):
     client, server = ends(records, run)
     # An RST ends both ends at once: no FIN states on either side.
     check_sequences(client, server, [("ESTABLISHED", "CLOSE")], [("ESTABLISHED", "CLOSE")])
-    check_connection_owners(sc, client, server)
+    check_connection_owners(sc, client, server, 3 if who == "client" else 2)
     aborter, other = (client[-1], server[-1]) if who == "client" else (server[-1], client[-1])
     check_between(aborter["mono_ns"], run["t_abort"], run["t_aborted"],
                   "%s ESTABLISHED->CLOSE (its close())" % who)
@@ -248,7 +251,7 @@ def test_close_paths_last_ack_lasts_until_a_fin_retransmission_is_acked():
                      ("FIN_WAIT2", "FIN_WAIT2"), ("FIN_WAIT2", "CLOSE")],
                     [("ESTABLISHED", "CLOSE_WAIT"), ("CLOSE_WAIT", "LAST_ACK"),
                      ("LAST_ACK", "CLOSE")])
-    check_connection_owners(sc, client, server)
+    check_connection_owners(sc, client, server, 3)
     # The first FIN and at least one retransmission lost their ACKs (on a
     # fresh namespace: FIN at 0, tail loss probe at ~RTO = 200 ms, RTO
     # retransmissions at ~400 and ~800 ms, the next at ~1.6 s).

@@ -221,6 +221,55 @@ def test_conn_data_after_our_shutdown_is_our_reset_not_the_peers():
     check_fields(client, "client", close="reset", reset_by="peer")
 
 
+def check_reset_before_the_server_acted(*tracer_args):
+    """The client resets its connection before the server read, wrote or
+    closed its end: the server's socket reaches CLOSE in softirq with no
+    owner. Its record waits for the server's close(), which names the
+    server, and keeps the times of the reset."""
+    tracer = Tracer("--json", *tracer_args).start()
+    pair = Pair()
+    try:
+        pair.client.do("abort")
+        pair.wait_closed()
+        reset_ns = time.monotonic_ns()
+        client = None
+        while client is None:
+            r = tracer.next_record()
+            if r.get("type") == "conn" and (r["lport"], r["rport"]) == (pair.cport, pair.port):
+                client = r
+        check_fields(client, "client", close="reset", reset_by="local", pid=pair.client.pid)
+        try:
+            early = tracer.next_record(HOLD_S)
+        except AssertionError:
+            early = None
+        check(early is None, "nothing before the server's close(): %r" % early)
+        pair.server.do("close")
+        server = tracer.next_record()
+        check_fields(server, "server", type="conn", lport=pair.port, rport=pair.cport,
+                     pid=pair.server.pid, open="passive", close="reset", reset_by="peer",
+                     error="ECONNRESET", complete=True, lost_events=False)
+        check_eq(states(server), ["SYN_RECV", "ESTABLISHED", "CLOSE"], "server states")
+        check(server["lifetime_ns"] < time.monotonic_ns() - reset_ns,
+              "the record ends at the reset, not at the close %.0f ms later: lifetime %r"
+              % (HOLD_S * 1e3, server["lifetime_ns"]))
+        tracer.stop()
+        check_eq(tracer.returncode, 0, "tcpwave's exit status")
+    finally:
+        pair.close()
+        if tracer.returncode is None:
+            tracer.proc.kill()
+
+
+@test
+def test_conn_reset_before_the_server_acted_waits_for_its_close():
+    check_reset_before_the_server_acted()
+
+
+@test
+def test_conn_reset_before_the_server_acted_waits_in_classic_mode_too():
+    check_reset_before_the_server_acted("--attach", "classic")
+
+
 @test
 def test_conn_refused_connect():
     server, client = Peer(), Peer()

@@ -17,14 +17,16 @@ CLIENT_CLOSES_FIRST = {
 }
 
 
-def client_closes_first(family, *tracer_args):
-    """Run one connection, client closing first; returns (records, client, server, ports)."""
+def client_closes_first(family, *tracer_args, server_acts=lambda server, client: None):
+    """Run one connection, client closing first; returns (records, client,
+    server, ports). server_acts(server, client) runs after accept()."""
     server, client = Peer(), Peer()
     try:
         with Tracer("--events", "--json", *tracer_args) as tracer:
             port = int(server.do("listen", family))
             cport = int(client.do("connect", family, port))
             server.do("accept")
+            server_acts(server, client)
             client.do("send", 100)
             client.do("close")
             check_eq(server.do("recv_eof"), "100", "bytes the server read")
@@ -47,17 +49,22 @@ def check_owners(events, pid, unowned_prefix, what):
               % (what, e["old"], e["new"], want, e["pid"], e["comm"], e["process_ctx"]))
 
 
-def check_client_closes_first(family, *tracer_args):
-    records, client_pid, server_pid, port, cport = client_closes_first(family, *tracer_args)
+def check_client_closes_first(family, *tracer_args, server_acts=lambda server, client: None,
+                              server_unowned=3):
+    """server_unowned: the server's transitions before it acted on its socket."""
+    records, client_pid, server_pid, port, cport = client_closes_first(
+        family, *tracer_args, server_acts=server_acts)
     client = socket_events(records, cport)
     server = socket_events(records, port, cport)
     check_eq(sequence(client), CLIENT_CLOSES_FIRST["client"], "client transitions")
     check_eq(sequence(server), CLIENT_CLOSES_FIRST["server"], "server transitions")
     # The client owns its socket from connect(). The server's child socket is
     # created and established in softirq (on loopback: in the client's
-    # context), so it has no owner until accept() names the server.
+    # context), and the client's FIN puts it in CLOSE_WAIT there too: it has
+    # no owner until the server reads or writes it (by default only after
+    # that FIN), or closes it.
     check_owners(client, client_pid, 0, "client")
-    check_owners(server, server_pid, 2, "server")
+    check_owners(server, server_pid, server_unowned, "server")
     for e in client + server:
         check_eq(e["family"], family, "family")
         check(e["sock"] > 0, "socket cookie is positive: %r" % e)
@@ -76,6 +83,32 @@ def check_client_closes_first(family, *tracer_args):
 @test
 def test_events_client_closes_first_ipv4_sequence_and_owners():
     check_client_closes_first("ipv4")
+
+
+def server_reads(server, client):
+    client.do("send", 10)
+    check_eq(server.do("recv", 10), "10", "bytes the server read")
+
+
+def server_writes(server, client):
+    server.do("send", 10)
+    check_eq(client.do("recv", 10), "10", "bytes the client read")
+
+
+@test
+def test_events_an_accepted_socket_is_owned_from_its_first_read():
+    check_client_closes_first("ipv4", server_acts=server_reads, server_unowned=2)
+
+
+@test
+def test_events_an_accepted_socket_is_owned_from_its_first_write():
+    check_client_closes_first("ipv4", server_acts=server_writes, server_unowned=2)
+
+
+@test
+def test_events_classic_mode_owns_an_accepted_socket_from_its_first_read():
+    check_client_closes_first("ipv4", "--attach", "classic", server_acts=server_reads,
+                              server_unowned=2)
 
 
 @test
@@ -266,7 +299,7 @@ def test_kernel_without_btf_says_so():
 
 @test
 def test_tracefs_is_mounted_when_missing():
-    # A fresh host has no tracefs mounted; the accept() tracepoints need it.
+    # A fresh host has no tracefs mounted; the classic tracepoints need it.
     run = subprocess.run(["unshare", "--mount", "sh", "-c",
                           "umount /sys/kernel/tracing 2>/dev/null; "
                           "umount /sys/kernel/debug 2>/dev/null; "

@@ -320,8 +320,9 @@ def test_filter_owner_and_port_combine():
 
 
 def check_events_held_until_the_owner_is_known(*tracer_args):
-    """An accepted socket has no owner before accept(): its first transitions
-    wait in the kernel and come out with the first one that has it."""
+    """An accepted socket has no owner before its process reads, writes or
+    closes it: its first transitions wait in the kernel and come out with the
+    first one that has it."""
     records, kept, server, client, port, cport = run_peers(
         lambda s, c: ["-p", str(s.pid)], tracer_args=["--events"] + list(tracer_args))
     listener = [r for r in records if r["rport"] == 0]
@@ -330,8 +331,8 @@ def check_events_held_until_the_owner_is_known(*tracer_args):
     check_eq(sequence(child), [("LISTEN", "SYN_RECV"), ("SYN_RECV", "ESTABLISHED"),
                                ("ESTABLISHED", "CLOSE_WAIT"), ("CLOSE_WAIT", "LAST_ACK"),
                                ("LAST_ACK", "CLOSE")], "the accepted socket")
-    check_eq([r["pid"] for r in child], [None, None, server.pid, server.pid, server.pid],
-             "owners: none before accept() was claimed")
+    check_eq([r["pid"] for r in child], [None, None, None, server.pid, server.pid],
+             "owners: none before the server's close()")
     check_eq(len(records), len(listener) + len(child), "no client transition")
     check_eq(kept, 5, "transitions kept back: the client's five")
 

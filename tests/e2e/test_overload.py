@@ -9,7 +9,6 @@ not to overflow between two polls from that traffic alone, and the bursts
 are several times bigger than the rings. The sockets are the test's own
 (this process): no owner is checked here."""
 import contextlib
-import os
 import re
 import signal
 import socket
@@ -328,37 +327,3 @@ def test_overload_socket_table_full_marks_what_it_could_not_follow_and_recovers(
                          if after in (r["lport"], r["rport"])]
     check_eq(sorted(recovered_records), sorted([(after, False, "active"), (port, False, "passive")]),
              "the connection after the pressure: both ends, whole")
-
-
-OWNER_TABLE_ENTRIES = 4
-OWNER_PAIRS = 20
-OWNERS_DROPPED = re.compile(r" (\d+) accept owners dropped,")
-
-
-@test
-def test_overload_accept_owner_table_full_marks_the_owners_it_lost():
-    """accept() names a socket's owner through a table (--table-entries)
-    until the socket's next transition claims it. Here that transition is the
-    peer's RST, in softirq, where no process is at hand: a server socket whose
-    entry found no room ends with no owner, and its record says it may have
-    lost one. -P keeps the host's other accept()s out of the table."""
-    with traced_listener("--json", "--attach", "btf", "--table-entries",
-                         str(OWNER_TABLE_ENTRIES)) as (lst, port, tracer):
-        pairs = [open_pair(lst, port) for _ in range(OWNER_PAIRS)]
-        for c, s in pairs:
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            c.close()
-        for _, s in pairs:
-            s.close()
-    dropped = OWNER_PAIRS - OWNER_TABLE_ENTRIES
-    check_eq(int(OWNERS_DROPPED.search(tracer.stderr).group(1)), dropped,
-             "accept owners dropped: %s" % tracer.stderr[-300:])
-    servers = [r for r in tracer.records() if r.get("type") == "conn" and r["lport"] == port]
-    check_eq(len(servers), OWNER_PAIRS, "server records")
-    outcomes = {}
-    for r in servers:
-        key = (r["pid"], r["lost_events"], r["close"], r["reset_by"])
-        outcomes[key] = outcomes.get(key, 0) + 1
-    check_eq(outcomes, {(os.getpid(), False, "reset", "peer"): OWNER_TABLE_ENTRIES,
-                        (None, True, "reset", "peer"): dropped},
-             "server records by owner, lost_events, close and reset_by")

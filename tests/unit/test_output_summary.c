@@ -16,7 +16,7 @@ static const char expected_text[] =
 	"  handed to  TIME_WAIT 2, FIN_WAIT2 0; no TIME_WAIT, tcp_max_tw_buckets full: 0\n"
 	"  slow       2 closes took 1 s or more\n"
 	"  now        TIME_WAIT 9, CLOSE_WAIT 2 sockets in tcpwave's network namespace\n"
-	"  lost       4 records (ring buffer full), 0 accept owners, 0 sockets untracked\n"
+	"  lost       4 records (ring buffer full), 0 sockets untracked\n"
 	"  missed     0 transitions (program busy), 0 connections unreported\n"
 	"\n"
 	"handshake, active open (2)\n"
@@ -84,7 +84,7 @@ static const char expected_json[] =
 	",\"slow_closes\":0},\"top_processes\":[{\"pid\":7,\"comm\":\"psql\",\"slow_closes\":1"
 	",\"worst_close_ns\":1500000000},{\"pid\":null,\"comm\":null,\"slow_closes\":1"
 	",\"worst_close_ns\":1200000000}],\"top_processes_evicted\":{\"entries\":0,\"slow_closes\":0}"
-	",\"sockets\":{\"TIME_WAIT\":9,\"CLOSE_WAIT\":2},\"lost\":4,\"accept_owners_dropped\":0"
+	",\"sockets\":{\"TIME_WAIT\":9,\"CLOSE_WAIT\":2},\"lost\":4"
 	",\"sockets_untracked\":0,\"transitions_missed\":0,\"connections_unreported\":0}\n";
 
 TEST(test_output_summary_text_has_counts_histograms_and_top_tables)
@@ -138,7 +138,7 @@ TEST(test_output_summary_without_socket_counts_or_slow_closes)
 		  "  handed to  TIME_WAIT 0, FIN_WAIT2 0; no TIME_WAIT, tcp_max_tw_buckets full: 0\n"
 		  "  slow       0 closes took 0.25 s or more\n"
 		  "  now        TIME_WAIT and CLOSE_WAIT sockets not known\n"
-		  "  lost       0 records (ring buffer full), 0 accept owners, 0 sockets untracked\n"
+		  "  lost       0 records (ring buffer full), 0 sockets untracked\n"
 		  "  missed     0 transitions (program busy), 0 connections unreported\n");
 	strbuf_reset(&sb);
 	output_summary_json(&sb, &s, SUMMARY_FIXTURE_REAL_MINUS_MONO);

@@ -120,7 +120,7 @@ TEST(test_recording_read_gives_every_frame_as_written)
 	CHECK_INT(fr.len, sizeof(counters));
 	memcpy(counters, fr.data, sizeof(counters));
 	CHECK_INT(counters[TW_CNT_LOST], 3);
-	CHECK_INT(counters[TW_CNT_ACCEPT_DROPPED], 1);
+	CHECK_INT(counters[TW_CNT_HELD_DROPPED], 1);
 	CHECK_INT(recording_read_frame(&r, &fr), 1);
 	CHECK_INT(fr.type, RECORDING_FRAME_SOCKETS);
 	recording_sockets(&fr, &time_wait, &close_wait);

@@ -42,8 +42,9 @@ static void log_release(void *ctx, uint64_t now_ns)
 
 static void log_counters(void *ctx, const uint64_t counters[TW_CNT_MAX], uint64_t now_ns)
 {
-	log_step(ctx, "counters %" PRIu64 " %" PRIu64 " %" PRIu64 " @%" PRIu64 "\n", counters[0],
-		 counters[1], counters[2], now_ns);
+	log_step(ctx, "counters %" PRIu64 " %" PRIu64 " %" PRIu64 " @%" PRIu64 "\n",
+		 counters[TW_CNT_LOST], counters[TW_CNT_HELD_DROPPED], counters[TW_CNT_SOCK_DROPPED],
+		 now_ns);
 }
 
 static void log_finish(void *ctx, uint64_t now_ns)

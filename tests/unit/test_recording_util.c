@@ -37,7 +37,7 @@ void sample_make(struct sample *s)
 		.fin_timeout_ns = 30000000000ull,
 		.time_wait_ns = 60000000000ull,
 	};
-	const uint64_t counters[TW_CNT_MAX] = { 3, 1, 0 };
+	const uint64_t counters[TW_CNT_MAX] = { [TW_CNT_LOST] = 3, [TW_CNT_HELD_DROPPED] = 1 };
 	const __u8 v4[16] = { 10, 0, 0, 1 }, v6[16] = { [15] = 1 };
 	struct local_addrs addrs = { 0 };
 	struct tw_snapshot_counts walk = { .time_wait = 7 };

@@ -5,16 +5,17 @@
 #include <linux/types.h>
 #include "tcpwave.h"
 
-TEST(test_shared_owner_may_be_lost_only_when_an_owner_was_dropped_and_none_is_known)
+TEST(test_shared_holder_matches_by_cookie_else_by_ports)
 {
-	struct tw_sock_state st = { .accept_pending = 1 };
+	struct tw_endpoints ep = { .lport = 5000, .rport = 40000 };
+	struct tw_holder h = { .cookie = 7, .lport = 5000, .rport = 40000 };
 
-	CHECK(tw_owner_may_be_lost(&st, 0, 1));
-	/* no entry was ever refused: the application just has not accept()ed it */
-	CHECK(!tw_owner_may_be_lost(&st, 0, 0));
-	/* an owner is known after all (it closed or shut down the socket itself) */
-	CHECK(!tw_owner_may_be_lost(&st, TW_CONN_OWNER_KNOWN, 1));
-	/* not waiting for accept(): a connect()ed socket */
-	st.accept_pending = 0;
-	CHECK(!tw_owner_may_be_lost(&st, 0, 1));
+	CHECK(tw_holder_matches(&h, 7, &ep));
+	/* an earlier socket at the same address: another cookie, whatever the ports */
+	CHECK(!tw_holder_matches(&h, 8, &ep));
+	/* no cookie when the walk met it: the ports decide */
+	h.cookie = 0;
+	CHECK(tw_holder_matches(&h, 8, &ep));
+	ep.rport = 40001;
+	CHECK(!tw_holder_matches(&h, 8, &ep));
 }

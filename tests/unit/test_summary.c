@@ -260,10 +260,10 @@ TEST(test_summary_slow_closes_fill_the_top_tables)
 
 TEST(test_summary_end_takes_counters_over_the_period_and_restart_clears)
 {
-	const uint64_t at_start[TW_CNT_MAX] = { [TW_CNT_LOST] = 5, [TW_CNT_ACCEPT_DROPPED] = 1 };
-	const uint64_t at_end[TW_CNT_MAX] = { [TW_CNT_LOST] = 12, [TW_CNT_ACCEPT_DROPPED] = 1,
+	const uint64_t at_start[TW_CNT_MAX] = { [TW_CNT_LOST] = 5, [TW_CNT_HELD_DROPPED] = 1 };
+	const uint64_t at_end[TW_CNT_MAX] = { [TW_CNT_LOST] = 12, [TW_CNT_HELD_DROPPED] = 1,
 					      [TW_CNT_SOCK_DROPPED] = 3 };
-	const uint64_t later[TW_CNT_MAX] = { [TW_CNT_LOST] = 20, [TW_CNT_ACCEPT_DROPPED] = 2,
+	const uint64_t later[TW_CNT_MAX] = { [TW_CNT_LOST] = 20, [TW_CNT_HELD_DROPPED] = 2,
 					     [TW_CNT_SOCK_DROPPED] = 3 };
 	const struct summary_sockets sockets = { .known = true, .time_wait = 9, .close_wait = 2 };
 	struct spec slow_client = active_close(11 * MS, 2 * SEC);
@@ -278,7 +278,7 @@ TEST(test_summary_end_takes_counters_over_the_period_and_restart_clears)
 	CHECK_INT(s.start_ns, 100 * SEC);
 	CHECK_INT(s.end_ns, 110 * SEC);
 	CHECK_INT(s.counters[TW_CNT_LOST], 7);
-	CHECK_INT(s.counters[TW_CNT_ACCEPT_DROPPED], 0);
+	CHECK_INT(s.counters[TW_CNT_HELD_DROPPED], 0);
 	CHECK_INT(s.counters[TW_CNT_SOCK_DROPPED], 3);
 	CHECK(s.sockets.known);
 	CHECK_INT(s.sockets.time_wait, 9);
@@ -297,7 +297,7 @@ TEST(test_summary_end_takes_counters_over_the_period_and_restart_clears)
 	CHECK_INT(s.slow_close_ns, SEC);
 	summary_end(&s, 120 * SEC, later, &no_sockets);
 	CHECK_INT(s.counters[TW_CNT_LOST], 8);
-	CHECK_INT(s.counters[TW_CNT_ACCEPT_DROPPED], 1);
+	CHECK_INT(s.counters[TW_CNT_HELD_DROPPED], 1);
 	CHECK_INT(s.counters[TW_CNT_SOCK_DROPPED], 0);
 	CHECK(!s.sockets.known);
 	summary_free(&s);
