@@ -104,8 +104,10 @@ struct app {
 	bool handovers_pending; /* the kernel side watches timewait sockets (as last asked) */
 	uint64_t handover_due_ns; /* when they are next checked */
 	/*
-	 * Tracing has stopped: a closed connection that comes now (one the exit
-	 * walks listed while it waited for its owner) waits for nothing.
+	 * Tracing has stopped: a closed connection that comes now is one the
+	 * exit walks listed while it waited for its owner (awaits_owner). No
+	 * RST follows it, and it is its own listed copy, not a record that
+	 * ended one (open_at_exit_end()).
 	 */
 	bool stopped;
 	uint64_t records;
@@ -323,13 +325,17 @@ static int handle_record(void *ctx, const void *data, size_t size, uint64_t recv
 			print_connection(app, &c);
 			break;
 		}
+		/* Listed at exit, closed, waiting for its owner: nothing follows now. */
+		if (app->stopped) {
+			finish_connection(app, &c);
+			break;
+		}
 		open_at_exit_end(&app->open, &c);
-		if ((c.flags & TW_CONN_HANDOVER_WATCHED) || app->stopped) {
+		if (c.flags & TW_CONN_HANDOVER_WATCHED) {
 			/*
 			 * No late RST follows a hand-over (the timewait socket's
 			 * comes as its end record), and the end may come before
 			 * a grace would be over: it waits for that instead.
-			 * Nothing follows anything once tracing has stopped.
 			 */
 			finish_connection(app, &c);
 		} else {

@@ -271,6 +271,30 @@ def test_conn_reset_before_the_server_acted_waits_in_classic_mode_too():
 
 
 @test
+def test_conn_reset_before_the_server_acted_and_held_at_exit_is_listed_complete():
+    """The same connection, its server socket still held when tracing stops:
+    the exit walks list its waiting record, complete, named after the
+    process holding it, and count it as reported."""
+    tracer = Tracer("--json").start()
+    pair = Pair()
+    try:
+        pair.client.do("abort")
+        pair.wait_closed()
+        tracer.stop()
+        check_eq(tracer.returncode, 0, "tcpwave's exit status")
+        records = tracer.records()
+        server = find_conn(conn_records(tracer), pair.port, pair.cport)
+        check_fields(server, "server", pid=pair.server.pid, close="reset", reset_by="peer",
+                     complete=True)
+        check_eq([r for r in records if r.get("type") == "lost"], [], "loss records")
+        check(" 0 connections unreported," in tracer.stderr, "exit line: %s" % tracer.stderr)
+    finally:
+        pair.close()
+        if tracer.returncode is None:
+            tracer.proc.kill()
+
+
+@test
 def test_conn_refused_connect():
     server, client = Peer(), Peer()
     try:

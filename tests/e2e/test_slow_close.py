@@ -267,7 +267,7 @@ def test_orphan_waits_for_its_local_peer_and_counts_its_fin_wait2():
 def test_orphan_still_waiting_when_tracing_ends_is_printed_as_waiting():
     with Scenario("ipv4", TRACER) as sc:
         port, cport = sc.establish()
-        sc.client.do("close")
+        close_orphaned_in_fin_wait2(sc.client)
         sc.server.do("recv_eof")  # and stays in CLOSE_WAIT
         records = sc.stop()
     client = record(records, cport, port)
