@@ -412,11 +412,19 @@ static __always_inline int owner_filtered(struct tw_sock_state *st)
  * named yet, while a process still holds the socket: that process is the
  * owner, and it names itself when it closes the socket (tcp_destroy_sock).
  * Its record waits till then, or till the walks at exit find the holder.
- * An unaccepted child has no holder: its record leaves with no owner.
+ * Only a socket with a file of its own waits, as the walks can find it in a
+ * process's files: not a kernel socket (no file), nor an MPTCP subflow
+ * (grafted to its MPTCP socket, whose socket->sk is not the subflow). An
+ * unaccepted child has no holder: its record leaves with no owner.
  */
 static __always_inline int awaits_owner(const struct tw_conn *c, const struct sock *sk, int btf)
 {
-	return !(c->flags & (TW_CONN_OWNER_KNOWN | TW_CONN_ORPHAN)) && TW_READ(btf, sk, sk_socket);
+	const struct socket *sock;
+
+	if (!owner_may_wait || (c->flags & (TW_CONN_OWNER_KNOWN | TW_CONN_ORPHAN)))
+		return 0;
+	sock = TW_READ(btf, sk, sk_socket);
+	return sock && TW_READ(btf, sock, file) && TW_READ(btf, sock, sk) == sk;
 }
 
 /* The record that waited for its owner leaves, named by the process acting now, if any. */

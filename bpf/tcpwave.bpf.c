@@ -30,6 +30,11 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool emit_transitions = true; /* --events: every transition */
 const volatile bool emit_connections = false; /* one record per connection */
+/*
+ * The exit walks can list a record that waits for its owner (awaits_owner
+ * in sock_state.bpf.h): without them, records never wait.
+ */
+const volatile bool owner_may_wait = false;
 /* --stuck, in ns; 0 (no --stuck) prunes stuck.bpf.h's part from the state tracepoint. */
 const volatile __u64 stuck_after_ns = 0;
 
@@ -463,37 +468,35 @@ int on_receive_reset_classic(struct trace_event_raw_tcp_event_sk *ctx)
  * with the socket locked (sk_lock.owned), or else the one that closes it.
  * (A tracepoint on accept() would name it sooner, but a syscall tracepoint
  * sends every system call of every process through the slow path: 5% of
- * the churn benchmark's throughput with an empty program.) Sockets with an
- * owner cost one storage lookup here.
+ * the churn benchmark's throughput with an empty program.) A kernel thread
+ * reading for the socket (kTLS, strparser) is not its owner. Sockets with an
+ * owner cost one storage lookup here. tp_btf mode only: classic tracepoint
+ * programs share one per-CPU busy mark, and one on every read would make
+ * the kernel skip more transitions in softirq (tcp_sendmsg_locked's classic
+ * record names no socket anyway).
  */
-static __always_inline void owner_from_io(const struct sock *sk, struct tw_sock_state *st,
-					  int btf)
+static __always_inline void owner_from_io(struct sock *sk)
 {
+	struct tw_sock_state *st = btf_state(sk, NULL);
+
 	if (!st || !st->conn.type || (st->conn.flags & TW_CONN_OWNER_KNOWN) ||
-	    !TW_READ(btf, sk, sk_lock.owned))
+	    !sk->sk_lock.owned || (bpf_get_current_task_btf()->flags & PF_KTHREAD))
 		return;
-	take_current_as_owner(&st->conn, btf);
+	take_current_as_owner(&st->conn, 1);
 }
 
 SEC("tp_btf/tcp_rcv_space_adjust")
 int BPF_PROG(on_receive_btf, struct sock *sk)
 {
-	owner_from_io(sk, btf_state(sk, NULL), 1);
+	owner_from_io(sk);
 	return 0;
 }
 
+/* Since Linux 6.16; the loader leaves it out where the kernel lacks it. */
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(on_send_btf, struct sock *sk)
 {
-	owner_from_io(sk, btf_state(sk, NULL), 1);
-	return 0;
-}
-
-/* Classic mode has reads only: tcp_sendmsg_locked's record names no socket. */
-SEC("tracepoint/tcp/tcp_rcv_space_adjust")
-int on_receive_classic(struct trace_event_raw_tcp_event_sk *ctx)
-{
-	owner_from_io(ctx->skaddr, classic_state(ctx->skaddr, NULL), 0);
+	owner_from_io(sk);
 	return 0;
 }
 

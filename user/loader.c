@@ -169,8 +169,7 @@ static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const s
 		out[2] = skel->progs.on_send_reset_classic;
 		out[3] = skel->progs.on_receive_reset_classic;
 		out[4] = skel->progs.on_destroy_classic;
-		out[5] = skel->progs.on_receive_classic;
-		out[6] = NULL;
+		out[5] = out[6] = NULL;
 		return;
 	}
 	out[0] = skel->progs.on_state_btf;
@@ -181,8 +180,10 @@ static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const s
 								 skel->progs.on_send_reset_btf;
 	out[3] = skel->progs.on_receive_reset_btf;
 	out[4] = skel->progs.on_destroy_btf;
-	out[5] = skel->progs.on_receive_btf;
-	out[6] = skel->progs.on_send_btf;
+	/* A tp_btf program whose tracepoint the kernel lacks would fail the whole load. */
+	out[5] = tracepoint_arity(btf, "tcp_rcv_space_adjust") >= 1 ? skel->progs.on_receive_btf :
+								      NULL;
+	out[6] = tracepoint_arity(btf, "tcp_sendmsg_locked") >= 1 ? skel->progs.on_send_btf : NULL;
 }
 
 /* A map sized to the values given: the kernel wants at least one entry. */
@@ -324,6 +325,7 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	skel->rodata->emit_transitions = o->events;
 	skel->rodata->emit_connections = !o->events;
 	skel->rodata->stuck_after_ns = o->stuck_ns;
+	skel->rodata->owner_may_wait = with_iterators;
 	skel->rodata->watch_handovers = !o->events && !o->no_fin_wait2_hold && can_walk_maps();
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	bpf_map__set_max_entries(skel->maps.sock_table, o->table_entries);
@@ -403,11 +405,11 @@ static int attach(struct tracer *t)
 		return err;
 	for (i = 1; i < 4; i++)
 		attach_optional(t, t->progs[i], "retransmits or resets go uncounted");
-	for (i = 5; i < TRACER_PROGS; i++)
+	for (i = TRACER_STORY_PROGS; i < TRACER_PROGS; i++)
 		if (t->progs[i])
 			attach_optional(t, t->progs[i],
-					"accepted connections get their owner when they first "
-					"close or shut down");
+					"accepted connections get their owner when their "
+					"process closes them");
 	return 0;
 }
 
@@ -773,7 +775,7 @@ int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 		return err;
 	if (now - t->misses_read_ns >= MISSES_READ_EVERY_NS) {
 		t->misses = 0;
-		for (i = 0; i < (int)(sizeof(t->progs) / sizeof(t->progs[0])); i++) {
+		for (i = 0; i < TRACER_STORY_PROGS; i++) {
 			struct bpf_prog_info info = {};
 			__u32 len = sizeof(info);
 

@@ -20,13 +20,16 @@ struct tcpwave_bpf;
 #define TRACER_MAX_LINKS 8
 
 #define TRACER_PROGS 7
+/* The first ones: a run the kernel skips loses part of a connection's story. */
+#define TRACER_STORY_PROGS 5
 
 struct tracer {
 	struct tcpwave_bpf *skel;
 	struct ring_buffer *rb;
 	/*
 	 * This mode's: state, retransmit, send and receive reset, socket
-	 * destroyed, read and write (the owner; classic mode has no write: NULL).
+	 * destroyed; then read and write, which name an accepted socket's owner
+	 * (tp_btf mode only, where the kernel has them; else NULL).
 	 */
 	struct bpf_program *progs[TRACER_PROGS];
 	struct bpf_link *links[TRACER_MAX_LINKS];

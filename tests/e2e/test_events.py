@@ -106,12 +106,6 @@ def test_events_an_accepted_socket_is_owned_from_its_first_write():
 
 
 @test
-def test_events_classic_mode_owns_an_accepted_socket_from_its_first_read():
-    check_client_closes_first("ipv4", "--attach", "classic", server_acts=server_reads,
-                              server_unowned=2)
-
-
-@test
 def test_events_client_closes_first_ipv6_sequence_and_owners():
     check_client_closes_first("ipv6")
 
