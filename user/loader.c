@@ -164,26 +164,30 @@ static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const s
 	bool btf_mode = mode == ATTACH_BTF;
 
 	if (!btf_mode) {
-		out[0] = skel->progs.on_state_classic;
-		out[1] = skel->progs.on_retransmit_classic;
-		out[2] = skel->progs.on_send_reset_classic;
-		out[3] = skel->progs.on_receive_reset_classic;
-		out[4] = skel->progs.on_destroy_classic;
-		out[5] = out[6] = NULL;
+		out[TRACER_STATE] = skel->progs.on_state_classic;
+		out[TRACER_RETRANSMIT] = skel->progs.on_retransmit_classic;
+		out[TRACER_SEND_RESET] = skel->progs.on_send_reset_classic;
+		out[TRACER_RECEIVE_RESET] = skel->progs.on_receive_reset_classic;
+		out[TRACER_DESTROY] = skel->progs.on_destroy_classic;
+		out[TRACER_RECEIVE] = out[TRACER_SEND] = NULL;
 		return;
 	}
-	out[0] = skel->progs.on_state_btf;
-	out[1] = tracepoint_arity(btf, "tcp_retransmit_skb") >= 3 ?
-			 skel->progs.on_retransmit_err_btf :
-			 skel->progs.on_retransmit_btf;
-	out[2] = tracepoint_arity(btf, "tcp_send_reset") >= 3 ? skel->progs.on_send_reset_reason_btf :
-								 skel->progs.on_send_reset_btf;
-	out[3] = skel->progs.on_receive_reset_btf;
-	out[4] = skel->progs.on_destroy_btf;
+	out[TRACER_STATE] = skel->progs.on_state_btf;
+	out[TRACER_RETRANSMIT] = tracepoint_arity(btf, "tcp_retransmit_skb") >= 3 ?
+					 skel->progs.on_retransmit_err_btf :
+					 skel->progs.on_retransmit_btf;
+	out[TRACER_SEND_RESET] = tracepoint_arity(btf, "tcp_send_reset") >= 3 ?
+					 skel->progs.on_send_reset_reason_btf :
+					 skel->progs.on_send_reset_btf;
+	out[TRACER_RECEIVE_RESET] = skel->progs.on_receive_reset_btf;
+	out[TRACER_DESTROY] = skel->progs.on_destroy_btf;
 	/* A tp_btf program whose tracepoint the kernel lacks would fail the whole load. */
-	out[5] = tracepoint_arity(btf, "tcp_rcv_space_adjust") >= 1 ? skel->progs.on_receive_btf :
-								      NULL;
-	out[6] = tracepoint_arity(btf, "tcp_sendmsg_locked") >= 1 ? skel->progs.on_send_btf : NULL;
+	out[TRACER_RECEIVE] = tracepoint_arity(btf, "tcp_rcv_space_adjust") >= 1 ?
+				      skel->progs.on_receive_btf :
+				      NULL;
+	out[TRACER_SEND] = tracepoint_arity(btf, "tcp_sendmsg_locked") >= 1 ?
+				   skel->progs.on_send_btf :
+				   NULL;
 }
 
 /* A map sized to the values given: the kernel wants at least one entry. */
@@ -396,14 +400,14 @@ static void attach_optional(struct tracer *t, struct bpf_program *prog, const ch
  */
 static int attach(struct tracer *t)
 {
-	int err = attach_one(t, t->progs[0]);
+	int err = attach_one(t, t->progs[TRACER_STATE]);
 	int i;
 
 	if (!err)
-		err = attach_one(t, t->progs[4]);
+		err = attach_one(t, t->progs[TRACER_DESTROY]);
 	if (err)
 		return err;
-	for (i = 1; i < 4; i++)
+	for (i = TRACER_RETRANSMIT; i <= TRACER_RECEIVE_RESET; i++)
 		attach_optional(t, t->progs[i], "retransmits or resets go uncounted");
 	for (i = TRACER_STORY_PROGS; i < TRACER_PROGS; i++)
 		if (t->progs[i])

@@ -19,9 +19,20 @@ struct tcpwave_bpf;
 
 #define TRACER_MAX_LINKS 8
 
-#define TRACER_PROGS 7
-/* The first ones: a run the kernel skips loses part of a connection's story. */
-#define TRACER_STORY_PROGS 5
+/* struct tracer's programs, by what they are for. */
+enum tracer_prog {
+	TRACER_STATE,
+	TRACER_RETRANSMIT,
+	TRACER_SEND_RESET,
+	TRACER_RECEIVE_RESET,
+	TRACER_DESTROY,
+	/* Those before: a run the kernel skips loses part of a connection's story. */
+	TRACER_STORY_PROGS,
+	/* Reads and writes: they name an accepted socket's owner. */
+	TRACER_RECEIVE = TRACER_STORY_PROGS,
+	TRACER_SEND,
+	TRACER_PROGS,
+};
 
 struct tracer {
 	struct tcpwave_bpf *skel;
