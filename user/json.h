@@ -26,12 +26,23 @@ void json_add_string(struct strbuf *sb, const char *s, size_t n);
  * folded into its caller: a record has some thirty keys.
  */
 
+/* Append `"s"` and then `tail`, one room check for all: s needs no escaping. */
+static inline void json_add_quoted(struct strbuf *sb, const char *s, char tail)
+{
+	size_t n = strlen(s);
+	char *p = strbuf_room(sb, n + 3);
+
+	p[0] = '"';
+	memcpy(p + 1, s, n);
+	p[n + 1] = '"';
+	p[n + 2] = tail;
+	strbuf_commit(sb, n + 3);
+}
+
 /* Append `"key":` (key is a trusted literal). */
 static inline void json_add_key(struct strbuf *sb, const char *key)
 {
-	strbuf_addc(sb, '"');
-	strbuf_adds(sb, key);
-	strbuf_add(sb, "\":", 2);
+	json_add_quoted(sb, key, ':');
 }
 
 /* Append `"key":"s",` (escaped), or `"key":null,` for NULL. */
@@ -55,13 +66,10 @@ static inline void json_add_str_or_null(struct strbuf *sb, const char *key, cons
 static inline void json_add_name_or_null(struct strbuf *sb, const char *key, const char *name)
 {
 	json_add_key(sb, key);
-	if (name) {
-		strbuf_addc(sb, '"');
-		strbuf_adds(sb, name);
-		strbuf_add(sb, "\",", 2);
-	} else {
+	if (name)
+		json_add_quoted(sb, name, ',');
+	else
 		strbuf_add(sb, "null,", 5);
-	}
 }
 
 /* Append `"key":true,` or `"key":false,`. */

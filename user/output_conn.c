@@ -66,9 +66,11 @@ static void json_states(struct strbuf *sb, const struct tw_conn *c)
 
 	strbuf_adds(sb, "\"states\":[");
 	for (i = 0; i < n; i++) {
-		strbuf_adds(sb, i ? ",{\"state\":\"" : "{\"state\":\"");
-		strbuf_adds(sb, tcp_state_name(c->step_state[i]));
-		strbuf_adds(sb, "\",\"t_ns\":");
+		if (i)
+			strbuf_addc(sb, ',');
+		strbuf_adds(sb, "{\"state\":");
+		json_add_quoted(sb, tcp_state_name(c->step_state[i]), ',');
+		strbuf_adds(sb, "\"t_ns\":");
 		strbuf_add_u64(sb, c->step_ns[i]);
 		strbuf_addc(sb, '}');
 	}

@@ -62,30 +62,48 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
-void strbuf_add_u64(struct strbuf *sb, uint64_t v)
+static unsigned int decimal_digits(uint64_t v)
 {
-	/* Two digits per division: a record carries a few dozen numbers. */
+	unsigned int n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+void strbuf_add_decimal(struct strbuf *sb, uint64_t v)
+{
+	/* Two digits per division, written from the last one into their room. */
 	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
 				    "25262728293031323334353637383940414243444546474849"
 				    "50515253545556575859606162636465666768697071727374"
 				    "75767778798081828384858687888990919293949596979899";
-	char digits[20];
-	size_t n = 0;
+	unsigned int n = decimal_digits(v);
+	char *p = strbuf_room(sb, n) + n;
 
 	while (v >= 100) {
-		const char *p = pairs + 2 * (v % 100);
+		const char *pair = pairs + 2 * (v % 100);
 
 		v /= 100;
-		digits[sizeof(digits) - ++n] = p[1];
-		digits[sizeof(digits) - ++n] = p[0];
+		*--p = pair[1];
+		*--p = pair[0];
 	}
 	if (v >= 10) {
-		digits[sizeof(digits) - ++n] = pairs[2 * v + 1];
-		digits[sizeof(digits) - ++n] = pairs[2 * v];
+		*--p = pairs[2 * v + 1];
+		*--p = pairs[2 * v];
 	} else {
-		digits[sizeof(digits) - ++n] = (char)('0' + v);
+		*--p = (char)('0' + v);
 	}
-	strbuf_add(sb, digits + sizeof(digits) - n, n);
+	strbuf_commit(sb, n);
 }
 
 void strbuf_pad(struct strbuf *sb, size_t start, size_t width)

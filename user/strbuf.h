@@ -23,13 +23,25 @@ void strbuf_grow(struct strbuf *sb, size_t extra);
  * the room check and a constant length folded into the caller most become
  * a compare and a store or two.
  */
-static inline void strbuf_add(struct strbuf *sb, const void *bytes, size_t n)
+/* Where the next n bytes go, with room made for them and the NUL. */
+static inline char *strbuf_room(struct strbuf *sb, size_t n)
 {
 	if (sb->len + n >= sb->cap)
 		strbuf_grow(sb, n);
-	memcpy(sb->data + sb->len, bytes, n);
+	return sb->data + sb->len;
+}
+
+/* Count the n bytes written at strbuf_room()'s pointer. */
+static inline void strbuf_commit(struct strbuf *sb, size_t n)
+{
 	sb->len += n;
 	sb->data[sb->len] = '\0';
+}
+
+static inline void strbuf_add(struct strbuf *sb, const void *bytes, size_t n)
+{
+	memcpy(strbuf_room(sb, n), bytes, n);
+	strbuf_commit(sb, n);
 }
 
 static inline void strbuf_addc(struct strbuf *sb, char c)
@@ -46,8 +58,17 @@ static inline void strbuf_adds(struct strbuf *sb, const char *s)
 }
 
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Decimal, without printf's cost: the hot path formats many numbers. */
-void strbuf_add_u64(struct strbuf *sb, uint64_t v);
+/* v in decimal, of two digits or more. */
+void strbuf_add_decimal(struct strbuf *sb, uint64_t v);
+
+/* Decimal, without printf's cost: a record has some thirty numbers, most of them 0 or small. */
+static inline void strbuf_add_u64(struct strbuf *sb, uint64_t v)
+{
+	if (v < 10)
+		strbuf_addc(sb, (char)('0' + v));
+	else
+		strbuf_add_decimal(sb, v);
+}
 /* Append spaces until the text since `start` is at least `width` bytes long. */
 void strbuf_pad(struct strbuf *sb, size_t start, size_t width);
 

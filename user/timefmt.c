@@ -75,14 +75,14 @@ static const char *second_text(struct second_cache *cache, time_t sec, breakdown
 
 static void add_fraction(struct strbuf *sb, long value, int digits)
 {
-	char text[9];
+	char *text = strbuf_room(sb, (size_t)digits);
 	int i;
 
 	for (i = digits - 1; i >= 0; i--) {
 		text[i] = (char)('0' + value % 10);
 		value /= 10;
 	}
-	strbuf_add(sb, text, (size_t)digits);
+	strbuf_commit(sb, (size_t)digits);
 }
 
 void timefmt_rfc3339(struct strbuf *sb, int64_t unix_ns)

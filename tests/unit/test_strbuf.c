@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* strbuf: grows as needed, stays NUL-terminated, pads columns. */
 #include "unit.h"
-
+#include <inttypes.h>
+#include <stdio.h>
 #include "strbuf.h"
 
 TEST(test_strbuf_grows_past_initial_capacity_byte_by_byte)
@@ -133,6 +134,29 @@ TEST(test_strbuf_add_u64_at_digit_boundaries)
 		strbuf_reset(&sb);
 		strbuf_add_u64(&sb, cases[i].v);
 		CHECK_STR(sb.data, cases[i].text);
+	}
+	strbuf_free(&sb);
+}
+
+/* Every digit count, at both sides of each power of ten, as printf writes it. */
+TEST(test_strbuf_add_u64_agrees_with_printf_around_powers_of_ten)
+{
+	struct strbuf sb = { 0 };
+	char expected[24];
+	uint64_t power = 1;
+	int k, d;
+
+	for (k = 0; k < 20; k++, power *= 10) {
+		for (d = -1; d <= 1; d++) {
+			uint64_t v = power + (uint64_t)(int64_t)d;
+
+			strbuf_reset(&sb);
+			strbuf_addc(&sb, '[');
+			strbuf_add_u64(&sb, v);
+			strbuf_addc(&sb, ']');
+			snprintf(expected, sizeof(expected), "[%" PRIu64 "]", v);
+			CHECK_STR(sb.data, expected);
+		}
 	}
 	strbuf_free(&sb);
 }
