@@ -7,14 +7,13 @@
  *
  *  - floor_ring: a record per transition into the ring buffer, wakeups
  *    batched: the performance issue's "costs nothing measurable".
- *  - floor_storage: tcpwave's design reduced to its bones: socket storage
- *    made at a socket's first transition, each state and its time appended
- *    there, one record per socket at ->CLOSE. No owner, no endpoints, no
- *    counters, no filters.
- *  - floor_table: the same in a hash table keyed by the socket's address
- *    instead of its storage, the entry deleted at ->CLOSE: what the bound
- *    that socket storage avoids would save (the table can fill, and an
- *    entry whose ->CLOSE was never seen stays).
+ *  - floor_storage: tcpwave's design reduced to its bones, for sockets
+ *    beyond its slots: socket storage made at a socket's first transition,
+ *    each state and its time appended there, one record per socket at
+ *    ->CLOSE. No owner, no endpoints, no counters, no filters.
+ *  - floor_table: the same in a preallocated hash table keyed by the
+ *    socket's address, the entry deleted at ->CLOSE: tcpwave's slots, which
+ *    it frees at the socket's destruction instead.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

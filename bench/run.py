@@ -7,15 +7,18 @@ all of them alike, and prints one table with each configuration's median
 throughput as a share of the untraced median.
 
 Three floors run in the same rounds (bench/floor.bpf.c): a bare ring buffer
-record per transition; socket storage with one record per connection, the
-least that tcpwave's design does; and the same in a bounded hash table
-instead, to show what the storage itself costs. tcpwave's share reads
-against them.
+record per transition; each socket's timeline in socket storage, one record
+per connection; and the same in a preallocated hash table, the least that
+tcpwave's design does while it has slots (beyond them it uses socket
+storage). tcpwave's share reads against them.
 
 Throughput moves with the machine's speed from round to round; the CPU
 time all processes and interrupts take per connection (from /proc/stat,
 stolen time left out) moves less, and its ratio to the untraced run's is
-the same share when the workload keeps the CPUs busy. Both are printed.
+the same share when the workload keeps the CPUs busy. Both are printed,
+and so is the middle half (first to third quartile) of the shares each
+round gave against the same round's untraced run: how far one median can
+be trusted.
 
 For each tracer it also reports its own CPU time per million transitions,
 its peak RSS and the records it lost. A last pass with kernel.bpf_stats
@@ -219,6 +222,15 @@ def bpf_profile(args, tracer, port):
     return rows
 
 
+def round_spread(rates, untraced):
+    """The middle half of a configuration's shares, each against its own round's untraced run."""
+    shares = sorted(100.0 * r / u for r, u in zip(rates, untraced))
+    if len(shares) < 4:
+        return "-"
+    q1, _, q3 = statistics.quantiles(shares, n=4)
+    return "%.0f-%.0f%%" % (q1, q3)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -244,22 +256,22 @@ def main():
     print("\nconnection churn on loopback: %d client threads, %d rounds of %g s, "
           "%d CPUs, kernel %s" % (args.threads, args.rounds, args.seconds, os.cpu_count(),
                                   os.uname().release))
-    print("%-26s %10s %8s %11s %9s %14s %10s %6s" % (
-        "configuration", "conn/s", "share", "CPU us/conn", "by CPU", "CPU s/M trans",
-        "peak RSS", "lost"))
+    print("%-26s %10s %8s %11s %11s %9s %14s %10s %6s" % (
+        "configuration", "conn/s", "share", "rounds q1-q3", "CPU us/conn", "by CPU",
+        "CPU s/M trans", "peak RSS", "lost"))
     for name, _ in configs:
         med = statistics.median(rates[name])
         us = statistics.median(busy_us[name])
         if name == "untraced":
-            print("%-26s %10.0f %7.1f%% %11.1f %8.1f%% %14s %10s %6s" % (
-                name, med, 100.0, us, 100.0, "-", "-", "-"))
+            print("%-26s %10.0f %7.1f%% %11s %11.1f %8.1f%% %14s %10s %6s" % (
+                name, med, 100.0, "-", us, 100.0, "-", "-", "-"))
             continue
         secs = sum(c for c, _ in cpu[name])
         trans = sum(n for _, n in cpu[name]) * per_conn
         cost = "%.2f" % (secs / trans * 1e6) if trans else "-"
-        print("%-26s %10.0f %7.1f%% %11.1f %8.1f%% %14s %8.1f MB %6d" % (
-            name, med, 100.0 * med / base, us, 100.0 * base_us / us, cost,
-            rss[name] / 1024.0, lost[name]))
+        print("%-26s %10.0f %7.1f%% %11s %11.1f %8.1f%% %14s %8.1f MB %6d" % (
+            name, med, 100.0 * med / base, round_spread(rates[name], rates["untraced"]), us,
+            100.0 * base_us / us, cost, rss[name] / 1024.0, lost[name]))
     print("\nBPF programs of tcpwave and two floors (one run each with "
           "kernel.bpf_stats_enabled=1):")
     print("%-26s %16s %10s" % ("program", "runs/connection", "ns/run"))

@@ -216,7 +216,7 @@ int snapshot_btf(struct bpf_iter__tcp *ctx)
 	tp = snapshot_visit(skc, state);
 	if (!tp)
 		return 0;
-	st = bpf_sk_storage_get(&sock_store, tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	st = btf_state_make((const struct sock *)tp);
 	if (st)
 		snapshot_take(st, tp, state);
 	else

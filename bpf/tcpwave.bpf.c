@@ -74,6 +74,24 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/*
+ * tp_btf mode keeps a socket's state in a slot of sock_slots while there is
+ * one free, and in the socket's own storage (sock_store) beyond that, so that
+ * no number of open sockets evicts any. The slots are preallocated: taking
+ * and freeing one allocates nothing, where socket storage allocates twice
+ * per socket and frees through RCU, which cost a loopback churn several
+ * points of its throughput (README, Performance). A slot is keyed by the
+ * socket's address and freed at tcp_destroy_sock. --slots 0: storage only.
+ */
+const volatile bool slots_on = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* --slots, set by the loader */
+	__type(key, __u64); /* socket address */
+	__type(value, struct tw_sock_state);
+} sock_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -168,17 +186,63 @@ static __always_inline void btf_endpoints(const struct sock_common *skc, struct 
 }
 
 /*
- * Socket storage, created on a socket's first transition (tp_btf mode) in
- * the same call that looks it up: the kernel zeroes a new value, and every
+ * A slot left by a socket whose tcp_destroy_sock our program missed (counted
+ * as a miss) may meet a new socket at the same address: its cookie, set at
+ * the first transition, is not the new socket's. 0 is a slot taken a moment
+ * ago whose cookie is still to be written.
+ */
+static __always_inline bool slot_is_stale(const struct tw_sock_state *st, __u64 sk_cookie)
+{
+	return st->conn.cookie && st->conn.cookie != sk_cookie;
+}
+
+/* The socket's slot, if it has one of its own. */
+static __always_inline struct tw_sock_state *slot_of(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct tw_sock_state *st;
+
+	if (!slots_on)
+		return NULL;
+	st = bpf_map_lookup_elem(&sock_slots, &key);
+	return st && !slot_is_stale(st, sk->__sk_common.skc_cookie.counter) ? st : NULL;
+}
+
+/* The socket's state: its slot, else its storage; NULL if it has none yet. */
+static __always_inline struct tw_sock_state *btf_state_lookup(const struct sock *sk)
+{
+	struct tw_sock_state *st = slot_of(sk);
+
+	return st ? st : bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
+}
+
+/*
+ * The socket's state, made if it has none: a slot (a free one, or a stale
+ * one taken over), else socket storage. The kernel zeroes either, and every
  * state that has begun sets conn.type, so a zero type is a fresh socket.
  */
+static __always_inline struct tw_sock_state *btf_state_make(const struct sock *sk)
+{
+	static const struct tw_sock_state empty;
+	struct tw_sock_state *st = btf_state_lookup(sk);
+	__u64 key = (__u64)sk;
+
+	if (st)
+		return st;
+	if (slots_on)
+		bpf_map_update_elem(&sock_slots, &key, &empty, BPF_ANY);
+	st = slot_of(sk);
+	return st ? st : bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+}
+
+/* tp_btf mode: fresh NULL looks the state up, else makes it if need be. */
 static __always_inline struct tw_sock_state *btf_state(const struct sock *sk, int *fresh)
 {
 	struct tw_sock_state *st;
 
 	if (!fresh)
-		return bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
-	st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		return btf_state_lookup(sk);
+	st = btf_state_make(sk);
 	if (!st) {
 		count(TW_CNT_SOCK_DROPPED);
 		sock_dropped = true;
@@ -311,9 +375,14 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(on_destroy_btf, struct sock *sk)
 {
 	struct tw_sock_state *st = btf_state(sk, NULL);
+	__u64 key = (__u64)sk;
 
-	if (st)
-		on_destroy(sk, st, sk->sk_lock.owned != 0, 1);
+	if (!st)
+		return 0;
+	on_destroy(sk, st, sk->sk_lock.owned != 0, 1);
+	/* Its slot, if it has one (storage goes with the socket). */
+	if (slots_on)
+		bpf_map_delete_elem(&sock_slots, &key);
 	return 0;
 }
 
@@ -595,10 +664,16 @@ int dump_open_held(struct bpf_iter__task_file *ctx)
 {
 	struct sock *sk = file_sock(ctx->file);
 	struct tw_sock_state *st;
+	__u64 key = (__u64)sk;
 
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	st = copy_state(sk);
+	/* Its slot (the same test as slot_of(), through the untrusted pointer), else storage. */
+	st = slots_on ? bpf_map_lookup_elem(&sock_slots, &key) : NULL;
+	if (st && slot_is_stale(st, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter)))
+		st = NULL;
+	if (!st)
+		st = copy_state(sk);
 	if (st)
 		dump_open(ctx->meta->seq, sk, st);
 	return 0;
@@ -616,7 +691,7 @@ int dump_open_orphans(struct bpf_iter__tcp *ctx)
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp)
 		return 0;
-	st = bpf_sk_storage_get(&sock_store, tp, 0, 0);
+	st = btf_state_lookup((const struct sock *)tp);
 	if (st)
 		dump_open(ctx->meta->seq, (const struct sock *)tp, st);
 	return 0;

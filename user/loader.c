@@ -333,6 +333,8 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	skel->rodata->watch_handovers = !o->events && !o->no_fin_wait2_hold && can_walk_maps();
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	bpf_map__set_max_entries(skel->maps.sock_table, o->table_entries);
+	skel->rodata->slots_on = o->slots > 0;
+	bpf_map__set_max_entries(skel->maps.sock_slots, o->slots ? o->slots : 1);
 	bpf_map__set_max_entries(skel->maps.file_owners, o->table_entries);
 	bpf_map__set_max_entries(skel->maps.dumped, o->table_entries);
 	filters_configure(skel, &o->filter, cgroup);
@@ -359,6 +361,7 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	bpf_program__set_autoload(skel->progs.check_stuck, o->stuck_ns != 0);
 	bpf_program__set_autoload(skel->progs.check_handovers, skel->rodata->watch_handovers);
 	bpf_map__set_autocreate(skel->maps.sock_store, btf_mode);
+	bpf_map__set_autocreate(skel->maps.sock_slots, btf_mode);
 	bpf_map__set_autocreate(skel->maps.sock_table, !btf_mode);
 	err = tcpwave_bpf__load(skel);
 	if (!err)

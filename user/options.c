@@ -18,6 +18,9 @@
 #define RINGBUF_KB_MAX (1024 * 1024)
 #define TABLE_ENTRIES_DEFAULT 262144
 #define TABLE_ENTRIES_MAX (16 * 1024 * 1024)
+/* About 400 bytes of kernel memory each, allocated at start: 3.3 MB by default. */
+#define SLOTS_DEFAULT 8192
+#define SLOTS_MAX 262144
 #define SECONDS_MAX (366ull * 24 * 3600)
 #define NS_PER_SEC 1000000000ull
 #define SLOW_MS_MAX (366ull * 24 * 3600 * 1000)
@@ -88,6 +91,10 @@ static const char usage_text[] =
 	"      --table-entries N sockets the bounded tables hold: the owner walk's\n"
 	"                        finds, and in classic mode every socket's state\n"
 	"                        (default 262144)\n"
+	"      --slots N         sockets whose state the kernel keeps in slots made\n"
+	"                        at start (about 400 bytes each), the others in the\n"
+	"                        socket's own storage, which costs more to make and\n"
+	"                        free; 0: storage only (default 8192)\n"
 	"      --attach MODE     auto (default), btf (tp_btf only) or classic\n"
 	"                        (the classic tracepoint, as on kernels without\n"
 	"                        BTF-enabled tracepoints)\n"
@@ -130,6 +137,7 @@ enum {
 	OPT_EVENTS = 256,
 	OPT_RINGBUF_KB,
 	OPT_TABLE_ENTRIES,
+	OPT_SLOTS,
 	OPT_ATTACH,
 	OPT_COMMUNITY_ID_SEED,
 	OPT_SLOW_CLOSE,
@@ -156,6 +164,7 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 	{ "table-entries", required_argument, NULL, OPT_TABLE_ENTRIES },
+	{ "slots", required_argument, NULL, OPT_SLOTS },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "community-id-seed", required_argument, NULL, OPT_COMMUNITY_ID_SEED },
 	{ "output", required_argument, NULL, 'o' },
@@ -365,6 +374,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_kb = RINGBUF_KB_DEFAULT;
 	o->table_entries = TABLE_ENTRIES_DEFAULT;
+	o->slots = SLOTS_DEFAULT;
 	o->attach = ATTACH_AUTO;
 	o->slow_close_ns = o->slow_handshake_ns = -1;
 
@@ -407,6 +417,13 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 						 "a number of sockets from 1 to 16777216");
 			o->table_entries = (uint32_t)v;
 			tracing_only = "--table-entries";
+			break;
+		case OPT_SLOTS:
+			if (options_parse_u64(optarg, 0, SLOTS_MAX, &v))
+				return bad_value(err, "--slots", optarg,
+						 "a number of sockets from 0 to 262144");
+			o->slots = (uint32_t)v;
+			tracing_only = "--slots";
 			break;
 		case OPT_ATTACH:
 			if (!strcmp(optarg, "auto"))

@@ -35,6 +35,7 @@ struct options {
 	uint64_t stuck_ns; /* --stuck: report connections this long in a close state; 0: off */
 	uint32_t ringbuf_kb;
 	uint32_t table_entries; /* --table-entries: the bounded tables' size */
+	uint32_t slots; /* --slots: tp_btf mode's preallocated socket state; 0: storage only */
 	enum attach_mode attach;
 	uint16_t community_id_seed; /* --community-id-seed: the Community ID's seed */
 	const char *output; /* -o: append records to this file; NULL: standard output */

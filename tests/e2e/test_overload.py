@@ -327,3 +327,50 @@ def test_overload_socket_table_full_marks_what_it_could_not_follow_and_recovers(
                          if after in (r["lport"], r["rport"])]
     check_eq(sorted(recovered_records), sorted([(after, False, "active"), (port, False, "passive")]),
              "the connection after the pressure: both ends, whole")
+
+
+SLOTS = 4
+SPILL_PAIRS = 40  # 80 sockets at once for 4 slots
+SPILL_OPEN_AT_EXIT = 5
+LEFT_UNREPORTED = re.compile(r" (\d+) connections unreported, (\d+) sockets untracked\n")
+
+
+@test
+def test_sockets_beyond_the_slots_keep_their_state_in_socket_storage():
+    """tp_btf mode keeps a socket's state in one of --slots slots made at
+    start, and in the socket's own storage once they are all taken. With
+    twenty times more sockets open at once than slots, every connection is
+    reported whole and none goes untracked; so is each one still open when
+    tracing ends, listed from wherever its state is."""
+    check_all_reported_with_slots(SLOTS)
+
+
+@test
+def test_slots_0_keeps_every_sockets_state_in_socket_storage():
+    check_all_reported_with_slots(0)
+
+
+def check_all_reported_with_slots(slots):
+    with traced_listener("--json", "--attach", "btf", "--slots", str(slots)) as (lst, port,
+                                                                                 tracer):
+        pairs = [open_pair(lst, port) for _ in range(SPILL_PAIRS)]
+        clients = [c.getsockname()[1] for c, _ in pairs]
+        for c, s in pairs[SPILL_OPEN_AT_EXIT:]:
+            close_client_first(c, s)
+        held = pairs[:SPILL_OPEN_AT_EXIT]
+    for c, s in held:
+        close_client_first(c, s)
+    check_eq(LEFT_UNREPORTED.search(tracer.stderr).groups(), ("0", "0"),
+             "connections unreported and sockets untracked")
+    got = sorted((r["lport"] if r["rport"] == port else r["rport"], r["open"], r["close"],
+                  [s["state"] for s in r["states"]], r["complete"])
+                 for r in tracer.records() if r.get("type") == "conn" and r["lost_events"] is False)
+    want = []
+    for i, cport in enumerate(clients):
+        if i < SPILL_OPEN_AT_EXIT:
+            want.append((cport, "active", None, ["SYN_SENT", "ESTABLISHED"], False))
+            want.append((cport, "passive", None, ["SYN_RECV", "ESTABLISHED"], False))
+        else:
+            want.append((cport, "active", "active", [new for _, new in CLIENT], True))
+            want.append((cport, "passive", "passive", [new for _, new in SERVER], True))
+    check_eq(got, sorted(want), "both ends of every connection, whole")

@@ -45,6 +45,7 @@ TEST(test_options_defaults)
 	CHECK_INT(o.duration_ns, 0);
 	CHECK_INT(o.ringbuf_kb, 8192);
 	CHECK_INT(o.table_entries, 262144);
+	CHECK_INT(o.slots, 8192);
 	CHECK_INT(o.attach, ATTACH_AUTO);
 	CHECK_INT(o.community_id_seed, 0);
 	CHECK(o.output == NULL);
@@ -175,6 +176,25 @@ TEST(test_options_table_entries_in_range)
 	CHECK_STR(err_text, BAD_TABLE("16777217"));
 	CHECK_INT(PARSE(&o, "--table-entries", "64k"), OPTIONS_USAGE);
 	CHECK_STR(err_text, BAD_TABLE("64k"));
+}
+
+#define BAD_SLOTS(v)                                                                               \
+	"tcpwave: --slots: invalid value '" v "': expected a number of sockets from 0 to 262144\n"
+
+TEST(test_options_slots_in_range)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "--slots", "0"), OPTIONS_RUN);
+	CHECK_INT(o.slots, 0);
+	CHECK_INT(PARSE(&o, "--slots=262144"), OPTIONS_RUN);
+	CHECK_INT(o.slots, 262144);
+	CHECK_INT(PARSE(&o, "--slots", "262145"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SLOTS("262145"));
+	CHECK_INT(PARSE(&o, "--slots", "-1"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SLOTS("-1"));
+	CHECK_INT(PARSE(&o, "--slots", "8k"), OPTIONS_USAGE);
+	CHECK_STR(err_text, BAD_SLOTS("8k"));
 }
 
 TEST(test_options_stuck_in_milliseconds)
