@@ -280,7 +280,7 @@ static __always_inline int handover_watch(__u64 tw_key, const struct tw_conn *c,
 	if (old) {
 		kind = handover_end_kind(tw_key, old, 0, now, &ts_ns);
 		if (handover_send_end(tw_key, old, kind, ts_ns, wakeup_flag())) {
-			count(TW_CNT_LOST);
+			count_lost();
 			if (!bpf_map_delete_elem(&handovers, &tw_key))
 				__sync_fetch_and_add(&handovers_live, -1);
 		}

@@ -233,7 +233,7 @@ static __always_inline void emit_transition(struct tw_sock_state *st, const stru
 
 	/* The socket remembers the loss; its next record that gets through says so. */
 	if (!e) {
-		count(TW_CNT_LOST);
+		count_lost();
 		st->lost = 1;
 		return;
 	}
@@ -336,7 +336,7 @@ static __always_inline void emit_connection(struct tw_sock_state *st, __u64 watc
 	struct tw_conn *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 
 	if (!r) {
-		count(TW_CNT_LOST);
+		count_lost();
 		return;
 	}
 	if (watch_key && handover_watch(watch_key, &st->conn, now))
@@ -593,7 +593,7 @@ static __always_inline void on_reset(const struct sock *sk, struct tw_sock_state
 			return;
 		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 		if (!r) {
-			count(TW_CNT_LOST);
+			count_lost();
 			return;
 		}
 		r->type = TW_REC_RESET;

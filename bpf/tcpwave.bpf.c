@@ -144,6 +144,19 @@ static __always_inline void count(__u32 which)
 	count_n(which, 1);
 }
 
+/*
+ * Records the ring buffer had no room for (TW_CNT_LOST), counted here rather
+ * than with the per-CPU counters: userspace reads this from the mapped .bss
+ * at every turn of its loop, and reads the others, a system call, only when
+ * this moved or every 100 ms.
+ */
+__u64 records_lost;
+
+static __always_inline void count_lost(void)
+{
+	__sync_fetch_and_add(&records_lost, 1);
+}
+
 /* Wake userspace only once enough data waits; it also polls on a short timer. */
 static __always_inline __u64 wakeup_flag(void)
 {

@@ -76,7 +76,10 @@ static inline void json_add_name_or_null(struct strbuf *sb, const char *key, con
 static inline void json_add_bool(struct strbuf *sb, const char *key, bool b)
 {
 	json_add_key(sb, key);
-	strbuf_adds(sb, b ? "true," : "false,");
+	if (b) /* two literals: each length is a constant */
+		strbuf_adds(sb, "true,");
+	else
+		strbuf_adds(sb, "false,");
 }
 
 /* Append `"key":v,`. */

@@ -770,8 +770,22 @@ static int read_percpu_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 	return 0;
 }
 
-/* How often the programs' recursion misses are read: they are only reported. */
-#define MISSES_READ_EVERY_NS (100 * 1000 * 1000ull)
+/*
+ * How often the counters are read when no record was lost, and the
+ * programs' recursion misses at most: they are only reported.
+ */
+#define COUNTERS_READ_EVERY_NS (100 * 1000 * 1000ull)
+
+static uint64_t records_lost(const struct tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->records_lost, __ATOMIC_RELAXED);
+}
+
+bool tracer_counters_due(const struct tracer *t, uint64_t now_ns)
+{
+	return records_lost(t) != t->lost_read ||
+	       now_ns - t->counters_read_ns >= COUNTERS_READ_EVERY_NS;
+}
 
 int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 {
@@ -780,7 +794,10 @@ int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 
 	if (err)
 		return err;
-	if (now - t->misses_read_ns >= MISSES_READ_EVERY_NS) {
+	t->lost_read = records_lost(t);
+	t->counters_read_ns = now;
+	out[TW_CNT_LOST] = t->lost_read;
+	if (now - t->misses_read_ns >= COUNTERS_READ_EVERY_NS) {
 		t->misses = 0;
 		for (i = 0; i < TRACER_STORY_PROGS; i++) {
 			struct bpf_prog_info info = {};

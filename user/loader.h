@@ -66,6 +66,8 @@ struct tracer {
 	uint64_t stuck_check_max_ns; /* the longest */
 	uint64_t misses; /* the programs' recursion misses (TW_CNT_MISSED), as last read */
 	uint64_t misses_read_ns; /* when */
+	uint64_t counters_read_ns; /* when the counters were last read */
+	uint64_t lost_read; /* records_lost as then */
 	bool listed_at_exit; /* see tracer_listed_at_exit() */
 	uint64_t table_listed; /* classic mode: the open timelines its table held at exit */
 	uint64_t listed_not_kept; /* of those listed, the ones userspace did not keep */
@@ -98,6 +100,11 @@ bool tracer_handovers_pending(const struct tracer *t);
 int tracer_poll(struct tracer *t, int timeout_ms);
 /* Sum of the kernel's per-CPU counters (enum tw_counter). */
 int tracer_read_counters(struct tracer *t, uint64_t out[TW_CNT_MAX]);
+/*
+ * Whether to read the counters at this turn of the loop: a record was lost
+ * since the last read (a memory read to learn), or that read is 100 ms old.
+ */
+bool tracer_counters_due(const struct tracer *t, uint64_t now_ns);
 /* Detach the programs: nothing more enters the ring buffer. */
 void tracer_detach(struct tracer *t);
 /* From now on no connection begins; those begun go on to their end (see tracing_ends). */

@@ -904,7 +904,8 @@ static int trace(struct app *app)
 			break;
 		}
 		err = 0;
-		report_lost(app, &t);
+		if (tracer_counters_due(&t, app->now_ns))
+			report_lost(app, &t);
 		release_due(app, app->now_ns);
 		report_if_due(app);
 		sink_flush(&app->out);
