@@ -4,9 +4,10 @@
  * into a ring buffer.
  *
  * Two ways to attach to sock:inet_sock_set_state, chosen by the loader:
- *  - tp_btf (preferred): per-socket state lives in socket-local storage, which
- *    the kernel frees with the socket, so nothing fills up or leaks and a new
- *    socket at a reused address starts clean.
+ *  - tp_btf (preferred): per-socket state lives in a preallocated slot while
+ *    one is free, else in socket-local storage, which the kernel frees with
+ *    the socket; so nothing is evicted, and a new socket at a reused address
+ *    starts clean (see sock_slots).
  *  - classic tracepoint (fallback for kernels without BTF-enabled tracepoints):
  *    socket storage is refused there, so per-socket state lives in a bounded
  *    hash keyed by socket address that counts what it cannot hold.
@@ -146,11 +147,13 @@ static __always_inline void count(__u32 which)
 
 /*
  * Records the ring buffer had no room for (TW_CNT_LOST), counted here rather
- * than with the per-CPU counters: userspace reads this from the mapped .bss
- * at every turn of its loop, and reads the others, a system call, only when
- * this moved or every 100 ms.
+ * than with the per-CPU counters: userspace reads this from its mapped
+ * section at every turn of its loop, and reads the others, a system call,
+ * only when this moved or every 100 ms. A section of its own: when the ring
+ * buffer is full every CPU adds to it, and the line it sits on would
+ * otherwise hold variables that every transition reads (tracing_ends).
  */
-__u64 records_lost;
+__u64 records_lost SEC(".data.lost") = 0;
 
 static __always_inline void count_lost(void)
 {
@@ -209,43 +212,51 @@ static __always_inline bool slot_is_stale(const struct tw_sock_state *st, __u64 
 	return st->conn.cookie && st->conn.cookie != sk_cookie;
 }
 
-/* The socket's slot, if it has one of its own. */
-static __always_inline struct tw_sock_state *slot_of(const struct sock *sk)
+/* The slot at the socket's address, its own or a stale one; NULL without one. */
+static __always_inline struct tw_sock_state *slot_at(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct tw_sock_state *st;
 
-	if (!slots_on)
-		return NULL;
-	st = bpf_map_lookup_elem(&sock_slots, &key);
-	return st && !slot_is_stale(st, sk->__sk_common.skc_cookie.counter) ? st : NULL;
+	return slots_on ? bpf_map_lookup_elem(&sock_slots, &key) : NULL;
 }
 
 /* The socket's state: its slot, else its storage; NULL if it has none yet. */
 static __always_inline struct tw_sock_state *btf_state_lookup(const struct sock *sk)
 {
-	struct tw_sock_state *st = slot_of(sk);
+	struct tw_sock_state *st = slot_at(sk);
 
-	return st ? st : bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
+	if (st && !slot_is_stale(st, sk->__sk_common.skc_cookie.counter))
+		return st;
+	return bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
 }
 
 /*
- * The socket's state, made if it has none: a slot (a free one, or a stale
- * one taken over), else socket storage. The kernel zeroes either, and every
- * state that has begun sets conn.type, so a zero type is a fresh socket.
+ * The socket's state, made if it has none: a slot (a stale one taken over,
+ * zeroed where it is, or a free one), else socket storage. Either comes
+ * zeroed, and every state that has begun sets conn.type, so a zero type is
+ * a fresh socket. Only the socket's own transitions (under its lock) and the
+ * start-up walk (which locks it too) make state, so no two runs make one
+ * socket's at once.
  */
 static __always_inline struct tw_sock_state *btf_state_make(const struct sock *sk)
 {
 	static const struct tw_sock_state empty;
-	struct tw_sock_state *st = btf_state_lookup(sk);
+	struct tw_sock_state *st = slot_at(sk);
 	__u64 key = (__u64)sk;
 
+	if (st && slot_is_stale(st, sk->__sk_common.skc_cookie.counter))
+		__builtin_memset(st, 0, sizeof(*st));
 	if (st)
 		return st;
-	if (slots_on)
-		bpf_map_update_elem(&sock_slots, &key, &empty, BPF_ANY);
-	st = slot_of(sk);
-	return st ? st : bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
+	if (st)
+		return st;
+	if (slots_on && !bpf_map_update_elem(&sock_slots, &key, &empty, BPF_NOEXIST)) {
+		st = slot_at(sk);
+		if (st)
+			return st;
+	}
+	return bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 }
 
 /* tp_btf mode: fresh NULL looks the state up, else makes it if need be. */
@@ -390,10 +401,9 @@ int BPF_PROG(on_destroy_btf, struct sock *sk)
 	struct tw_sock_state *st = btf_state(sk, NULL);
 	__u64 key = (__u64)sk;
 
-	if (!st)
-		return 0;
-	on_destroy(sk, st, sk->sk_lock.owned != 0, 1);
-	/* Its slot, if it has one (storage goes with the socket). */
+	if (st)
+		on_destroy(sk, st, sk->sk_lock.owned != 0, 1);
+	/* The slot at its address, its own or a stale one (storage goes with the socket). */
 	if (slots_on)
 		bpf_map_delete_elem(&sock_slots, &key);
 	return 0;
@@ -681,7 +691,7 @@ int dump_open_held(struct bpf_iter__task_file *ctx)
 
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	/* Its slot (the same test as slot_of(), through the untrusted pointer), else storage. */
+	/* Its slot (btf_state_lookup()'s test, through the untrusted pointer), else storage. */
 	st = slots_on ? bpf_map_lookup_elem(&sock_slots, &key) : NULL;
 	if (st && slot_is_stale(st, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter)))
 		st = NULL;

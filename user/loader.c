@@ -778,7 +778,7 @@ static int read_percpu_counters(struct tracer *t, uint64_t out[TW_CNT_MAX])
 
 static uint64_t records_lost(const struct tracer *t)
 {
-	return __atomic_load_n(&t->skel->bss->records_lost, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->skel->data_lost->records_lost, __ATOMIC_RELAXED);
 }
 
 bool tracer_counters_due(const struct tracer *t, uint64_t now_ns)
