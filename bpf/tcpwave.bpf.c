@@ -256,7 +256,10 @@ static __always_inline struct tw_sock_state *btf_state_make(const struct sock *s
 		if (st)
 			return st;
 	}
-	return bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st && slots_on)
+		count(TW_CNT_SLOTS_FULL);
+	return st;
 }
 
 /* tp_btf mode: fresh NULL looks the state up, else makes it if need be. */

@@ -428,6 +428,8 @@ enum tw_counter {
 	 * tracer_read_counters()).
 	 */
 	TW_CNT_UNREPORTED,
+	/* tp_btf mode: sockets whose state went to socket storage, every slot (--slots) taken */
+	TW_CNT_SLOTS_FULL,
 	TW_CNT_MAX,
 };
 

@@ -333,6 +333,7 @@ SLOTS_FREE = 8  # slots left for the test's sockets, beyond those the start-up w
 SPILL_PAIRS = 40  # 80 sockets at once
 SPILL_OPEN_AT_EXIT = 5
 LEFT_UNREPORTED = re.compile(r" (\d+) connections unreported, (\d+) sockets untracked\n")
+SLOTS_FULL = re.compile(r" (\d+) sockets kept their state in socket storage, every slot taken")
 # /proc/net/tcp's st column: LISTEN (0A) and TIME_WAIT (06) sockets get no state at start.
 STATELESS_AT_START = ("0A", "06")
 
@@ -354,12 +355,17 @@ def test_sockets_beyond_the_slots_keep_their_state_in_socket_storage():
     test's sockets open at once, every connection is reported whole and none
     goes untracked; so is each one still open when tracing ends, listed from
     wherever its state is."""
-    check_all_reported_with_slots(open_tcp_sockets() + SLOTS_FREE)
+    tracer = check_all_reported_with_slots(open_tcp_sockets() + SLOTS_FREE)
+    spilled = SLOTS_FULL.search(tracer.stderr)
+    check(spilled and int(spilled.group(1)) >= 2 * SPILL_PAIRS - SLOTS_FREE,
+          "the sockets that found every slot taken are counted: %s" % tracer.stderr[-400:])
 
 
 @test
 def test_slots_0_keeps_every_sockets_state_in_socket_storage():
-    check_all_reported_with_slots(0)
+    tracer = check_all_reported_with_slots(0)
+    check(not SLOTS_FULL.search(tracer.stderr), "without slots, none is counted as finding "
+          "them taken: %s" % tracer.stderr[-400:])
 
 
 def check_all_reported_with_slots(slots):
@@ -386,3 +392,4 @@ def check_all_reported_with_slots(slots):
             want.append((cport, "active", "active", [new for _, new in CLIENT], True))
             want.append((cport, "passive", "passive", [new for _, new in SERVER], True))
     check_eq(got, sorted(want), "both ends of every connection, whole")
+    return tracer
