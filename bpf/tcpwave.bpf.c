@@ -564,20 +564,46 @@ int on_receive_reset_classic(struct trace_event_raw_tcp_event_sk *ctx)
  * (A tracepoint on accept() would name it sooner, but a syscall tracepoint
  * sends every system call of every process through the slow path: 5% of
  * the churn benchmark's throughput with an empty program.) A kernel thread
- * reading for the socket (kTLS, strparser) is not its owner. Sockets with an
- * owner cost one storage lookup here. tp_btf mode only: classic tracepoint
- * programs share one per-CPU busy mark, and one on every read would make
- * the kernel skip more transitions in softirq (tcp_sendmsg_locked's classic
- * record names no socket anyway).
+ * reading for the socket (kTLS, strparser) is not its owner. tp_btf mode
+ * only: classic tracepoint programs share one per-CPU busy mark, and one on
+ * every read would make the kernel skip more transitions in softirq
+ * (tcp_sendmsg_locked's classic record names no socket anyway).
+ *
+ * Reads and writes come many to a connection, and a request/response
+ * workload paid several points of its throughput for a lookup of the
+ * socket's state at each: a per-CPU cache of sockets whose owner is known
+ * spares them that. An entry is a socket's cookie, which no other socket
+ * ever has; a tracked socket has its cookie from its first transition on,
+ * and one with none (0) is not cached.
  */
+#define OWNERS_KNOWN_SLOTS 256
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OWNERS_KNOWN_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64); /* a socket's cookie */
+} owners_known SEC(".maps");
+
 static __always_inline void owner_from_io(struct sock *sk)
 {
-	struct tw_sock_state *st = btf_state(sk, NULL);
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+	__u32 at = cookie & (OWNERS_KNOWN_SLOTS - 1);
+	__u64 *known = bpf_map_lookup_elem(&owners_known, &at);
+	struct tw_sock_state *st;
 
-	if (!st || !st->conn.type || (st->conn.flags & TW_CONN_OWNER_KNOWN) ||
-	    !sk->sk_lock.owned || (bpf_get_current_task_btf()->flags & PF_KTHREAD))
+	if (known && cookie && *known == cookie)
 		return;
-	take_current_as_owner(&st->conn, 1);
+	st = btf_state(sk, NULL);
+	if (!st || !st->conn.type)
+		return;
+	if (!(st->conn.flags & TW_CONN_OWNER_KNOWN)) {
+		if (!sk->sk_lock.owned || (bpf_get_current_task_btf()->flags & PF_KTHREAD))
+			return;
+		take_current_as_owner(&st->conn, 1);
+	}
+	if (known)
+		*known = cookie;
 }
 
 SEC("tp_btf/tcp_rcv_space_adjust")

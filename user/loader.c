@@ -131,7 +131,7 @@ static void load_kernel_names(const struct btf *btf)
 
 static const char *mode_name(enum attach_mode mode)
 {
-	return mode == ATTACH_BTF ? "tp_btf/inet_sock_set_state (socket storage)" :
+	return mode == ATTACH_BTF ? "tp_btf/inet_sock_set_state (slots, then socket storage)" :
 				    "tracepoint/sock/inet_sock_set_state (classic, bounded table)";
 }
 
