@@ -293,13 +293,17 @@ def test_recording_to_a_full_disk_exits_1_and_says_so():
 
 @test
 def test_recording_that_fills_its_disk_mid_run_exits_1_and_says_so():
-    """A 4 KiB tmpfs takes the header and a few records, then is full."""
+    """A 4 KiB tmpfs takes the header and a few records, then is full.
+    tcpwave stops on its own, mid-churn: the peers stay in its network
+    namespace, whose connections its exit walk lists wherever they are.
+    Elsewhere, one accepted by the kernel and not yet by the peer would be
+    counted as left with no record (see Losses in the README)."""
     script = ("mount -t tmpfs -o size=4k none \"$1\" && exec %s -w \"$1/rec\" -d 60 --json"
               % TCPWAVE)
-    with scratch_dir() as d, Netns() as ns:
+    with scratch_dir() as d:
         proc = subprocess.Popen(["unshare", "--mount", "sh", "-c", script, "sh", d],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        server, client = Peer(ns.name), Peer(ns.name)
+        server, client = Peer(), Peer()
         try:
             port = int(server.do("listen", "ipv4"))
             deadline = time.monotonic() + 30
