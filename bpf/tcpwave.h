@@ -391,7 +391,11 @@ TW_SHARED int tw_holder_matches(const struct tw_holder *h, __u64 cookie,
 
 /* Indexes of the per-CPU counter array "counters". */
 enum tw_counter {
-	TW_CNT_LOST = 0, /* ring buffer full: a record could not be reserved */
+	/*
+	 * Ring buffer full: a record could not be reserved. Counted in
+	 * records_lost (tcpwave.bpf.c), which the loader puts here.
+	 */
+	TW_CNT_LOST = 0,
 	/*
 	 * Unused: recordings keep each counter in its place. It counted
 	 * accept() owners a table had no room for, before owners came from

@@ -34,6 +34,13 @@ static enum options_result parse(struct options *o, char **argv)
 
 #define PARSE(o, ...) parse(o, (char *[]){ "tcpwave", __VA_ARGS__, NULL })
 
+/* The arguments are refused as a usage error, with exactly this message. */
+#define CHECK_REFUSED(o, message, ...)                                                             \
+	do {                                                                                       \
+		CHECK_INT(PARSE(o, __VA_ARGS__), OPTIONS_USAGE);                                   \
+		CHECK_STR(err_text, message);                                                      \
+	} while (0)
+
 TEST(test_options_defaults)
 {
 	struct options o;
@@ -121,18 +128,12 @@ TEST(test_options_rejects_bad_durations)
 {
 	struct options o;
 
-	CHECK_INT(PARSE(&o, "-d", "0"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_DURATION("0"));
-	CHECK_INT(PARSE(&o, "-d", "-1"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_DURATION("-1"));
-	CHECK_INT(PARSE(&o, "-d", "abc"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_DURATION("abc"));
-	CHECK_INT(PARSE(&o, "-d", "1x"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_DURATION("1x"));
-	CHECK_INT(PARSE(&o, "--duration="), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_DURATION(""));
-	CHECK_INT(PARSE(&o, "-d", "31622401"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_DURATION("31622401"));
+	CHECK_REFUSED(&o, BAD_DURATION("0"), "-d", "0");
+	CHECK_REFUSED(&o, BAD_DURATION("-1"), "-d", "-1");
+	CHECK_REFUSED(&o, BAD_DURATION("abc"), "-d", "abc");
+	CHECK_REFUSED(&o, BAD_DURATION("1x"), "-d", "1x");
+	CHECK_REFUSED(&o, BAD_DURATION(""), "--duration=");
+	CHECK_REFUSED(&o, BAD_DURATION("31622401"), "-d", "31622401");
 }
 
 #define BAD_RINGBUF(v)                                                                             \
@@ -142,18 +143,13 @@ TEST(test_options_rejects_bad_ringbuf_sizes)
 {
 	struct options o;
 
-	CHECK_INT(PARSE(&o, "--ringbuf-kb", "3"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_RINGBUF("3"));
-	CHECK_INT(PARSE(&o, "--ringbuf-kb", "0"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_RINGBUF("0"));
-	CHECK_INT(PARSE(&o, "--ringbuf-kb", "2"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_RINGBUF("2"));
-	CHECK_INT(PARSE(&o, "--ringbuf-kb", "2097152"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_RINGBUF("2097152"));
-	CHECK_INT(PARSE(&o, "--ringbuf-kb", "99999999999999999999"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_RINGBUF("99999999999999999999"));
-	CHECK_INT(PARSE(&o, "--ringbuf-kb", "8k"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_RINGBUF("8k"));
+	CHECK_REFUSED(&o, BAD_RINGBUF("3"), "--ringbuf-kb", "3");
+	CHECK_REFUSED(&o, BAD_RINGBUF("0"), "--ringbuf-kb", "0");
+	CHECK_REFUSED(&o, BAD_RINGBUF("2"), "--ringbuf-kb", "2");
+	CHECK_REFUSED(&o, BAD_RINGBUF("2097152"), "--ringbuf-kb", "2097152");
+	CHECK_REFUSED(&o, BAD_RINGBUF("99999999999999999999"), "--ringbuf-kb",
+		      "99999999999999999999");
+	CHECK_REFUSED(&o, BAD_RINGBUF("8k"), "--ringbuf-kb", "8k");
 }
 
 #define BAD_TABLE(v)                                                                               \
@@ -168,14 +164,10 @@ TEST(test_options_table_entries_in_range)
 	CHECK_INT(o.table_entries, 1);
 	CHECK_INT(PARSE(&o, "--table-entries=16777216"), OPTIONS_RUN);
 	CHECK_INT(o.table_entries, 16777216);
-	CHECK_INT(PARSE(&o, "--table-entries", "0"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_TABLE("0"));
-	CHECK_INT(PARSE(&o, "--table-entries", "-1"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_TABLE("-1"));
-	CHECK_INT(PARSE(&o, "--table-entries", "16777217"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_TABLE("16777217"));
-	CHECK_INT(PARSE(&o, "--table-entries", "64k"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_TABLE("64k"));
+	CHECK_REFUSED(&o, BAD_TABLE("0"), "--table-entries", "0");
+	CHECK_REFUSED(&o, BAD_TABLE("-1"), "--table-entries", "-1");
+	CHECK_REFUSED(&o, BAD_TABLE("16777217"), "--table-entries", "16777217");
+	CHECK_REFUSED(&o, BAD_TABLE("64k"), "--table-entries", "64k");
 }
 
 #define BAD_SLOTS(v)                                                                               \
@@ -189,12 +181,9 @@ TEST(test_options_slots_in_range)
 	CHECK_INT(o.slots, 0);
 	CHECK_INT(PARSE(&o, "--slots=262144"), OPTIONS_RUN);
 	CHECK_INT(o.slots, 262144);
-	CHECK_INT(PARSE(&o, "--slots", "262145"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_SLOTS("262145"));
-	CHECK_INT(PARSE(&o, "--slots", "-1"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_SLOTS("-1"));
-	CHECK_INT(PARSE(&o, "--slots", "8k"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_SLOTS("8k"));
+	CHECK_REFUSED(&o, BAD_SLOTS("262145"), "--slots", "262145");
+	CHECK_REFUSED(&o, BAD_SLOTS("-1"), "--slots", "-1");
+	CHECK_REFUSED(&o, BAD_SLOTS("8k"), "--slots", "8k");
 }
 
 TEST(test_options_stuck_in_milliseconds)
@@ -217,16 +206,11 @@ TEST(test_options_rejects_bad_stuck_times)
 {
 	struct options o;
 
-	CHECK_INT(PARSE(&o, "--stuck", "0"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_STUCK("0"));
-	CHECK_INT(PARSE(&o, "--stuck", "1.5"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_STUCK("1.5"));
-	CHECK_INT(PARSE(&o, "--stuck", "-5"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_STUCK("-5"));
-	CHECK_INT(PARSE(&o, "--stuck", "31622400001"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_STUCK("31622400001"));
-	CHECK_INT(PARSE(&o, "--stuck"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --stuck: needs a value\n");
+	CHECK_REFUSED(&o, BAD_STUCK("0"), "--stuck", "0");
+	CHECK_REFUSED(&o, BAD_STUCK("1.5"), "--stuck", "1.5");
+	CHECK_REFUSED(&o, BAD_STUCK("-5"), "--stuck", "-5");
+	CHECK_REFUSED(&o, BAD_STUCK("31622400001"), "--stuck", "31622400001");
+	CHECK_REFUSED(&o, "tcpwave: --stuck: needs a value\n", "--stuck");
 }
 
 TEST(test_options_community_id_seed_takes_16_bits)
@@ -248,18 +232,13 @@ TEST(test_options_rejects_bad_community_id_seeds)
 {
 	struct options o;
 
-	CHECK_INT(PARSE(&o, "--community-id-seed", "65536"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_SEED("65536"));
-	CHECK_INT(PARSE(&o, "--community-id-seed", "-1"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_SEED("-1"));
-	CHECK_INT(PARSE(&o, "--community-id-seed", "0x10"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_SEED("0x10"));
-	CHECK_INT(PARSE(&o, "--community-id-seed", "18446744073709551616"), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_SEED("18446744073709551616"));
-	CHECK_INT(PARSE(&o, "--community-id-seed="), OPTIONS_USAGE);
-	CHECK_STR(err_text, BAD_SEED(""));
-	CHECK_INT(PARSE(&o, "--community-id-seed"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --community-id-seed: needs a value\n");
+	CHECK_REFUSED(&o, BAD_SEED("65536"), "--community-id-seed", "65536");
+	CHECK_REFUSED(&o, BAD_SEED("-1"), "--community-id-seed", "-1");
+	CHECK_REFUSED(&o, BAD_SEED("0x10"), "--community-id-seed", "0x10");
+	CHECK_REFUSED(&o, BAD_SEED("18446744073709551616"), "--community-id-seed",
+		      "18446744073709551616");
+	CHECK_REFUSED(&o, BAD_SEED(""), "--community-id-seed=");
+	CHECK_REFUSED(&o, "tcpwave: --community-id-seed: needs a value\n", "--community-id-seed");
 }
 
 TEST(test_options_output_file)
@@ -279,19 +258,18 @@ TEST(test_options_rejects_an_empty_or_missing_output_file)
 {
 	struct options o;
 
-	CHECK_INT(PARSE(&o, "--output="), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --output: invalid value '': expected a file name\n");
-	CHECK_INT(PARSE(&o, "-o"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: -o: needs a value\n");
+	CHECK_REFUSED(&o, "tcpwave: --output: invalid value '': expected a file name\n",
+		      "--output=");
+	CHECK_REFUSED(&o, "tcpwave: -o: needs a value\n", "-o");
 }
 
 TEST(test_options_rejects_unknown_attach_mode)
 {
 	struct options o;
 
-	CHECK_INT(PARSE(&o, "--attach", "bogus"), OPTIONS_USAGE);
-	CHECK_STR(err_text,
-		  "tcpwave: --attach: invalid value 'bogus': expected auto, btf or classic\n");
+	CHECK_REFUSED(&o,
+		      "tcpwave: --attach: invalid value 'bogus': expected auto, btf or classic\n",
+		      "--attach", "bogus");
 }
 
 TEST(test_options_rejects_unknown_long_option)
@@ -322,12 +300,9 @@ TEST(test_options_rejects_missing_values)
 {
 	struct options o;
 
-	CHECK_INT(PARSE(&o, "-d"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: -d: needs a value\n");
-	CHECK_INT(PARSE(&o, "-j", "--duration"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --duration: needs a value\n");
-	CHECK_INT(PARSE(&o, "--attach"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --attach: needs a value\n");
+	CHECK_REFUSED(&o, "tcpwave: -d: needs a value\n", "-d");
+	CHECK_REFUSED(&o, "tcpwave: --duration: needs a value\n", "-j", "--duration");
+	CHECK_REFUSED(&o, "tcpwave: --attach: needs a value\n", "--attach");
 }
 
 TEST(test_options_rejects_stray_argument)
@@ -513,12 +488,12 @@ TEST(test_options_connection_record_options_need_connection_records)
 {
 	struct options o;
 
-	CHECK_INT(PARSE(&o, "--events", "--slow-close", "10"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --slow-close: cannot be combined with --events\n");
-	CHECK_INT(PARSE(&o, "--slow-handshake", "10", "--events"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --slow-handshake: cannot be combined with --events\n");
-	CHECK_INT(PARSE(&o, "--events", "--no-fin-wait2-hold"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --no-fin-wait2-hold: cannot be combined with --events\n");
+	CHECK_REFUSED(&o, "tcpwave: --slow-close: cannot be combined with --events\n", "--events",
+		      "--slow-close", "10");
+	CHECK_REFUSED(&o, "tcpwave: --slow-handshake: cannot be combined with --events\n",
+		      "--slow-handshake", "10", "--events");
+	CHECK_REFUSED(&o, "tcpwave: --no-fin-wait2-hold: cannot be combined with --events\n",
+		      "--events", "--no-fin-wait2-hold");
 }
 
 TEST(test_options_filters_are_off_by_default)
@@ -640,21 +615,17 @@ TEST(test_options_rejects_too_many_filter_values)
 	}
 	CHECK_INT(parse(&o, argv), OPTIONS_USAGE);
 	CHECK_STR(err_text, "tcpwave: --port: '65': more than 64 values\n");
-	CHECK_INT(PARSE(&o, "--cgroup", "/1", "--cgroup", "/2", "--cgroup", "/3", "--cgroup", "/4",
-			"--cgroup", "/5", "--cgroup", "/6", "--cgroup", "/7", "--cgroup", "/8",
-			"--cgroup", "/9"),
-		  OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --cgroup: '/9': more than 8 values\n");
+	CHECK_REFUSED(&o, "tcpwave: --cgroup: '/9': more than 8 values\n", "--cgroup", "/1",
+		      "--cgroup", "/2", "--cgroup", "/3", "--cgroup", "/4", "--cgroup", "/5",
+		      "--cgroup", "/6", "--cgroup", "/7", "--cgroup", "/8", "--cgroup", "/9");
 }
 
 TEST(test_options_filter_options_need_values)
 {
 	struct options o;
 
-	CHECK_INT(PARSE(&o, "-p"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: -p: needs a value\n");
-	CHECK_INT(PARSE(&o, "--laddr"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --laddr: needs a value\n");
+	CHECK_REFUSED(&o, "tcpwave: -p: needs a value\n", "-p");
+	CHECK_REFUSED(&o, "tcpwave: --laddr: needs a value\n", "--laddr");
 }
 
 TEST(test_options_parse_seconds_takes_plain_decimals_only)
@@ -762,10 +733,8 @@ TEST(test_options_rejects_empty_user_and_user_with_no_drop)
 {
 	struct options o;
 
-	CHECK_INT(PARSE(&o, "--user="), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --user: invalid value '': expected a user name\n");
-	CHECK_INT(PARSE(&o, "--no-drop", "--user", "nobody"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --no-drop: cannot be combined with --user\n");
-	CHECK_INT(PARSE(&o, "--user"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --user: needs a value\n");
+	CHECK_REFUSED(&o, "tcpwave: --user: invalid value '': expected a user name\n", "--user=");
+	CHECK_REFUSED(&o, "tcpwave: --no-drop: cannot be combined with --user\n", "--no-drop",
+		      "--user", "nobody");
+	CHECK_REFUSED(&o, "tcpwave: --user: needs a value\n", "--user");
 }
