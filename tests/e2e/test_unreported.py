@@ -33,7 +33,8 @@ ls.listen(128)
 shut = socket.socket()
 shut.bind(("127.0.0.1", 0))
 refusing = shut.getsockname()
-print("ready", flush=True)
+print(ls.getsockname()[1], refusing[1], flush=True)
+input()
 while True:
     c = socket.socket()
     c.connect_ex(refusing)
@@ -114,18 +115,22 @@ def test_unreported_none_when_the_orphan_is_in_tcpwaves_namespace():
 @test
 def test_unreported_none_and_no_record_twice_when_stopped_amid_churn():
     """Connections close all the while tcpwave stops: each is printed once,
-    as closed or as still open, and none goes unreported."""
-    with Netns() as ns:
-        tracer = Tracer("--json", "--netns", str(ns.inode)).start()
-        churn = subprocess.Popen(["ip", "netns", "exec", ns.name, sys.executable, "-c", CHURN],
-                                 stdout=subprocess.PIPE, text=True)
-        try:
-            check_eq(churn.stdout.readline().strip(), "ready", "churn started")
-            time.sleep(CHURN_S)
-            tracer.stop()
-        finally:
-            churn.kill()
-            churn.wait()
+    as closed or as still open, and none goes unreported. The churn is in
+    tcpwave's namespace, whose connections the exit walks list wherever they
+    are; elsewhere, an orphan or a connection not yet accept()ed at that
+    moment is rightly counted unreported (the test above)."""
+    churn = subprocess.Popen([sys.executable, "-c", CHURN], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        ports = churn.stdout.readline().split()
+        tracer = Tracer("--json", "-P", ",".join(ports)).start()
+        churn.stdin.write("go\n")
+        churn.stdin.flush()
+        time.sleep(CHURN_S)
+        tracer.stop()
+    finally:
+        churn.kill()
+        churn.wait()
     conns = [r for r in tracer.records() if r["type"] == "conn"]
     check(len(conns) > 100, "connections traced amid churn: %d" % len(conns))
     twice = [k for k, n in collections.Counter((r["sock"], r["start_ts"]) for r in conns).items()
