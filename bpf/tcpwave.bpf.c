@@ -4,10 +4,10 @@
  * into a ring buffer.
  *
  * Two ways to attach to sock:inet_sock_set_state, chosen by the loader:
- *  - tp_btf (preferred): per-socket state lives in a preallocated slot while
- *    one is free, else in socket-local storage, which the kernel frees with
- *    the socket; so nothing is evicted, and a new socket at a reused address
- *    starts clean (see sock_slots).
+ *  - tp_btf (preferred): per-socket state lives in the preallocated slot the
+ *    socket's cookie names while that one is free, else in socket-local
+ *    storage, which the kernel frees with the socket; so nothing is evicted
+ *    (see sock_slots).
  *  - classic tracepoint (fallback for kernels without BTF-enabled tracepoints):
  *    socket storage is refused there, so per-socket state lives in a bounded
  *    hash keyed by socket address that counts what it cannot hold.
@@ -76,21 +76,33 @@ struct {
 } counters SEC(".maps");
 
 /*
- * tp_btf mode keeps a socket's state in a slot of sock_slots while there is
- * one free, and in the socket's own storage (sock_store) beyond that, so that
- * no number of open sockets evicts any. The slots are preallocated: taking
- * and freeing one allocates nothing, where socket storage allocates twice
- * per socket and frees through RCU, which cost a loopback churn several
- * points of its throughput (README, Performance). A slot is keyed by the
- * socket's address and freed at tcp_destroy_sock. --slots 0: storage only.
+ * tp_btf mode keeps a socket's state in a slot of sock_slots when the one
+ * its cookie names is free, and in the socket's own storage (sock_store)
+ * otherwise, so that no number of open sockets evicts any. The slots are an
+ * array made at start: finding one is an index and a compare, taking and
+ * freeing one allocates nothing, where socket storage allocates twice per
+ * socket and frees through RCU, which cost a loopback churn several points
+ * of its throughput (README, Performance). A socket's slot is its cookie
+ * modulo slot_count (--slots; 0: storage only): cookies are handed out in
+ * sequence, so the sockets alive at once mostly name different slots.
  */
-const volatile bool slots_on = false;
+const volatile __u32 slot_count = 0;
+
+/* A slot's cookie while it is being taken: no socket has it. */
+#define SLOT_TAKING ((__u64)-1)
+
+struct tw_slot {
+	/* The cookie of the socket whose state this is; 0: free; or SLOT_TAKING. */
+	__u64 cookie;
+	__u64 sk; /* that socket's address, to tell an abandoned slot (slot_abandoned()) */
+	struct tw_sock_state st;
+};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1); /* --slots, set by the loader */
-	__type(key, __u64); /* socket address */
-	__type(value, struct tw_sock_state);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* slot_count, set by the loader */
+	__type(key, __u32);
+	__type(value, struct tw_slot);
 } sock_slots SEC(".maps");
 
 struct {
@@ -201,63 +213,107 @@ static __always_inline void btf_endpoints(const struct sock_common *skc, struct 
 	}
 }
 
-/*
- * A slot left by a socket whose tcp_destroy_sock our program missed (counted
- * as a miss) may meet a new socket at the same address: its cookie, set at
- * the first transition, is not the new socket's. 0 is a slot taken a moment
- * ago whose cookie is still to be written.
- */
-static __always_inline bool slot_is_stale(const struct tw_sock_state *st, __u64 sk_cookie)
+/* The slot a socket's cookie names; NULL without slots or a cookie. */
+static __always_inline struct tw_slot *slot_named(__u64 cookie)
 {
-	return st->conn.cookie && st->conn.cookie != sk_cookie;
+	__u32 i;
+
+	if (!slot_count || !cookie)
+		return NULL;
+	i = cookie % slot_count;
+	return bpf_map_lookup_elem(&sock_slots, &i);
 }
 
-/* The slot at the socket's address, its own or a stale one; NULL without one. */
-static __always_inline struct tw_sock_state *slot_at(const struct sock *sk)
+/*
+ * The socket's slot, if it holds it. A socket is given state only with a
+ * cookie (btf_state_make()), so one without any has none anywhere.
+ */
+static __always_inline struct tw_slot *own_slot(const struct sock *sk)
 {
-	__u64 key = (__u64)sk;
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+	struct tw_slot *s = slot_named(cookie);
 
-	return slots_on ? bpf_map_lookup_elem(&sock_slots, &key) : NULL;
+	return s && s->cookie == cookie ? s : NULL;
+}
+
+/* The socket's state in its storage, if it has any there. */
+static __always_inline struct tw_sock_state *stored_state(const struct sock *sk)
+{
+	if (!sk->__sk_common.skc_cookie.counter)
+		return NULL;
+	return bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
 }
 
 /* The socket's state: its slot, else its storage; NULL if it has none yet. */
 static __always_inline struct tw_sock_state *btf_state_lookup(const struct sock *sk)
 {
-	struct tw_sock_state *st = slot_at(sk);
+	struct tw_slot *s = own_slot(sk);
 
-	if (st && !slot_is_stale(st, sk->__sk_common.skc_cookie.counter))
-		return st;
-	return bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
+	return s ? &s->st : stored_state(sk);
 }
 
 /*
- * The socket's state, made if it has none: a slot (a stale one taken over,
- * zeroed where it is, or a free one), else socket storage. Either comes
- * zeroed, and every state that has begun sets conn.type, so a zero type is
- * a fresh socket. Only the socket's own transitions (under its lock) and the
- * start-up walk (which locks it too) make state, so no two runs make one
- * socket's at once.
+ * A slot whose socket's tcp_destroy_sock our program missed (the kernel
+ * skips a program that would nest in itself; counted as a miss) would stay
+ * taken for good: its socket, gone, no longer has the slot's cookie. Socket
+ * memory is reused only as another socket (SLAB_TYPESAFE_BY_RCU), which has
+ * a cookie of its own or none.
+ */
+static __always_inline bool slot_abandoned(__u64 cookie, __u64 sk)
+{
+	return sk && BPF_CORE_READ((const struct sock *)sk, __sk_common.skc_cookie.counter) !=
+			     (__s64)cookie;
+}
+
+/*
+ * Take the slot for the socket if it is free or abandoned: marked as being
+ * taken first, so that no other socket sees it half made, then zeroed. The
+ * fetch-and-add of nothing reads the cookie with a full barrier, so that the
+ * address read after it is its socket's.
+ */
+static __always_inline bool slot_take(struct tw_slot *s, __u64 cookie, const struct sock *sk)
+{
+	__u64 held = __sync_fetch_and_add(&s->cookie, 0);
+
+	if (held == SLOT_TAKING || (held && !slot_abandoned(held, s->sk)))
+		return false;
+	if (__sync_val_compare_and_swap(&s->cookie, held, SLOT_TAKING) != held)
+		return false;
+	__builtin_memset(&s->st, 0, sizeof(s->st));
+	s->sk = (__u64)sk;
+	__sync_lock_test_and_set(&s->cookie, cookie);
+	return true;
+}
+
+/* The socket is destroyed: its slot is free for the next socket that names it. */
+static __always_inline void slot_free(struct tw_slot *s)
+{
+	__sync_lock_test_and_set(&s->cookie, 0);
+}
+
+/*
+ * The socket's state, made if it has none: the slot its cookie names if free,
+ * else socket storage. Either comes zeroed, and every state that has begun
+ * sets conn.type, so a zero type is a fresh socket. Only the socket's own
+ * transitions (under its lock) and the start-up walk (which locks it too)
+ * make state, so no two runs make one socket's at once. A socket already in
+ * storage stays there when its slot comes free.
  */
 static __always_inline struct tw_sock_state *btf_state_make(const struct sock *sk)
 {
-	static const struct tw_sock_state empty;
-	struct tw_sock_state *st = slot_at(sk);
-	__u64 key = (__u64)sk;
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct tw_slot *s = slot_named(cookie);
+	struct tw_sock_state *st;
 
-	if (st && slot_is_stale(st, sk->__sk_common.skc_cookie.counter))
-		__builtin_memset(st, 0, sizeof(*st));
-	if (st)
-		return st;
+	if (s && s->cookie == cookie)
+		return &s->st;
 	st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, 0);
 	if (st)
 		return st;
-	if (slots_on && !bpf_map_update_elem(&sock_slots, &key, &empty, BPF_NOEXIST)) {
-		st = slot_at(sk);
-		if (st)
-			return st;
-	}
+	if (s && slot_take(s, cookie, sk))
+		return &s->st;
 	st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (st && slots_on)
+	if (st && slot_count)
 		count(TW_CNT_SLOTS_FULL);
 	return st;
 }
@@ -401,14 +457,13 @@ int on_state_classic(struct trace_event_raw_inet_sock_set_state *ctx)
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(on_destroy_btf, struct sock *sk)
 {
-	struct tw_sock_state *st = btf_state(sk, NULL);
-	__u64 key = (__u64)sk;
+	struct tw_slot *s = own_slot(sk);
+	struct tw_sock_state *st = s ? &s->st : stored_state(sk);
 
 	if (st)
 		on_destroy(sk, st, sk->sk_lock.owned != 0, 1);
-	/* The slot at its address, its own or a stale one (storage goes with the socket). */
-	if (slots_on)
-		bpf_map_delete_elem(&sock_slots, &key);
+	if (s)
+		slot_free(s);
 	return 0;
 }
 
@@ -567,43 +622,19 @@ int on_receive_reset_classic(struct trace_event_raw_tcp_event_sk *ctx)
  * reading for the socket (kTLS, strparser) is not its owner. tp_btf mode
  * only: classic tracepoint programs share one per-CPU busy mark, and one on
  * every read would make the kernel skip more transitions in softirq
- * (tcp_sendmsg_locked's classic record names no socket anyway).
- *
- * Reads and writes come many to a connection, and a request/response
- * workload paid several points of its throughput for a lookup of the
- * socket's state at each: a per-CPU cache of sockets whose owner is known
- * spares them that. An entry is a socket's cookie, which no other socket
- * ever has; a tracked socket has its cookie from its first transition on,
- * and one with none (0) is not cached.
+ * (tcp_sendmsg_locked's classic record names no socket anyway). Reads and
+ * writes come many to a connection: for a socket in a slot, finding its
+ * state is an index and a compare (own_slot()).
  */
-#define OWNERS_KNOWN_SLOTS 256
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, OWNERS_KNOWN_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64); /* a socket's cookie */
-} owners_known SEC(".maps");
-
 static __always_inline void owner_from_io(struct sock *sk)
 {
-	__u64 cookie = sk->__sk_common.skc_cookie.counter;
-	__u32 at = cookie & (OWNERS_KNOWN_SLOTS - 1);
-	__u64 *known = bpf_map_lookup_elem(&owners_known, &at);
-	struct tw_sock_state *st;
+	struct tw_sock_state *st = btf_state(sk, NULL);
 
-	if (known && cookie && *known == cookie)
+	if (!st || !st->conn.type || (st->conn.flags & TW_CONN_OWNER_KNOWN))
 		return;
-	st = btf_state(sk, NULL);
-	if (!st || !st->conn.type)
+	if (!sk->sk_lock.owned || (bpf_get_current_task_btf()->flags & PF_KTHREAD))
 		return;
-	if (!(st->conn.flags & TW_CONN_OWNER_KNOWN)) {
-		if (!sk->sk_lock.owned || (bpf_get_current_task_btf()->flags & PF_KTHREAD))
-			return;
-		take_current_as_owner(&st->conn, 1);
-	}
-	if (known)
-		*known = cookie;
+	take_current_as_owner(&st->conn, 1);
 }
 
 SEC("tp_btf/tcp_rcv_space_adjust")
@@ -716,14 +747,15 @@ int dump_open_held(struct bpf_iter__task_file *ctx)
 {
 	struct sock *sk = file_sock(ctx->file);
 	struct tw_sock_state *st;
-	__u64 key = (__u64)sk;
+	struct tw_slot *s;
+	__u64 cookie;
 
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	/* Its slot (btf_state_lookup()'s test, through the untrusted pointer), else storage. */
-	st = slots_on ? bpf_map_lookup_elem(&sock_slots, &key) : NULL;
-	if (st && slot_is_stale(st, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter)))
-		st = NULL;
+	/* Its slot (own_slot()'s test, through the untrusted pointer), else storage. */
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	s = slot_named(cookie);
+	st = s && s->cookie == cookie ? &s->st : NULL;
 	if (!st)
 		st = copy_state(sk);
 	if (st)

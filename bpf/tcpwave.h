@@ -432,7 +432,7 @@ enum tw_counter {
 	 * tracer_read_counters()).
 	 */
 	TW_CNT_UNREPORTED,
-	/* tp_btf mode: sockets whose state went to socket storage, every slot (--slots) taken */
+	/* tp_btf mode: sockets whose state went to socket storage, the slot their cookie names taken */
 	TW_CNT_SLOTS_FULL,
 	TW_CNT_MAX,
 };

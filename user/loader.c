@@ -333,7 +333,7 @@ static int load(struct tracer *t, const struct options *o, enum attach_mode mode
 	skel->rodata->watch_handovers = !o->events && !o->no_fin_wait2_hold && can_walk_maps();
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	bpf_map__set_max_entries(skel->maps.sock_table, o->table_entries);
-	skel->rodata->slots_on = o->slots > 0;
+	skel->rodata->slot_count = o->slots;
 	bpf_map__set_max_entries(skel->maps.sock_slots, o->slots ? o->slots : 1);
 	bpf_map__set_max_entries(skel->maps.file_owners, o->table_entries);
 	bpf_map__set_max_entries(skel->maps.dumped, o->table_entries);

@@ -656,7 +656,7 @@ static void print_exit_summary(const struct app *app, const struct tracer *t)
 			app->counters[TW_CNT_HANDOVER_UNWATCHED], TW_HANDOVERS_MAX);
 	if (app->counters[TW_CNT_SLOTS_FULL])
 		fprintf(stderr,
-			"tcpwave: %" PRIu64 " sockets kept their state in socket storage, every "
+			"tcpwave: %" PRIu64 " sockets kept their state in socket storage, their "
 			"slot taken: a larger --slots costs the traced host less\n",
 			app->counters[TW_CNT_SLOTS_FULL]);
 	if (app->opt.verbose && t && t->stuck_checks)
