@@ -267,17 +267,16 @@ static __always_inline bool slot_abandoned(__u64 cookie, __u64 sk)
 
 /*
  * Take the slot for the socket if it is free or abandoned: marked as being
- * taken first, so that no other socket sees it half made, then zeroed. The
- * fetch-and-add of nothing reads the cookie with a full barrier, so that the
- * address read after it is its socket's.
+ * taken first, so that no other socket sees it half made, then zeroed. A
+ * failed compare-and-swap returns the cookie held, with a full barrier, so
+ * that the address read after it is that cookie's socket's.
  */
 static __always_inline bool slot_take(struct tw_slot *s, __u64 cookie, const struct sock *sk)
 {
-	__u64 held = __sync_fetch_and_add(&s->cookie, 0);
+	__u64 held = __sync_val_compare_and_swap(&s->cookie, 0, SLOT_TAKING);
 
-	if (held == SLOT_TAKING || (held && !slot_abandoned(held, s->sk)))
-		return false;
-	if (__sync_val_compare_and_swap(&s->cookie, held, SLOT_TAKING) != held)
+	if (held && (held == SLOT_TAKING || !slot_abandoned(held, s->sk) ||
+		     __sync_val_compare_and_swap(&s->cookie, held, SLOT_TAKING) != held))
 		return false;
 	__builtin_memset(&s->st, 0, sizeof(s->st));
 	s->sk = (__u64)sk;
