@@ -11,9 +11,10 @@
  *    beyond its slots: socket storage made at a socket's first transition,
  *    each state and its time appended there, one record per socket at
  *    ->CLOSE. No owner, no endpoints, no counters, no filters.
- *  - floor_table: the same in a preallocated hash table keyed by the
- *    socket's address, the entry deleted at ->CLOSE: tcpwave's slots, which
- *    it frees at the socket's destruction instead.
+ *  - floor_slots: the same in an array of slots, a socket's slot named by
+ *    its cookie, taken with a compare-and-swap and freed at ->CLOSE:
+ *    tcpwave's slots, which it frees at the socket's destruction instead. A
+ *    socket whose slot is taken is counted and not followed.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -69,12 +70,21 @@ int BPF_PROG(floor_ring, const struct sock *sk, int old_state, int new_state)
 	return 0;
 }
 
+#define SLOTS 8192 /* tcpwave's default */
+
+struct floor_slot {
+	__u64 cookie; /* the socket's whose timeline this is; 0: free */
+	struct floor_timeline tl;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct floor_timeline);
-} timeline_table SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLOTS);
+	__type(key, __u32);
+	__type(value, struct floor_slot);
+} slots SEC(".maps");
+
+__u64 slot_taken; /* sockets whose slot another held */
 
 /* Appends the state to the socket's timeline; at ->CLOSE sends it, and says so. */
 static __always_inline int timeline_step(struct floor_timeline *tl, int new_state)
@@ -105,23 +115,23 @@ int BPF_PROG(floor_storage, const struct sock *sk, int old_state, int new_state)
 	return 0;
 }
 
-static const struct floor_timeline empty_timeline;
-
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(floor_table, const struct sock *sk, int old_state, int new_state)
+int BPF_PROG(floor_slots, const struct sock *sk, int old_state, int new_state)
 {
-	__u64 key = (__u64)sk;
-	struct floor_timeline *tl = bpf_map_lookup_elem(&timeline_table, &key);
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	__u32 i = cookie % SLOTS;
+	struct floor_slot *s = bpf_map_lookup_elem(&slots, &i);
 
-	if (!tl) {
-		bpf_map_update_elem(&timeline_table, &key, &empty_timeline, BPF_NOEXIST);
-		tl = bpf_map_lookup_elem(&timeline_table, &key);
-		if (!tl) {
-			__sync_fetch_and_add(&lost, 1); /* the table is full */
+	if (!s)
+		return 0;
+	if (s->cookie != cookie) {
+		if (__sync_val_compare_and_swap(&s->cookie, 0, cookie)) {
+			__sync_fetch_and_add(&slot_taken, 1);
 			return 0;
 		}
+		__builtin_memset(&s->tl, 0, sizeof(s->tl));
 	}
-	if (timeline_step(tl, new_state))
-		bpf_map_delete_elem(&timeline_table, &key);
+	if (timeline_step(&s->tl, new_state))
+		__sync_lock_test_and_set(&s->cookie, 0);
 	return 0;
 }

@@ -2,9 +2,10 @@
 /*
  * Loader of make bench's floors (bench/floor.bpf.c): attaches one, takes in
  * its records every 100 ms (tcpwave's own poll period) until SIGINT, then
- * says how many came and how many found no room.
+ * says how many came, how many found no room, and how many sockets found
+ * their slot taken.
  *
- * Usage: floor ring|storage|table
+ * Usage: floor ring|storage|slots
  */
 #include <errno.h>
 #include <signal.h>
@@ -36,8 +37,8 @@ int main(int argc, char **argv)
 	int err = 1;
 	long records = 0;
 
-	if (strcmp(kind, "ring") && strcmp(kind, "storage") && strcmp(kind, "table")) {
-		fprintf(stderr, "usage: floor ring|storage|table\n");
+	if (strcmp(kind, "ring") && strcmp(kind, "storage") && strcmp(kind, "slots")) {
+		fprintf(stderr, "usage: floor ring|storage|slots\n");
 		return 2;
 	}
 	skel = floor_bpf__open();
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
 	}
 	bpf_program__set_autoload(skel->progs.floor_ring, !strcmp(kind, "ring"));
 	bpf_program__set_autoload(skel->progs.floor_storage, !strcmp(kind, "storage"));
-	bpf_program__set_autoload(skel->progs.floor_table, !strcmp(kind, "table"));
+	bpf_program__set_autoload(skel->progs.floor_slots, !strcmp(kind, "slots"));
 	if (floor_bpf__load(skel) || floor_bpf__attach(skel)) {
 		fprintf(stderr, "floor: load and attach: %s\n", strerror(errno));
 		goto cleanup;
@@ -65,8 +66,9 @@ int main(int argc, char **argv)
 		ring_buffer__poll(rb, 100);
 		ring_buffer__consume(rb);
 	}
-	fprintf(stderr, "floor: %ld records, %llu lost\n", records,
-		(unsigned long long)skel->bss->lost);
+	fprintf(stderr, "floor: %ld records, %llu lost, %llu sockets found their slot taken\n",
+		records, (unsigned long long)skel->bss->lost,
+		(unsigned long long)skel->bss->slot_taken);
 	err = 0;
 cleanup:
 	ring_buffer__free(rb);

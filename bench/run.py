@@ -8,9 +8,9 @@ throughput as a share of the untraced median.
 
 Three floors run in the same rounds (bench/floor.bpf.c): a bare ring buffer
 record per transition; each socket's timeline in socket storage, one record
-per connection; and the same in a preallocated hash table, the least that
-tcpwave's design does while it has slots (beyond them it uses socket
-storage). tcpwave's share reads against them.
+per connection; and the same in an array of slots named by the socket's
+cookie, the least that tcpwave's design does for a socket in a slot (one
+whose slot is taken uses socket storage). tcpwave's share reads against them.
 
 Throughput moves with the machine's speed from round to round; the CPU
 time all processes and interrupts take per connection (from /proc/stat,
@@ -144,7 +144,7 @@ def tracers(tmp):
     found = [
         ("floor: ring buffer", lambda: floor_tracer("ring")),
         ("floor: socket storage", lambda: floor_tracer("storage")),
-        ("floor: hash table", lambda: floor_tracer("table")),
+        ("floor: slots", lambda: floor_tracer("slots")),
         ("tcpwave --json > file",
          lambda: tcpwave_tracer(["--json"], os.path.join(tmp, "out.json"))),
         ("tcpwave > /dev/null", lambda: tcpwave_tracer([])),
@@ -249,7 +249,7 @@ def main():
     base_us = statistics.median(busy_us["untraced"])
     profile = bpf_profile(args, tcpwave_tracer(["--json"]), FIRST_PORT + 600)
     profile += bpf_profile(args, floor_tracer("storage"), FIRST_PORT + 700)
-    profile += bpf_profile(args, floor_tracer("table"), FIRST_PORT + 800)
+    profile += bpf_profile(args, floor_tracer("slots"), FIRST_PORT + 800)
     state = [row for row in profile if row[0].startswith("on_state")]
     per_conn = state[0][1] if state else 0
 
