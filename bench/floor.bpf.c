@@ -7,20 +7,22 @@
  *
  *  - floor_ring: a record per transition into the ring buffer, wakeups
  *    batched: the performance issue's "costs nothing measurable".
- *  - floor_storage: tcpwave's design reduced to its bones, for sockets
- *    beyond its slots: socket storage made at a socket's first transition,
+ *  - floor_storage: tcpwave's design reduced to its bones, for a socket
+ *    whose slot another holds: socket storage made at its first transition,
  *    each state and its time appended there, one record per socket at
  *    ->CLOSE. No owner, no endpoints, no counters, no filters.
  *  - floor_slots: the same in an array of slots, a socket's slot named by
- *    its cookie, taken with a compare-and-swap and freed at ->CLOSE:
- *    tcpwave's slots, which it frees at the socket's destruction instead. A
- *    socket whose slot is taken is counted and not followed.
+ *    its cookie, taken at its first transition with a compare-and-swap and
+ *    freed at ->CLOSE: tcpwave's slots, which it frees at the socket's
+ *    destruction instead. A socket whose slot is taken then is counted and
+ *    not followed.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
 #define CLOSE 7 /* TCP_CLOSE */
+#define LISTEN 10 /* TCP_LISTEN */
 #define STEPS 8
 
 char LICENSE[] SEC("license") = "GPL";
@@ -125,6 +127,9 @@ int BPF_PROG(floor_slots, const struct sock *sk, int old_state, int new_state)
 	if (!s)
 		return 0;
 	if (s->cookie != cookie) {
+		/* Sockets are followed from their first transition only. */
+		if (old_state != CLOSE && old_state != LISTEN)
+			return 0;
 		if (__sync_val_compare_and_swap(&s->cookie, 0, cookie)) {
 			__sync_fetch_and_add(&slot_taken, 1);
 			return 0;

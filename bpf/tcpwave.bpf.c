@@ -83,12 +83,19 @@ struct {
  * freeing one allocates nothing, where socket storage allocates twice per
  * socket and frees through RCU, which cost a loopback churn several points
  * of its throughput (README, Performance). A socket's slot is its cookie
- * modulo slot_count (--slots; 0: storage only): cookies are handed out in
- * sequence, so the sockets alive at once mostly name different slots.
+ * modulo slot_count (--slots; 0: storage only): the kernel hands out
+ * cookies in runs, 4096 to a CPU at a time, so the sockets alive at once
+ * mostly name different slots.
  */
 const volatile __u32 slot_count = 0;
 
-/* A slot's cookie while it is being taken: no socket has it. */
+/*
+ * A cookie made while another was being made on the same CPU (a softirq's,
+ * nested) comes from the top of the range, counting down: such sockets
+ * keep their state in storage, and a slot's cookie while it is being taken
+ * is one of these values, which no socket in a slot has.
+ */
+#define SLOTLESS_COOKIES (1ull << 63)
 #define SLOT_TAKING ((__u64)-1)
 
 struct tw_slot {
@@ -213,12 +220,12 @@ static __always_inline void btf_endpoints(const struct sock_common *skc, struct 
 	}
 }
 
-/* The slot a socket's cookie names; NULL without slots or a cookie. */
+/* The slot a socket's cookie names; NULL without slots, a cookie, or with a slotless one. */
 static __always_inline struct tw_slot *slot_named(__u64 cookie)
 {
 	__u32 i;
 
-	if (!slot_count || !cookie)
+	if (!slot_count || !cookie || cookie >= SLOTLESS_COOKIES)
 		return NULL;
 	i = cookie % slot_count;
 	return bpf_map_lookup_elem(&sock_slots, &i);
@@ -268,16 +275,20 @@ static __always_inline bool slot_abandoned(__u64 cookie, __u64 sk)
 /*
  * Take the slot for the socket if it is free or abandoned: marked as being
  * taken first, so that no other socket sees it half made, then zeroed. A
- * failed compare-and-swap returns the cookie held, with a full barrier, so
- * that the address read after it is that cookie's socket's.
+ * slot held is read again with an atomic that always stores, a full barrier
+ * on every architecture (a failed compare-and-swap is not one on arm64
+ * without LSE), so that the address read after it is that cookie's socket's.
  */
 static __always_inline bool slot_take(struct tw_slot *s, __u64 cookie, const struct sock *sk)
 {
 	__u64 held = __sync_val_compare_and_swap(&s->cookie, 0, SLOT_TAKING);
 
-	if (held && (held == SLOT_TAKING || !slot_abandoned(held, s->sk) ||
-		     __sync_val_compare_and_swap(&s->cookie, held, SLOT_TAKING) != held))
-		return false;
+	if (held) {
+		held = __sync_fetch_and_or(&s->cookie, 0);
+		if (!held || held == SLOT_TAKING || !slot_abandoned(held, s->sk) ||
+		    __sync_val_compare_and_swap(&s->cookie, held, SLOT_TAKING) != held)
+			return false;
+	}
 	__builtin_memset(&s->st, 0, sizeof(s->st));
 	s->sk = (__u64)sk;
 	__sync_lock_test_and_set(&s->cookie, cookie);
@@ -313,7 +324,7 @@ static __always_inline struct tw_sock_state *btf_state_make(const struct sock *s
 		return &s->st;
 	st = bpf_sk_storage_get(&sock_store, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (st && slot_count)
-		count(TW_CNT_SLOTS_FULL);
+		count(TW_CNT_SLOT_TAKEN);
 	return st;
 }
 

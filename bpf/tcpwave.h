@@ -433,7 +433,7 @@ enum tw_counter {
 	 */
 	TW_CNT_UNREPORTED,
 	/* tp_btf mode: sockets whose state went to socket storage, the slot their cookie names taken */
-	TW_CNT_SLOTS_FULL,
+	TW_CNT_SLOT_TAKEN,
 	TW_CNT_MAX,
 };
 

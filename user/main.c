@@ -654,11 +654,11 @@ static void print_exit_summary(const struct app *app, const struct tracer *t)
 			"not found, or more than %d at once): their end is learned only from a "
 			"peer on this host\n",
 			app->counters[TW_CNT_HANDOVER_UNWATCHED], TW_HANDOVERS_MAX);
-	if (app->counters[TW_CNT_SLOTS_FULL])
+	if (app->counters[TW_CNT_SLOT_TAKEN])
 		fprintf(stderr,
 			"tcpwave: %" PRIu64 " sockets kept their state in socket storage, their "
 			"slot taken: a larger --slots costs the traced host less\n",
-			app->counters[TW_CNT_SLOTS_FULL]);
+			app->counters[TW_CNT_SLOT_TAKEN]);
 	if (app->opt.verbose && t && t->stuck_checks)
 		fprintf(stderr,
 			"tcpwave: --stuck: %" PRIu64 " checks, %.3f ms on average, "

@@ -18,7 +18,7 @@
 #define RINGBUF_KB_MAX (1024 * 1024)
 #define TABLE_ENTRIES_DEFAULT 262144
 #define TABLE_ENTRIES_MAX (16 * 1024 * 1024)
-/* About 400 bytes of kernel memory each, allocated at start: 3.3 MB by default. */
+/* 352 bytes of kernel memory each, allocated at start: 2.9 MB by default. */
 #define SLOTS_DEFAULT 8192
 #define SLOTS_MAX 262144
 #define SECONDS_MAX (366ull * 24 * 3600)
@@ -421,7 +421,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 		case OPT_SLOTS:
 			if (options_parse_u64(optarg, 0, SLOTS_MAX, &v))
 				return bad_value(err, "--slots", optarg,
-						 "a number of sockets from 0 to 262144");
+						 "a number of slots from 0 to 262144");
 			o->slots = (uint32_t)v;
 			tracing_only = "--slots";
 			break;

@@ -333,7 +333,7 @@ FEW_SLOTS = 8
 SPILL_PAIRS = 40  # 80 sockets at once
 SPILL_OPEN_AT_EXIT = 5
 LEFT_UNREPORTED = re.compile(r" (\d+) connections unreported, (\d+) sockets untracked\n")
-SLOTS_FULL = re.compile(r" (\d+) sockets kept their state in socket storage, their slot taken")
+SLOT_TAKEN = re.compile(r" (\d+) sockets kept their state in socket storage, their slot taken")
 
 
 @test
@@ -344,7 +344,7 @@ def test_sockets_beyond_the_slots_keep_their_state_in_socket_storage():
     every connection is reported whole and none goes untracked; so is each
     one still open when tracing ends, listed from wherever its state is."""
     tracer = check_all_reported_with_slots(FEW_SLOTS)
-    spilled = SLOTS_FULL.search(tracer.stderr)
+    spilled = SLOT_TAKEN.search(tracer.stderr)
     check(spilled and int(spilled.group(1)) >= 2 * SPILL_PAIRS - FEW_SLOTS,
           "the sockets that found their slot taken are counted: %s" % tracer.stderr[-400:])
 
@@ -352,7 +352,7 @@ def test_sockets_beyond_the_slots_keep_their_state_in_socket_storage():
 @test
 def test_slots_0_keeps_every_sockets_state_in_socket_storage():
     tracer = check_all_reported_with_slots(0)
-    check(not SLOTS_FULL.search(tracer.stderr), "without slots, none is counted as finding "
+    check(not SLOT_TAKEN.search(tracer.stderr), "without slots, none is counted as finding "
           "them taken: %s" % tracer.stderr[-400:])
 
 

@@ -171,7 +171,7 @@ TEST(test_options_table_entries_in_range)
 }
 
 #define BAD_SLOTS(v)                                                                               \
-	"tcpwave: --slots: invalid value '" v "': expected a number of sockets from 0 to 262144\n"
+	"tcpwave: --slots: invalid value '" v "': expected a number of slots from 0 to 262144\n"
 
 TEST(test_options_slots_in_range)
 {
