@@ -9,10 +9,13 @@ not to overflow between two polls from that traffic alone, and the bursts
 are several times bigger than the rings. The sockets are the test's own
 (this process): no owner is checked here."""
 import contextlib
+import json
+import os
 import re
 import signal
 import socket
 import struct
+import subprocess
 import time
 
 from harness import REPLY_TIMEOUT_S, Tracer, check, check_eq, test
@@ -354,6 +357,88 @@ def test_slots_0_keeps_every_sockets_state_in_socket_storage():
     tracer = check_all_reported_with_slots(0)
     check(not SLOT_TAKEN.search(tracer.stderr), "without slots, none is counted as finding "
           "them taken: %s" % tracer.stderr[-400:])
+
+
+# A slot made to look abandoned: a cookie no socket has yet, and an address
+# (1) at which no socket can be read, so none there has that cookie.
+ABANDONED_COOKIE_BASE = 1 << 40
+ABANDONED_SK = 1
+SLOT_BYTES = 352  # struct tw_slot: cookie, sk, struct tw_sock_state
+ABANDON_PAIRS = 20  # one at a time: 40 sockets, every slot named several times
+
+
+def map_ids_held(pid):
+    """The BPF maps a process holds, by id, from its descriptors' fdinfo."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) != "anon_inode:bpf-map":
+                continue
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                ids.update(int(line.split()[1]) for line in f if line.startswith("map_id:"))
+        except FileNotFoundError:
+            continue
+    return ids
+
+
+def sock_slots_of(tracer):
+    """The id of tcpwave's slot array."""
+    held = map_ids_held(tracer.proc.pid)
+    maps = json.loads(subprocess.check_output(["bpftool", "map", "show", "-j"]))
+    ids = [m["id"] for m in maps if m.get("name") == "sock_slots" and m["id"] in held]
+    check_eq(len(ids), 1, "tcpwave's slot array found")
+    return ids[0]
+
+
+def slot_cookies(map_id):
+    dump = json.loads(subprocess.check_output(["bpftool", "map", "dump", "id", str(map_id),
+                                               "-j"]))
+    return {e["formatted"]["key"]: e["formatted"]["value"]["cookie"] for e in dump}
+
+
+def hex_bytes(data):
+    return [format(b, "02x") for b in data]
+
+
+def abandon_free_slots(map_id):
+    """Fill every free slot as if its socket's destruction had been missed:
+    the cookies written there, by slot index."""
+    abandoned = {}
+    for index, cookie in slot_cookies(map_id).items():
+        if cookie:
+            continue
+        abandoned[index] = ABANDONED_COOKIE_BASE + index
+        value = struct.pack("<QQ", abandoned[index], ABANDONED_SK).ljust(SLOT_BYTES, b"\0")
+        subprocess.run(["bpftool", "map", "update", "id", str(map_id),
+                        "key", "hex", *hex_bytes(struct.pack("<I", index)),
+                        "value", "hex", *hex_bytes(value)], check=True)
+    return abandoned
+
+
+@test
+def test_a_slot_whose_socket_is_gone_is_taken_over_by_the_next_socket_naming_it():
+    """Should tcpwave miss a socket's destruction, its slot stays taken by a
+    socket that no longer exists. The next socket whose cookie names that
+    slot sees that the slot's socket no longer has the slot's cookie and
+    takes the slot over, so abandoned slots do not pile up. Made here by
+    writing such slots into every free one; 40 sockets, one connection at a
+    time, then name every slot."""
+    with traced_listener("--json", "--attach", "btf", "--slots", str(FEW_SLOTS)) as (
+            lst, port, tracer):
+        map_id = sock_slots_of(tracer)
+        abandoned = abandon_free_slots(map_id)
+        check(abandoned, "free slots to make abandoned (the start-up walk gives the "
+              "host's connections slots too)")
+        for _ in range(ABANDON_PAIRS):
+            close_client_first(*open_pair(lst, port))
+        still_abandoned = {i: c for i, c in slot_cookies(map_id).items()
+                           if abandoned.get(i) == c}
+    check_eq(still_abandoned, {}, "abandoned slots no socket took over")
+    check_eq(LEFT_UNREPORTED.search(tracer.stderr).groups(), ("0", "0"),
+             "connections unreported and sockets untracked")
+    whole = [r for r in tracer.records() if r.get("type") == "conn" and
+             r["lost_events"] is False and r["complete"] is True]
+    check_eq(len(whole), 2 * ABANDON_PAIRS, "both ends of every connection, whole")
 
 
 def check_all_reported_with_slots(slots):
