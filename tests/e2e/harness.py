@@ -349,6 +349,16 @@ def sequence(records):
     return [(r["old"], r["new"]) for r in records]
 
 
+def check_owners(events, pid, unowned, what):
+    """The first `unowned` events have no owner yet (a server socket before
+    its process reads, writes or closes it); all others belong to pid, also
+    those that ran in softirq."""
+    for i, e in enumerate(events):
+        want = None if i < unowned else pid
+        check(e["pid"] == want, "%s %s->%s: expected owner %r, got %r (comm %r, process_ctx %r)"
+              % (what, e["old"], e["new"], want, e["pid"], e["comm"], e["process_ctx"]))
+
+
 # No test needs nearly this long; past it the test has hung and fails.
 TEST_TIMEOUT_S = 180
 

@@ -6,7 +6,7 @@ own (see netns.py for why) and the records are those of that namespace.
 """
 import close_paths
 from close_paths import Scenario
-from harness import check, check_eq, sequence, socket_events, test
+from harness import check, check_eq, check_owners, sequence, socket_events, test
 
 # Each timing check brackets a transition between two clock readings of the
 # test around the step that causes it, so it holds on a loaded host too; on a
@@ -27,16 +27,6 @@ def ends(records, run):
 def check_sequences(client, server, client_closing, server_closing):
     check_eq(sequence(client), OPENING["client"] + client_closing, "client transitions")
     check_eq(sequence(server), OPENING["server"] + server_closing, "server transitions")
-
-
-def check_owners(events, pid, unowned, what):
-    """The first `unowned` events have no owner yet (a server socket before
-    its process reads, writes or closes it); all others belong to pid, also
-    those that ran in softirq."""
-    for i, e in enumerate(events):
-        want = None if i < unowned else pid
-        check(e["pid"] == want, "%s %s->%s: expected owner %r, got %r (comm %r, process_ctx %r)"
-              % (what, e["old"], e["new"], want, e["pid"], e["comm"], e["process_ctx"]))
 
 
 def check_connection_owners(sc, client, server, server_unowned=2):

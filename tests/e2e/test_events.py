@@ -6,8 +6,8 @@ import signal
 import subprocess
 import time
 
-from harness import (TCPWAVE, Peer, Tracer, check, check_eq, sequence, socket_events, test,
-                     wait_until_tracing)
+from harness import (TCPWAVE, Peer, Tracer, check, check_eq, check_owners, sequence,
+                     socket_events, test, wait_until_tracing)
 
 CLIENT_CLOSES_FIRST = {
     "client": [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"), ("ESTABLISHED", "FIN_WAIT1"),
@@ -38,15 +38,6 @@ def client_closes_first(family, *tracer_args, server_acts=lambda server, client:
     finally:
         server.close()
         client.close()
-
-
-def check_owners(events, pid, unowned_prefix, what):
-    """The first `unowned_prefix` events have no owner yet; the rest belong to pid."""
-    for i, e in enumerate(events):
-        want = None if i < unowned_prefix else pid
-        check(e["pid"] == want,
-              "%s %s->%s: expected pid %r, got %r (comm %r, process_ctx %r)"
-              % (what, e["old"], e["new"], want, e["pid"], e["comm"], e["process_ctx"]))
 
 
 def check_client_closes_first(family, *tracer_args, server_acts=lambda server, client: None,
