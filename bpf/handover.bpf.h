@@ -215,10 +215,11 @@ static __always_inline __u64 jiffies_to_mono(__u64 j, __u64 now_ns)
  * of the table. -1 when the ring buffer has no room (the entry stays); 0
  * when sent, or when someone else (the check, the RST tracepoint, a new
  * hand-over at the same address) took it out first. The record is filled
- * before the delete: a deleted element may be reused at once.
+ * before the delete: a deleted element may be reused at once. may_wake:
+ * userspace is woken if this record makes enough wait (wakeup_flag()).
  */
 static __always_inline int handover_send_end(__u64 key, const struct handover *h, __u8 kind,
-					     __u64 ts_ns, __u64 wakeup)
+					     __u64 ts_ns, bool may_wake)
 {
 	struct tw_handover_end *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	struct handover *now_at_key;
@@ -236,7 +237,7 @@ static __always_inline int handover_send_end(__u64 key, const struct handover *h
 		return 0;
 	}
 	__sync_fetch_and_add(&handovers_live, -1);
-	bpf_ringbuf_submit(r, wakeup);
+	bpf_ringbuf_submit(r, may_wake ? wakeup_flag(sizeof(*r)) : BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
@@ -279,7 +280,7 @@ static __always_inline int handover_watch(__u64 tw_key, const struct tw_conn *c,
 	/* Its address held another timewait socket, gone since the last check: end that first. */
 	if (old) {
 		kind = handover_end_kind(tw_key, old, 0, now, &ts_ns);
-		if (handover_send_end(tw_key, old, kind, ts_ns, wakeup_flag())) {
+		if (handover_send_end(tw_key, old, kind, ts_ns, true)) {
 			count_lost();
 			if (!bpf_map_delete_elem(&handovers, &tw_key))
 				__sync_fetch_and_add(&handovers_live, -1);
@@ -322,7 +323,7 @@ static long check_handover(struct bpf_map *map, __u64 *key, struct handover *h, 
 	}
 	kind = handover_end_kind(*key, h, substate, now, &ts_ns);
 	/* Userspace polls right after the check: no wakeup needed. */
-	if (handover_send_end(*key, h, kind, ts_ns, BPF_RB_NO_WAKEUP))
+	if (handover_send_end(*key, h, kind, ts_ns, false))
 		handovers_deferred++;
 	return 0;
 }
@@ -351,7 +352,7 @@ static __always_inline void handover_reset_sent(const struct sock *sk)
 	    timewait_substate((const void *)sk, h->rec.cookie, h->rec.netns, &h->rec.ep) !=
 		    TW_FIN_WAIT2)
 		return;
-	if (handover_send_end(key, h, TW_HANDOVER_LOCAL_RESET, now, wakeup_flag())) {
+	if (handover_send_end(key, h, TW_HANDOVER_LOCAL_RESET, now, true)) {
 		/* No room now: the next check sends it. */
 		h->rec.ts_ns = now;
 		h->rec.end = TW_HANDOVER_LOCAL_RESET;

@@ -249,7 +249,7 @@ static __always_inline void emit_transition(struct tw_sock_state *st, const stru
 	e->cgroup_id = st->conn.cgroup_id;
 	e->owner = st->conn.owner;
 	e->ep = *ep;
-	bpf_ringbuf_submit(e, wakeup_flag());
+	bpf_ringbuf_submit(e, wakeup_flag(sizeof(*e)));
 }
 
 /* The endpoint fields a held transition did not know yet. */
@@ -342,7 +342,7 @@ static __always_inline void emit_connection(struct tw_sock_state *st, __u64 watc
 	if (watch_key && handover_watch(watch_key, &st->conn, now))
 		st->conn.flags |= TW_CONN_HANDOVER_WATCHED;
 	__builtin_memcpy(r, &st->conn, sizeof(*r));
-	bpf_ringbuf_submit(r, wakeup_flag());
+	bpf_ringbuf_submit(r, wakeup_flag(sizeof(*r)));
 }
 
 /*
@@ -602,7 +602,7 @@ static __always_inline void on_reset(const struct sock *sk, struct tw_sock_state
 		r->pad = 0;
 		r->cookie = c->cookie;
 		r->ts_ns = bpf_ktime_get_ns();
-		bpf_ringbuf_submit(r, wakeup_flag());
+		bpf_ringbuf_submit(r, wakeup_flag(sizeof(*r)));
 		return;
 	}
 	if (!(c->flags & (TW_CONN_RESET_SENT | TW_CONN_RESET_RECEIVED))) {

@@ -179,12 +179,21 @@ static __always_inline void count_lost(void)
 	__sync_fetch_and_add(&records_lost, 1);
 }
 
-/* Wake userspace only once enough data waits; it also polls on a short timer. */
-static __always_inline __u64 wakeup_flag(void)
+/*
+ * Wake userspace once per wakeup_bytes of data waiting: when the record just
+ * reserved (size bytes, before its header) took what waits across a multiple
+ * of it. Not at every record past it, which while userspace lags (the traced
+ * workload has its CPUs) would be a wakeup per record. It also polls on a
+ * short timer, which covers a crossing that two CPUs' records hid from
+ * each other.
+ */
+static __always_inline __u64 wakeup_flag(__u64 size)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP :
-		       BPF_RB_NO_WAKEUP;
+	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 before = waiting - ((size + BPF_RINGBUF_HDR_SZ + 7) & ~7ull);
+
+	return waiting / wakeup_bytes != before / wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
+								   BPF_RB_NO_WAKEUP;
 }
 
 /*
