@@ -277,19 +277,20 @@ static __always_inline int filter_owner(const struct tw_conn *c, int final)
 }
 
 /*
- * A connection still open when tracing ends, as it stands (tuple: its
- * verdict so far): the filters decide for good.
+ * A connection still open when tracing ends, as it stands, or a closed one
+ * whose record waited for its owner (tuple: its verdict so far): the
+ * filters decide for good.
  */
-static __always_inline int filter_open_dropped(int tuple, const struct tw_conn *c,
-					       const struct sock *sk)
+static __always_inline int filter_at_exit(int tuple, const struct tw_conn *c,
+					  const struct sock *sk)
 {
 	if (!filters)
-		return 0;
+		return TW_FILTER_PASS;
 	if (!(filters & TW_F_TUPLE))
 		tuple = TW_FILTER_PASS;
 	else if (tuple == TW_FILTER_PENDING)
 		tuple = filter_tuple(&c->ep, c->netns, sk, 1);
-	return filter_dropped(filter_and(tuple, filter_owner(c, 1)));
+	return filter_and(tuple, filter_owner(c, 1));
 }
 
 #endif /* TCPWAVE_FILTER_BPF_H */

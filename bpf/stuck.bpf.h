@@ -135,7 +135,7 @@ static __always_inline void stuck_track(const struct transition *t, const struct
 
 /*
  * The filters' last word on a report, as on a connection still open at the
- * end (filter_open_dropped()): its owner is as known as it will get. sk may
+ * end (filter_at_exit()): its owner is as known as it will get. sk may
  * be a socket's bare address, or NULL for a timewait socket, which has no
  * cgroup: only BPF_CORE_READ() reaches through it.
  */
@@ -151,7 +151,7 @@ static __always_inline int stuck_filtered(const struct tw_stuck *r, int tuple,
 	c.owner = r->owner;
 	c.ep = r->ep;
 	c.netns = r->netns;
-	if (!filter_open_dropped(tuple, &c, sk))
+	if (!filter_dropped(filter_at_exit(tuple, &c, sk)))
 		return 0;
 	filter_count(TW_FILTER_DROP, 1);
 	return 1;

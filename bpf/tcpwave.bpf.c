@@ -701,6 +701,7 @@ static __always_inline void dump_open(struct seq_file *seq, const struct sock *s
 	__u64 key = (__u64)sk;
 	__u8 yes = 1;
 	struct tw_conn c;
+	int verdict;
 
 	/* No timeline, or one ended: nothing open (no type: see tracing_ends). */
 	if (st->emitted || !st->conn.type)
@@ -716,8 +717,13 @@ static __always_inline void dump_open(struct seq_file *seq, const struct sock *s
 	if (!st->awaits_owner)
 		c.flags |= TW_CONN_OPEN;
 	owner_from_file(&c.owner, &c.flags, key, c.cookie, &c.ep);
-	if (filter_open_dropped(st->filter, &c, sk))
+	verdict = filter_at_exit(st->filter, &c, sk);
+	if (filter_dropped(verdict)) {
+		/* A waiting record was due, as at ->CLOSE (owner_filtered()). */
+		if (st->awaits_owner)
+			filter_count(verdict, 1);
 		return;
+	}
 	if (!st->awaits_owner)
 		note_counters(&c, sk, 0);
 	bpf_seq_write(seq, &c, sizeof(c));

@@ -15,6 +15,7 @@ accepts.
 import os
 import re
 import socket
+import struct
 import subprocess
 import time
 
@@ -296,6 +297,35 @@ def test_filter_decides_the_connections_still_open_at_the_end():
              [(port, cport, server.pid, False)], "the server's open connection alone")
     check(SUMMARY.search(tracer.stderr).group(3) == "0",
           "nothing left for the userspace filter: %s" % tracer.stderr)
+
+
+@test
+def test_filter_keeps_back_a_record_that_waited_for_its_owner_and_counts_it():
+    """A connection reset before its server acted has a record that waits
+    for its owner: the process that closes the socket or, at exit, holds it.
+    With a --comm neither end has, the client's record is kept back at its
+    close and the server's when the exit walks find this process holding
+    the socket: two counted."""
+    port = 5003
+
+    def reset_before_the_server_acts():
+        listener = ns.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind((V4["server"], port))
+        listener.listen(1)
+        c = ns.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.connect((V4["server"], port))
+        s, _ = listener.accept()
+        listener.close()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+        return s
+
+    with Namespace() as ns:
+        records, kept_back, server = run(ns, ["--comm", "twf-nobody"],
+                                         reset_before_the_server_acts)
+        server.close()
+    check_eq(records, [], "records")
+    check_eq(kept_back, 2, "records the kernel kept back in the namespace")
 
 
 @test
