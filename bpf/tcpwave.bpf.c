@@ -320,7 +320,8 @@ static __always_inline void slot_free(struct tw_slot *s)
  */
 static __always_inline struct tw_sock_state *btf_state_make(const struct sock *sk)
 {
-	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	/* Every transition comes here: the helper only where no cookie is set yet. */
+	__u64 cookie = sk->__sk_common.skc_cookie.counter ?: bpf_get_socket_cookie((void *)sk);
 	struct tw_slot *s = slot_named(cookie);
 	struct tw_sock_state *st;
 

@@ -311,7 +311,6 @@ static bool can_walk_maps(void)
 				       NULL) == 1;
 }
 
-/* Open and load the skeleton for one attach mode, with or without the iterators. */
 /*
  * Data waiting in the ring buffer that wakes tcpwave: an eighth of the ring,
  * at most 32 KiB. A wakeup per 32 KiB costs nothing measurable, where
@@ -331,6 +330,7 @@ static uint64_t wakeup_bytes(uint32_t ringbuf_kb)
 	return eighth < WAKEUP_BYTES_MAX ? eighth : WAKEUP_BYTES_MAX;
 }
 
+/* Open and load the skeleton for one attach mode, with or without the iterators. */
 static int load(struct tracer *t, const struct options *o, enum attach_mode mode,
 		const struct btf *btf, const struct cgroup_layout *cgroup, bool with_iterators)
 {

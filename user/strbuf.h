@@ -46,10 +46,8 @@ static inline void strbuf_add(struct strbuf *sb, const void *bytes, size_t n)
 
 static inline void strbuf_addc(struct strbuf *sb, char c)
 {
-	if (sb->len + 1 >= sb->cap)
-		strbuf_grow(sb, 1);
-	sb->data[sb->len++] = c;
-	sb->data[sb->len] = '\0';
+	*strbuf_room(sb, 1) = c;
+	strbuf_commit(sb, 1);
 }
 
 static inline void strbuf_adds(struct strbuf *sb, const char *s)
