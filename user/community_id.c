@@ -9,13 +9,6 @@
 #include <nettle/sha1.h>
 #include "addr.h"
 
-/*
- * The hashed bytes: seed, the lesser endpoint's address, the other's, the
- * IP protocol, a zero byte, the lesser endpoint's port, the other's; every
- * number in network byte order, so 40 bytes for IPv6, 16 for IPv4.
- */
-#define HASH_INPUT_MAX (2 + 16 + 16 + 1 + 1 + 2 + 2)
-
 _Static_assert(COMMUNITY_ID_STRLEN == 2 + BASE64_ENCODE_RAW_LENGTH(SHA1_DIGEST_SIZE) + 1,
 	       "COMMUNITY_ID_STRLEN holds \"1:\", the base64 of a SHA-1 and a NUL");
 
@@ -33,17 +26,17 @@ static bool all_zero(const uint8_t *a, size_t len)
 	return true;
 }
 
-int community_id_tcp(char out[COMMUNITY_ID_STRLEN], const struct tw_endpoints *ep_in, uint16_t seed)
+/* The bytes to hash for ep's flow, and their length; -EINVAL if ep lacks part of its 4-tuple. */
+static int hash_input(uint8_t in[COMMUNITY_ID_INPUT_MAX], const struct tw_endpoints *ep_in,
+		      uint16_t seed)
 {
 	struct tw_endpoints ep = *ep_in;
-	uint8_t in[HASH_INPUT_MAX], digest[SHA1_DIGEST_SIZE], *p = in;
 	const uint8_t *first_addr, *second_addr;
 	uint16_t first_port, second_port;
-	struct sha1_ctx sha;
+	uint8_t *p = in;
 	size_t alen;
 	int cmp;
 
-	out[0] = '\0';
 	/* What the wire carries: IPv4 packets, whatever the socket's family. */
 	addr_unmap_endpoints(&ep);
 	alen = ep.family == AF_INET6 ? 16 : 4;
@@ -75,12 +68,40 @@ int community_id_tcp(char out[COMMUNITY_ID_STRLEN], const struct tw_endpoints *e
 	p += 2;
 	put_be16(p, second_port);
 	p += 2;
+	return (int)(p - in);
+}
+
+static void hash_to_id(char out[COMMUNITY_ID_STRLEN], const uint8_t *in, size_t len)
+{
+	uint8_t digest[SHA1_DIGEST_SIZE];
+	struct sha1_ctx sha;
 
 	sha1_init(&sha);
-	sha1_update(&sha, (size_t)(p - in), in);
+	sha1_update(&sha, len, in);
 	sha1_digest(&sha, sizeof(digest), digest);
 	memcpy(out, "1:", 2);
 	base64_encode_raw(out + 2, sizeof(digest), digest);
 	out[2 + BASE64_ENCODE_RAW_LENGTH(SHA1_DIGEST_SIZE)] = '\0';
+}
+
+int community_id_tcp(struct community_id_memo *memo, char out[COMMUNITY_ID_STRLEN],
+		     const struct tw_endpoints *ep, uint16_t seed)
+{
+	uint8_t in[COMMUNITY_ID_INPUT_MAX];
+	int len = hash_input(in, ep, seed);
+	unsigned int k;
+
+	out[0] = '\0';
+	if (len < 0)
+		return len;
+	/* The ports are the input's last four bytes, and what varies most between flows. */
+	k = (in[len - 1] ^ in[len - 3] ^ (in[len - 2] << 3) ^ (in[len - 4] << 3)) %
+	    COMMUNITY_ID_MEMO_SLOTS;
+	if (memo->slot[k].len != len || memcmp(memo->slot[k].input, in, (size_t)len)) {
+		hash_to_id(memo->slot[k].id, in, (size_t)len);
+		memcpy(memo->slot[k].input, in, (size_t)len);
+		memo->slot[k].len = (uint8_t)len;
+	}
+	memcpy(out, memo->slot[k].id, COMMUNITY_ID_STRLEN);
 	return 0;
 }

@@ -96,6 +96,7 @@ struct app {
 	struct recording_writer rec; /* --write */
 	struct filter_stream stream; /* --events: transitions through the filters */
 	struct cgroup_path cgroups;
+	struct community_id_memo community_ids;
 	bool want_cgroups; /* resolve cgroup paths: for JSON, and for --cgroup */
 	bool color;
 	int64_t real_minus_mono_ns;
@@ -142,14 +143,15 @@ static void print_transition(struct app *app, const struct tw_state_event *e, co
 }
 
 /* The connection's Community ID in cid, or NULL where its 4-tuple is not known. */
-static const char *community_id_of(const struct app *app, const struct tw_endpoints *ep,
+static const char *community_id_of(struct app *app, const struct tw_endpoints *ep,
 				   char cid[COMMUNITY_ID_STRLEN])
 {
-	return community_id_tcp(cid, ep, app->opt.community_id_seed) ? NULL : cid;
+	return community_id_tcp(&app->community_ids, cid, ep, app->opt.community_id_seed) ? NULL :
+											     cid;
 }
 
 /* The fields that join a JSON record to other tools' records of the connection. */
-static void join_fields(const struct app *app, const struct tw_conn *c,
+static void join_fields(struct app *app, const struct tw_conn *c,
 			const struct conn_verdict *v, char cid[COMMUNITY_ID_STRLEN],
 			struct conn_join *join)
 {

@@ -62,48 +62,89 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
+/* The number of decimal digits of v (1 for 0). */
 static unsigned int decimal_digits(uint64_t v)
 {
-	unsigned int n = 1;
+	static const uint64_t powers_of_ten[] = {
+		1ULL,
+		10ULL,
+		100ULL,
+		1000ULL,
+		10000ULL,
+		100000ULL,
+		1000000ULL,
+		10000000ULL,
+		100000000ULL,
+		1000000000ULL,
+		10000000000ULL,
+		100000000000ULL,
+		1000000000000ULL,
+		10000000000000ULL,
+		100000000000000ULL,
+		1000000000000000ULL,
+		10000000000000000ULL,
+		100000000000000000ULL,
+		1000000000000000000ULL,
+		10000000000000000000ULL,
+	};
+	/* 1233/4096 is just over log10(2): from the bits, the digits or one fewer. */
+	unsigned int fewer = (unsigned int)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
 
-	for (;;) {
-		if (v < 10)
-			return n;
-		if (v < 100)
-			return n + 1;
-		if (v < 1000)
-			return n + 2;
-		if (v < 10000)
-			return n + 3;
-		v /= 10000;
-		n += 4;
-	}
+	return fewer + ((v | 1) >= powers_of_ten[fewer]);
+}
+
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+				  "25262728293031323334353637383940414243444546474849"
+				  "50515253545556575859606162636465666768697071727374"
+				  "75767778798081828384858687888990919293949596979899";
+
+/* Write v < 100 as the two digits before p, which is returned moved back over them. */
+static char *pair_before(char *p, unsigned int v)
+{
+	p -= 2;
+	memcpy(p, digit_pairs + 2 * v, 2);
+	return p;
 }
 
 void strbuf_add_decimal(struct strbuf *sb, uint64_t v)
 {
-	/* Two digits per division, written from the last one into their room. */
-	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
-				    "25262728293031323334353637383940414243444546474849"
-				    "50515253545556575859606162636465666768697071727374"
-				    "75767778798081828384858687888990919293949596979899";
 	unsigned int n = decimal_digits(v);
 	char *p = strbuf_room(sb, n) + n;
+	uint32_t low;
 
-	while (v >= 100) {
-		const char *pair = pairs + 2 * (v % 100);
+	/*
+	 * Written from the last digit back. Four digits per 64-bit division,
+	 * then 32-bit arithmetic, which is cheaper, as most numbers fit in it.
+	 */
+	while (v >= 1ULL << 32) {
+		unsigned int four = (unsigned int)(v % 10000);
 
-		v /= 100;
-		*--p = pair[1];
-		*--p = pair[0];
+		v /= 10000;
+		p = pair_before(p, four % 100);
+		p = pair_before(p, four / 100);
 	}
-	if (v >= 10) {
-		*--p = pairs[2 * v + 1];
-		*--p = pairs[2 * v];
-	} else {
-		*--p = (char)('0' + v);
+	low = (uint32_t)v;
+	while (low >= 100) {
+		p = pair_before(p, low % 100);
+		low /= 100;
 	}
+	if (low >= 10)
+		pair_before(p, low);
+	else
+		p[-1] = (char)('0' + low);
 	strbuf_commit(sb, n);
+}
+
+void strbuf_add_zero_padded(struct strbuf *sb, uint32_t v, unsigned int width)
+{
+	char *p = strbuf_room(sb, width) + width;
+	unsigned int left;
+
+	for (left = width; left >= 2; left -= 2, v /= 100)
+		p = pair_before(p, v % 100);
+	if (left)
+		p[-1] = (char)('0' + v % 10);
+	strbuf_commit(sb, width);
 }
 
 void strbuf_pad(struct strbuf *sb, size_t start, size_t width)

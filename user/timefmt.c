@@ -73,18 +73,6 @@ static const char *second_text(struct second_cache *cache, time_t sec, breakdown
 	return cache->text;
 }
 
-static void add_fraction(struct strbuf *sb, long value, int digits)
-{
-	char *text = strbuf_room(sb, (size_t)digits);
-	int i;
-
-	for (i = digits - 1; i >= 0; i--) {
-		text[i] = (char)('0' + value % 10);
-		value /= 10;
-	}
-	strbuf_commit(sb, (size_t)digits);
-}
-
 void timefmt_rfc3339(struct strbuf *sb, int64_t unix_ns)
 {
 	/*
@@ -107,7 +95,7 @@ void timefmt_rfc3339(struct strbuf *sb, int64_t unix_ns)
 	text = second_text(&cache[k], sec, gmtime_r, "%Y-%m-%dT%H:%M:%S", &len);
 	strbuf_add(sb, text, len);
 	strbuf_addc(sb, '.');
-	add_fraction(sb, ns, 9);
+	strbuf_add_zero_padded(sb, (uint32_t)ns, 9);
 	strbuf_addc(sb, 'Z');
 }
 
@@ -123,5 +111,5 @@ void timefmt_clock(struct strbuf *sb, int64_t unix_ns)
 	text = second_text(&cache, sec, localtime_r, "%H:%M:%S", &len);
 	strbuf_add(sb, text, len);
 	strbuf_addc(sb, '.');
-	add_fraction(sb, ns / 1000, 6);
+	strbuf_add_zero_padded(sb, (uint32_t)(ns / 1000), 6);
 }

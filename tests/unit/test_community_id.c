@@ -24,11 +24,14 @@ static struct tw_endpoints endpoints(int family, const char *laddr, __u16 lport,
 	return ep;
 }
 
+/* Hashed afresh: an empty memo each time. */
 static const char *cid(const struct tw_endpoints *ep, uint16_t seed)
 {
+	static struct community_id_memo memo;
 	static char out[COMMUNITY_ID_STRLEN];
 
-	if (community_id_tcp(out, ep, seed))
+	memset(&memo, 0, sizeof(memo));
+	if (community_id_tcp(&memo, out, ep, seed))
 		return "(error)";
 	return out;
 }
@@ -82,14 +85,46 @@ TEST(test_community_id_v4_mapped_is_hashed_as_ipv4)
 TEST(test_community_id_unknown_port_or_address_is_an_error)
 {
 	struct tw_endpoints ep = endpoints(AF_INET, "127.0.0.1", 0, "127.0.0.1", 9);
+	struct community_id_memo memo = { 0 };
 	char out[COMMUNITY_ID_STRLEN] = "x";
 
-	CHECK_INT(community_id_tcp(out, &ep, 0), -EINVAL);
+	CHECK_INT(community_id_tcp(&memo, out, &ep, 0), -EINVAL);
 	CHECK_STR(out, "");
 	ep = endpoints(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 0);
-	CHECK_INT(community_id_tcp(out, &ep, 0), -EINVAL);
+	CHECK_INT(community_id_tcp(&memo, out, &ep, 0), -EINVAL);
 	ep = endpoints(AF_INET6, "::", 40000, "::1", 5000);
-	CHECK_INT(community_id_tcp(out, &ep, 0), -EINVAL);
+	CHECK_INT(community_id_tcp(&memo, out, &ep, 0), -EINVAL);
 	ep = endpoints(AF_INET, "10.0.0.1", 40000, "0.0.0.0", 5000);
-	CHECK_INT(community_id_tcp(out, &ep, 0), -EINVAL);
+	CHECK_INT(community_id_tcp(&memo, out, &ep, 0), -EINVAL);
+}
+
+/*
+ * More flows than the memo has slots, through one memo, one way and back:
+ * two of them at least share a slot, and each still gets its own ID; the
+ * other end of each flow, seen later, gets the same.
+ */
+TEST(test_community_id_memo_gives_each_flow_its_own_id)
+{
+	enum { FLOWS = COMMUNITY_ID_MEMO_SLOTS * 2 + 1 };
+	static char fresh[FLOWS][COMMUNITY_ID_STRLEN];
+	struct community_id_memo memo = { 0 };
+	char out[COMMUNITY_ID_STRLEN];
+	struct tw_endpoints ep;
+	int i;
+
+	for (i = 0; i < FLOWS; i++) {
+		ep = endpoints(AF_INET, "10.0.0.1", (uint16_t)(1000 + 257 * i), "10.0.0.2", 80);
+		snprintf(fresh[i], sizeof(fresh[i]), "%s", cid(&ep, 7));
+		CHECK_INT(community_id_tcp(&memo, out, &ep, 7), 0);
+		CHECK_STR(out, fresh[i]);
+	}
+	for (i = FLOWS - 1; i >= 0; i--) {
+		ep = endpoints(AF_INET, "10.0.0.2", 80, "10.0.0.1", (uint16_t)(1000 + 257 * i));
+		CHECK_INT(community_id_tcp(&memo, out, &ep, 7), 0);
+		CHECK_STR(out, fresh[i]);
+	}
+	/* The seed is hashed too: the same 4-tuple under another seed is another ID. */
+	CHECK_INT(community_id_tcp(&memo, out, &ep, 8), 0);
+	CHECK_STR(out, cid(&ep, 8));
+	CHECK(strcmp(out, fresh[0]) != 0);
 }

@@ -117,6 +117,7 @@ TEST(test_strbuf_pad_leaves_wider_text_alone)
 	strbuf_free(&sb);
 }
 
+/* Around digit counts, 32 bits, and zeros within a group of four digits. */
 TEST(test_strbuf_add_u64_at_digit_boundaries)
 {
 	static const struct {
@@ -125,6 +126,8 @@ TEST(test_strbuf_add_u64_at_digit_boundaries)
 	} cases[] = {
 		{ 0, "0" }, { 9, "9" }, { 10, "10" }, { 99, "99" }, { 100, "100" },
 		{ 101, "101" }, { 1009, "1009" }, { 123456789, "123456789" },
+		{ 4294967295ULL, "4294967295" }, { 4294967296ULL, "4294967296" },
+		{ 100000000000000001ULL, "100000000000000001" },
 		{ UINT64_MAX, "18446744073709551615" },
 	};
 	struct strbuf sb = { 0 };
@@ -158,5 +161,23 @@ TEST(test_strbuf_add_u64_agrees_with_printf_around_powers_of_ten)
 			CHECK_STR(sb.data, expected);
 		}
 	}
+	strbuf_free(&sb);
+}
+
+/* An odd and an even width; digits past the width are not written. */
+TEST(test_strbuf_add_zero_padded_writes_exactly_width_digits)
+{
+	struct strbuf sb = { 0 };
+
+	strbuf_add_zero_padded(&sb, 7, 9);
+	strbuf_addc(&sb, '|');
+	strbuf_add_zero_padded(&sb, 999999999, 9);
+	strbuf_addc(&sb, '|');
+	strbuf_add_zero_padded(&sb, 123456, 6);
+	strbuf_addc(&sb, '|');
+	strbuf_add_zero_padded(&sb, 1234567, 6);
+	strbuf_addc(&sb, '|');
+	strbuf_add_zero_padded(&sb, 0, 1);
+	CHECK_STR(sb.data, "000000007|999999999|123456|234567|0");
 	strbuf_free(&sb);
 }
