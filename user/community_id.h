@@ -25,8 +25,8 @@
  * The IDs hashed last, by the bytes hashed. Both ends of a connection
  * between two local sockets are one flow, and their records come close
  * together: the second end's ID costs a comparison instead of a SHA-1 and
- * a base64 (together some 5% of tcpwave's CPU in a loopback churn). A slot
- * is named by the two ports; a collision only costs the hash.
+ * a base64. A slot is named by the two ports; a collision only costs the
+ * hash.
  */
 struct community_id_memo {
 	struct {

@@ -22,12 +22,12 @@
  */
 void json_add_string(struct strbuf *sb, const char *s, size_t n);
 /*
- * The field appends are inline (STRBUF_INLINE) so that each key's length is
+ * The field appends are inline (APPEND_INLINE) so that each key's length is
  * a constant folded into its caller: a record has some thirty keys.
  */
 
 /* Append `"s"` and then `tail`, one room check for all: s needs no escaping. */
-STRBUF_INLINE void json_add_quoted(struct strbuf *sb, const char *s, char tail)
+APPEND_INLINE void json_add_quoted(struct strbuf *sb, const char *s, char tail)
 {
 	size_t n = strlen(s);
 	char *p = strbuf_room(sb, n + 3);
@@ -40,13 +40,13 @@ STRBUF_INLINE void json_add_quoted(struct strbuf *sb, const char *s, char tail)
 }
 
 /* Append `"key":` (key is a trusted literal). */
-STRBUF_INLINE void json_add_key(struct strbuf *sb, const char *key)
+APPEND_INLINE void json_add_key(struct strbuf *sb, const char *key)
 {
 	json_add_quoted(sb, key, ':');
 }
 
 /* Append `"key":"s",` (escaped), or `"key":null,` for NULL. */
-STRBUF_INLINE void json_add_str_or_null(struct strbuf *sb, const char *key, const char *s)
+APPEND_INLINE void json_add_str_or_null(struct strbuf *sb, const char *key, const char *s)
 {
 	json_add_key(sb, key);
 	if (s)
@@ -63,7 +63,7 @@ STRBUF_INLINE void json_add_str_or_null(struct strbuf *sb, const char *key, cons
  * identifiers; a recording's are checked as such). Whatever a process, a
  * user or a file chose goes through json_add_str_or_null().
  */
-STRBUF_INLINE void json_add_name_or_null(struct strbuf *sb, const char *key, const char *name)
+APPEND_INLINE void json_add_name_or_null(struct strbuf *sb, const char *key, const char *name)
 {
 	json_add_key(sb, key);
 	if (name)
@@ -73,7 +73,7 @@ STRBUF_INLINE void json_add_name_or_null(struct strbuf *sb, const char *key, con
 }
 
 /* Append `"key":true,` or `"key":false,`. */
-STRBUF_INLINE void json_add_bool(struct strbuf *sb, const char *key, bool b)
+APPEND_INLINE void json_add_bool(struct strbuf *sb, const char *key, bool b)
 {
 	json_add_key(sb, key);
 	if (b) /* two literals: each length is a constant */
@@ -83,7 +83,7 @@ STRBUF_INLINE void json_add_bool(struct strbuf *sb, const char *key, bool b)
 }
 
 /* Append `"key":v,`. */
-STRBUF_INLINE void json_add_u64(struct strbuf *sb, const char *key, uint64_t v)
+APPEND_INLINE void json_add_u64(struct strbuf *sb, const char *key, uint64_t v)
 {
 	json_add_key(sb, key);
 	strbuf_add_u64(sb, v);
@@ -91,7 +91,7 @@ STRBUF_INLINE void json_add_u64(struct strbuf *sb, const char *key, uint64_t v)
 }
 
 /* Append `"key":v,` or `"key":null,` when the value is not known. */
-STRBUF_INLINE void json_add_u64_or_null(struct strbuf *sb, const char *key, bool known,
+APPEND_INLINE void json_add_u64_or_null(struct strbuf *sb, const char *key, bool known,
 					uint64_t v)
 {
 	json_add_key(sb, key);
@@ -103,7 +103,7 @@ STRBUF_INLINE void json_add_u64_or_null(struct strbuf *sb, const char *key, bool
 }
 
 /* Close a record: the comma after its last field becomes `}`, then a newline. */
-STRBUF_INLINE void json_end_record(struct strbuf *sb)
+APPEND_INLINE void json_end_record(struct strbuf *sb)
 {
 	sb->data[sb->len - 1] = '}';
 	strbuf_addc(sb, '\n');

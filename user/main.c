@@ -146,8 +146,9 @@ static void print_transition(struct app *app, const struct tw_state_event *e, co
 static const char *community_id_of(struct app *app, const struct tw_endpoints *ep,
 				   char cid[COMMUNITY_ID_STRLEN])
 {
-	return community_id_tcp(&app->community_ids, cid, ep, app->opt.community_id_seed) ? NULL :
-											     cid;
+	if (community_id_tcp(&app->community_ids, cid, ep, app->opt.community_id_seed))
+		return NULL;
+	return cid;
 }
 
 /* The fields that join a JSON record to other tools' records of the connection. */

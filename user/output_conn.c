@@ -55,7 +55,7 @@ static void format_seconds(char out[MS_STRLEN], int64_t ns)
 /* ---- JSON ---- */
 
 /* The verdict's durations and byte counts: -1 where they do not apply. */
-STRBUF_INLINE void json_ns_or_null(struct strbuf *sb, const char *key, int64_t ns)
+APPEND_INLINE void json_ns_or_null(struct strbuf *sb, const char *key, int64_t ns)
 {
 	json_add_u64_or_null(sb, key, ns >= 0, (uint64_t)ns);
 }

@@ -87,10 +87,10 @@ static unsigned int decimal_digits(uint64_t v)
 		1000000000000000000ULL,
 		10000000000000000000ULL,
 	};
-	/* 1233/4096 is just over log10(2): from the bits, the digits or one fewer. */
-	unsigned int fewer = (unsigned int)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+	/* 1233/4096 is just under log10(2): from the bits, the digits or one fewer. */
+	unsigned int estimate = (unsigned int)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
 
-	return fewer + ((v | 1) >= powers_of_ten[fewer]);
+	return estimate + ((v | 1) >= powers_of_ten[estimate]);
 }
 
 static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"

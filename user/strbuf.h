@@ -25,10 +25,10 @@ void strbuf_grow(struct strbuf *sb, size_t extra);
  * them out of line from a long record writer, and each key's length is then
  * a strlen() and a memcpy() call at run time.
  */
-#define STRBUF_INLINE static inline __attribute__((always_inline))
+#define APPEND_INLINE static inline __attribute__((always_inline))
 
 /* Where the next n bytes go, with room made for them and the NUL. */
-STRBUF_INLINE char *strbuf_room(struct strbuf *sb, size_t n)
+APPEND_INLINE char *strbuf_room(struct strbuf *sb, size_t n)
 {
 	if (sb->len + n >= sb->cap)
 		strbuf_grow(sb, n);
@@ -36,25 +36,25 @@ STRBUF_INLINE char *strbuf_room(struct strbuf *sb, size_t n)
 }
 
 /* Count the n bytes written at strbuf_room()'s pointer. */
-STRBUF_INLINE void strbuf_commit(struct strbuf *sb, size_t n)
+APPEND_INLINE void strbuf_commit(struct strbuf *sb, size_t n)
 {
 	sb->len += n;
 	sb->data[sb->len] = '\0';
 }
 
-STRBUF_INLINE void strbuf_add(struct strbuf *sb, const void *bytes, size_t n)
+APPEND_INLINE void strbuf_add(struct strbuf *sb, const void *bytes, size_t n)
 {
 	memcpy(strbuf_room(sb, n), bytes, n);
 	strbuf_commit(sb, n);
 }
 
-STRBUF_INLINE void strbuf_addc(struct strbuf *sb, char c)
+APPEND_INLINE void strbuf_addc(struct strbuf *sb, char c)
 {
 	*strbuf_room(sb, 1) = c;
 	strbuf_commit(sb, 1);
 }
 
-STRBUF_INLINE void strbuf_adds(struct strbuf *sb, const char *s)
+APPEND_INLINE void strbuf_adds(struct strbuf *sb, const char *s)
 {
 	strbuf_add(sb, s, strlen(s));
 }
@@ -64,7 +64,7 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(
 void strbuf_add_decimal(struct strbuf *sb, uint64_t v);
 
 /* Decimal, without printf's cost: a record has some thirty numbers, most of them 0 or small. */
-STRBUF_INLINE void strbuf_add_u64(struct strbuf *sb, uint64_t v)
+APPEND_INLINE void strbuf_add_u64(struct strbuf *sb, uint64_t v)
 {
 	if (v < 10)
 		strbuf_addc(sb, (char)('0' + v));
