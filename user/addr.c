@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "digits.h"
 
 static const __u8 v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -69,13 +70,16 @@ void addr_format(char out[ADDR_IP_STRLEN], __u16 family, const __u8 a[16])
 
 void addr_format_port(char out[ADDR_STRLEN], __u16 family, const __u8 a[16], __u16 port)
 {
-	char ip[ADDR_IP_STRLEN];
+	char *p = out;
 
-	addr_format(ip, family, a);
 	if (family == AF_INET6)
-		snprintf(out, ADDR_STRLEN, "[%s]:%u", ip, port);
-	else
-		snprintf(out, ADDR_STRLEN, "%s:%u", ip, port);
+		*p++ = '[';
+	addr_format(p, family, a);
+	p += strlen(p);
+	if (family == AF_INET6)
+		*p++ = ']';
+	*p++ = ':';
+	*digits_write(p, port) = '\0';
 }
 
 const char *addr_family_name(__u16 family)

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "output_conn.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include "addr.h"
+#include "digits.h"
 #include "errno_name.h"
 #include "json.h"
 #include "json_fields.h"
@@ -37,8 +37,11 @@ static void format_ms(char out[MS_STRLEN], int64_t ns)
 {
 	uint64_t abs = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
 
-	snprintf(out, MS_STRLEN, "%s%" PRIu64 ".%03" PRIu64, ns < 0 ? "-" : "", abs / 1000000,
-		 abs / 1000 % 1000);
+	if (ns < 0)
+		*out++ = '-';
+	out = digits_write(out, abs / 1000000);
+	*out++ = '.';
+	*digits_write_padded(out, (uint32_t)(abs / 1000 % 1000), 3) = '\0';
 }
 
 /* "60" or "3.500": seconds, with ms only when there are some. */
@@ -46,10 +49,12 @@ static void format_seconds(char out[MS_STRLEN], int64_t ns)
 {
 	uint64_t ms = (uint64_t)ns / 1000000;
 
-	if (ms % 1000)
-		snprintf(out, MS_STRLEN, "%" PRIu64 ".%03" PRIu64, ms / 1000, ms % 1000);
-	else
-		snprintf(out, MS_STRLEN, "%" PRIu64, ms / 1000);
+	out = digits_write(out, ms / 1000);
+	if (ms % 1000) {
+		*out++ = '.';
+		out = digits_write_padded(out, (uint32_t)(ms % 1000), 3);
+	}
+	*out = '\0';
 }
 
 /* ---- JSON ---- */

@@ -908,6 +908,15 @@ TEST(test_output_conn_timeline_time_wait_without_a_known_hold)
 	CHECK_HAS(timeline_of(&r, false), "  CLOSE                    TIME_WAIT (kernel hold)\n");
 }
 
+/* A recording can hold steps out of order: the time between them shows negative, not wrapped. */
+TEST(test_output_conn_timeline_step_before_the_last_shows_a_negative_duration)
+{
+	struct rec r = active_close();
+
+	r.c.step_ns[2] = 1250 * US; /* FIN_WAIT1 before ESTABLISHED's 1.500 ms */
+	CHECK_HAS(timeline_of(&r, false), "ESTABLISHED   -0.250 ms");
+}
+
 TEST(test_output_conn_timeline_unknown_owner)
 {
 	struct rec r = refused();
