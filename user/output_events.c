@@ -35,7 +35,9 @@ void output_event_text(struct strbuf *sb, const struct tw_state_event *e,
 	start = text_end_column(sb, start, COL_ADDR);
 	strbuf_adds(sb, remote);
 	start = text_end_column(sb, start, COL_ADDR);
-	strbuf_addf(sb, "%s -> %s", tcp_state_name(e->old_state), tcp_state_name(e->new_state));
+	strbuf_adds(sb, tcp_state_name(e->old_state));
+	strbuf_adds(sb, " -> ");
+	strbuf_adds(sb, tcp_state_name(e->new_state));
 	text_end_column(sb, start, COL_TRANSITION);
 	if (e->flags & TW_EV_DUR_KNOWN)
 		strbuf_addf(sb, "%.3f", (double)e->dur_ns / 1e6);
