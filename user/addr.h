@@ -9,7 +9,7 @@
 
 /* Long enough for any IPv6 address (INET6_ADDRSTRLEN). */
 #define ADDR_IP_STRLEN 46
-/* ... with brackets, colon and port. */
+/* ... with "[", "]:" and a port of 5 digits (1 + 2 + 5): nothing truncates. */
 #define ADDR_STRLEN (ADDR_IP_STRLEN + 8)
 
 /* An IPv4 address that a dual-stack socket carries as ::ffff:a.b.c.d. */

@@ -11,7 +11,7 @@
 
 /* The number of decimal digits of v (1 for 0): what digits_write() writes. */
 unsigned int digits_count(uint64_t v);
-/* v in decimal at out, no NUL; returns the end. */
+/* v in decimal at out: digits_count(v) bytes, 20 at most, no NUL; returns the end. */
 char *digits_write(char *out, uint64_t v);
 /* The last `width` decimal digits of v, zeros in front, no NUL; returns the end. */
 char *digits_write_padded(char *out, uint32_t v, unsigned int width);

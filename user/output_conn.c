@@ -16,7 +16,10 @@
 /* After a connection whose record may be missing a part (TW_CONN_LOST_EVENTS). */
 #define LOST_EVENTS_MARK "(events lost)"
 
-/* "-1234.567" at most: ns as ms with 3 decimals, from any int64_t. */
+/*
+ * ns as ms with 3 decimals, from any int64_t: "-9223372036854.775" at most,
+ * 19 bytes with the NUL. Nothing truncates: this is the only bound.
+ */
 #define MS_STRLEN 24
 
 /* ---- shared by the three formats ---- */
