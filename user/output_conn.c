@@ -313,7 +313,17 @@ static void add_sgr(struct strbuf *sb, bool color, const char *sgr, const char *
 
 static void add_spaces(struct strbuf *sb, int n)
 {
-	strbuf_addf(sb, "%*s", n > 0 ? n : 0, "");
+	if (n > 0)
+		strbuf_add_spaces(sb, (size_t)n);
+}
+
+/* Words as they are, cut to fit out's size. */
+static void copy_words(char *out, size_t size, const char *words)
+{
+	size_t n = strnlen(words, size - 1);
+
+	memcpy(out, words, n);
+	out[n] = '\0';
 }
 
 static const char *const step_words[] = {
@@ -375,11 +385,11 @@ static void format_step_words(char *out, size_t size, enum conn_step_event ev, i
 	if (ev == STEP_TIME_WAIT && hold_ns >= 0)
 		snprintf(out, size, "TIME_WAIT %s s (kernel hold)", secs);
 	else if (ev == STEP_TIME_WAIT)
-		snprintf(out, size, "TIME_WAIT (kernel hold)");
+		copy_words(out, size, "TIME_WAIT (kernel hold)");
 	else if ((unsigned int)ev < sizeof(step_words) / sizeof(step_words[0]) && step_words[ev])
-		snprintf(out, size, "%s", step_words[ev]);
+		copy_words(out, size, step_words[ev]);
 	else
-		snprintf(out, size, "?");
+		copy_words(out, size, "?");
 }
 
 static bool step_is_failure(enum conn_step_event ev)
@@ -406,25 +416,26 @@ static int retrans_kind_of(unsigned int state)
 	}
 }
 
-static void format_offset(char *out, size_t size, uint64_t ns)
-{
-	char ms[MS_STRLEN];
+/* A step's column texts: "+412.000 ms", "0.250 ms". */
+#define STEP_MS_STRLEN (MS_STRLEN + 4)
 
-	format_ms(ms, (int64_t)ns);
-	snprintf(out, size, "+%s ms", ms);
+/* "+412.000 ms": the step's offset from the first. */
+static void format_offset(char out[STEP_MS_STRLEN], uint64_t ns)
+{
+	out[0] = '+';
+	format_ms(out + 1, (int64_t)ns);
+	strcat(out, " ms");
 }
 
 /* Time spent in step i: until the next step. The last has none here. */
-static void format_step_dur(char *out, size_t size, const struct tw_conn *c, unsigned int i,
+static void format_step_dur(char out[STEP_MS_STRLEN], const struct tw_conn *c, unsigned int i,
 			    unsigned int n)
 {
-	char ms[MS_STRLEN];
-
 	out[0] = '\0';
 	if (i + 1 >= n)
 		return;
-	format_ms(ms, (int64_t)(c->step_ns[i + 1] - c->step_ns[i]));
-	snprintf(out, size, "%s ms", ms);
+	format_ms(out, (int64_t)(c->step_ns[i + 1] - c->step_ns[i]));
+	strcat(out, " ms");
 }
 
 static int max_int(int a, int b)
@@ -439,7 +450,7 @@ static int max_int(int a, int b)
  */
 static void timeline_layout(struct timeline *tl)
 {
-	char text[MS_STRLEN + 8];
+	char text[STEP_MS_STRLEN];
 	const char *state;
 	unsigned int i;
 	int k;
@@ -450,11 +461,11 @@ static void timeline_layout(struct timeline *tl)
 		k = retrans_kind_of(tl->c->step_state[i]);
 		if (k >= 0)
 			tl->note_step[k] = i;
-		format_offset(text, sizeof(text), tl->c->step_ns[i]);
+		format_offset(text, tl->c->step_ns[i]);
 		tl->w_offset = max_int(tl->w_offset, (int)strlen(text));
 		state = tcp_state_name(tl->c->step_state[i]);
 		tl->w_state = max_int(tl->w_state, (int)strlen(state));
-		format_step_dur(text, sizeof(text), tl->c, i, tl->n);
+		format_step_dur(text, tl->c, i, tl->n);
 		tl->w_dur = max_int(tl->w_dur, (int)strlen(text));
 	}
 }
@@ -519,14 +530,14 @@ static void timeline_step(struct strbuf *sb, const struct timeline *tl, unsigned
 	const char *state = tcp_state_name(tl->c->step_state[i]);
 	char text[160];
 
-	format_offset(text, sizeof(text), tl->c->step_ns[i]);
+	format_offset(text, tl->c->step_ns[i]);
 	add_spaces(sb, 2 + tl->w_offset - (int)strlen(text));
 	add_sgr(sb, tl->color, SGR_DIM, text);
 	strbuf_adds(sb, "  ");
 	add_sgr(sb, tl->color, SGR_BOLD, state);
 	add_spaces(sb, tl->w_state - (int)strlen(state) + 2);
 	if (tl->w_dur) {
-		format_step_dur(text, sizeof(text), tl->c, i, tl->n);
+		format_step_dur(text, tl->c, i, tl->n);
 		add_spaces(sb, tl->w_dur - (int)strlen(text));
 		strbuf_adds(sb, text);
 		strbuf_adds(sb, "  ");
@@ -574,7 +585,11 @@ static void timeline_header(struct strbuf *sb, const struct timeline *tl,
 	addr_format_port(local, c->ep.family, c->ep.laddr, c->ep.lport);
 	addr_format_port(remote, c->ep.family, c->ep.raddr, c->ep.rport);
 	timefmt_clock(sb, timefmt_unix_ns(c->start_ns, real_minus_mono_ns));
-	strbuf_addf(sb, " %s -> %s ", local, remote);
+	strbuf_addc(sb, ' ');
+	strbuf_adds(sb, local);
+	strbuf_adds(sb, " -> ");
+	strbuf_adds(sb, remote);
+	strbuf_addc(sb, ' ');
 	text_add_owner_words(sb, &c->owner, owner_known(c));
 	strbuf_adds(sb, " open ");
 	add_name_or_dash(sb, conn_open_name(tl->v->open));

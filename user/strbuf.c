@@ -77,12 +77,16 @@ void strbuf_add_zero_padded(struct strbuf *sb, uint32_t v, unsigned int width)
 	strbuf_commit(sb, width);
 }
 
+void strbuf_add_spaces(struct strbuf *sb, size_t n)
+{
+	memset(strbuf_room(sb, n), ' ', n);
+	strbuf_commit(sb, n);
+}
+
 void strbuf_pad(struct strbuf *sb, size_t start, size_t width)
 {
 	size_t have = sb->len - start;
 
-	if (have >= width)
-		return;
-	memset(strbuf_room(sb, width - have), ' ', width - have);
-	strbuf_commit(sb, width - have);
+	if (have < width)
+		strbuf_add_spaces(sb, width - have);
 }
