@@ -73,6 +73,7 @@ APPEND_INLINE void strbuf_add_u64(struct strbuf *sb, uint64_t v)
 }
 /* The last `width` decimal digits of v, with zeros in front: a fraction of a second. */
 void strbuf_add_zero_padded(struct strbuf *sb, uint32_t v, unsigned int width);
+/* Append n spaces. */
 void strbuf_add_spaces(struct strbuf *sb, size_t n);
 /* Append spaces until the text since `start` is at least `width` bytes long. */
 void strbuf_pad(struct strbuf *sb, size_t start, size_t width);
