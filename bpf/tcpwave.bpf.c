@@ -240,16 +240,21 @@ static __always_inline struct tw_slot *slot_named(__u64 cookie)
 	return bpf_map_lookup_elem(&sock_slots, &i);
 }
 
+/* The slot the cookie names, if that cookie's socket holds it. */
+static __always_inline struct tw_slot *slot_holding(__u64 cookie)
+{
+	struct tw_slot *s = slot_named(cookie);
+
+	return s && s->cookie == cookie ? s : NULL;
+}
+
 /*
  * The socket's slot, if it holds it. A socket is given state only with a
  * cookie (btf_state_make()), so one without any has none anywhere.
  */
 static __always_inline struct tw_slot *own_slot(const struct sock *sk)
 {
-	__u64 cookie = sk->__sk_common.skc_cookie.counter;
-	struct tw_slot *s = slot_named(cookie);
-
-	return s && s->cookie == cookie ? s : NULL;
+	return slot_holding(sk->__sk_common.skc_cookie.counter);
 }
 
 /* The socket's state in its storage, if it has any there. */
@@ -774,16 +779,12 @@ int dump_open_held(struct bpf_iter__task_file *ctx)
 	struct sock *sk = file_sock(ctx->file);
 	struct tw_sock_state *st;
 	struct tw_slot *s;
-	__u64 cookie;
 
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	/* Its slot (own_slot()'s test, through the untrusted pointer), else storage. */
-	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	s = slot_named(cookie);
-	st = s && s->cookie == cookie ? &s->st : NULL;
-	if (!st)
-		st = copy_state(sk);
+	/* Its slot (own_slot(), through the untrusted pointer), else storage. */
+	s = slot_holding(BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
+	st = s ? &s->st : copy_state(sk);
 	if (st)
 		dump_open(ctx->meta->seq, sk, st);
 	return 0;
