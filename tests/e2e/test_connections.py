@@ -167,6 +167,37 @@ def test_conn_server_closes_first():
 
 
 @test
+def test_conn_idle_host_prints_both_ends_within_100_ms_of_the_last_close():
+    """The performance target's latency: a connection on an idle host is
+    printed within 100 ms of its close. Timed from before the second close,
+    which the record of each end waits for (the client's orphan in FIN_WAIT2
+    waits for its local peer), to the line's arrival."""
+    server, client = Peer(), Peer()
+    try:
+        tracer = Tracer("--json").start()
+        port = int(server.do("listen", "ipv4"))
+        delays = []
+        for _ in range(5):
+            cport = int(client.do("connect", "ipv4", port))
+            server.do("accept")
+            client.do("close")
+            closing_ns = time.monotonic_ns()
+            server.do("close")
+            ends = set()
+            while len(ends) < 2:
+                record = tracer.next_record()
+                if cport in (record["lport"], record["rport"]):
+                    ends.add(record["lport"])
+                    delays.append((time.monotonic_ns() - closing_ns) / 1e6)
+            check_eq(ends, {cport, port}, "both ends' records")
+        tracer.stop()
+        check(max(delays) < 100, "each record within 100 ms of the close: %r ms" % delays)
+    finally:
+        server.close()
+        client.close()
+
+
+@test
 def test_conn_shutdown_then_peer_fin_hands_over_to_time_wait():
     def scenario(p):
         p.client.do("shutdown")  # FIN, but the socket stays open: no orphan
