@@ -458,6 +458,15 @@ static void release_all(struct app *app, uint64_t now_ns)
 /*
  * Wait no longer than until the oldest finished or waiting connection, the
  * next report, or the next --stuck check is due.
+ *
+ * Under churn a connection comes due every few microseconds, so the loop
+ * turns about every millisecond. Letting due connections wait for one
+ * another instead costs the traced workload more, though it saves
+ * tcpwave's CPU: each turn is then a longer burst, and the workload's
+ * chains of wakeups wait behind it. In bench/ab.py's paired rounds (16),
+ * a turn at most every 3 ms took tcpwave's CPU from 4.45 to 4.05 us a
+ * connection and the churn from 91.5% of untraced to 89.1%; every 10 ms,
+ * to 3.73 us and 80.8%.
  */
 static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 {
