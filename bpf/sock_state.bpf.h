@@ -565,18 +565,10 @@ static __always_inline void on_destroy(const struct sock *sk, struct tw_sock_sta
 
 #define RCV_SHUTDOWN 1
 
-/*
- * tcp_reset() also runs, firing tcp_receive_reset, when data arrives after
- * our shutdown (tcp_rcv_state_process(): FIN_WAIT1/2 with RCV_SHUTDOWN). No
- * RST came in: we are about to send one (TCP_ABORT_ON_DATA), and that is
- * the reset to report.
- */
-static __always_inline int is_abort_on_data(const struct sock *sk)
+/* Our reception shut down: close() or shutdown(SHUT_RD). See tw_note_reset(). */
+static __always_inline int reception_shut(const struct sock *sk)
 {
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
-
-	return (state == TW_FIN_WAIT1 || state == TW_FIN_WAIT2) &&
-	       (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN);
+	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN;
 }
 
 /* A RST sent or received. After ->CLOSE it travels on its own (struct tw_reset). */
@@ -605,17 +597,8 @@ static __always_inline void on_reset(const struct sock *sk, struct tw_sock_state
 		bpf_ringbuf_submit(r, wakeup_flag(sizeof(*r)));
 		return;
 	}
-	if (!(c->flags & (TW_CONN_RESET_SENT | TW_CONN_RESET_RECEIVED))) {
-		c->reset_state = BPF_CORE_READ(sk, __sk_common.skc_state);
-		if (sent)
-			c->flags |= TW_CONN_RESET_SENT_FIRST;
-	}
-	if (sent) {
-		c->flags |= TW_CONN_RESET_SENT;
-		c->reset_reason = reason;
-	} else {
-		c->flags |= TW_CONN_RESET_RECEIVED;
-	}
+	tw_note_reset(c, BPF_CORE_READ(sk, __sk_common.skc_state), sent, reason,
+		      !sent && reception_shut(sk));
 }
 
 /* A retransmitted segment, classified by what it carried. */

@@ -622,7 +622,7 @@ int BPF_PROG(on_receive_reset_btf, struct sock *sk)
 {
 	struct tw_sock_state *st = btf_state(sk, NULL);
 
-	if (st && !is_abort_on_data(sk))
+	if (st)
 		on_reset(sk, st, 0, 0);
 	return 0;
 }
@@ -632,7 +632,7 @@ int on_receive_reset_classic(struct trace_event_raw_tcp_event_sk *ctx)
 {
 	struct tw_sock_state *st = classic_state(ctx->skaddr, NULL);
 
-	if (st && !is_abort_on_data(ctx->skaddr))
+	if (st)
 		on_reset(ctx->skaddr, st, 0, 0);
 	return 0;
 }

@@ -301,17 +301,7 @@ void conn_end_fin_wait2(struct conn_verdict *v, enum conn_fin_wait2_end end, int
 
 void conn_apply_late_reset(struct tw_conn *c, const struct tw_reset *r)
 {
-	if (!has_reset(c)) {
-		c->reset_state = state_before_close(c);
-		if (r->sent)
-			c->flags |= TW_CONN_RESET_SENT_FIRST;
-	}
-	if (r->sent) {
-		c->flags |= TW_CONN_RESET_SENT;
-		c->reset_reason = r->reason;
-	} else {
-		c->flags |= TW_CONN_RESET_RECEIVED;
-	}
+	tw_note_reset(c, state_before_close(c), r->sent, r->reason, 0);
 }
 
 /*
@@ -319,13 +309,16 @@ void conn_apply_late_reset(struct tw_conn *c, const struct tw_reset *r)
  * 0, unread data: tcp_close(), tcp_disconnect()) or gives up an orphan
  * (tcp_close() with linger2 < 0, too many orphans). None follows a hand-over
  * to TIME_WAIT, a connection that never got past SYN_SENT, or one already
- * reset; any other close may have been such an abort.
+ * reset; any other close may have been such an abort. So may one reset on
+ * receiving data after our close (TW_CONN_RESET_MAYBE_OURS).
  */
 bool conn_reset_may_follow(const struct tw_conn *c)
 {
 	bool tw_overflow;
 	__u8 before = state_before_close(c);
 
+	if (c->flags & TW_CONN_RESET_MAYBE_OURS)
+		return true;
 	if (has_reset(c) || (c->flags & TW_CONN_OPEN) || !before || before == TW_SYN_SENT)
 		return false;
 	return classify_end(c, true, &tw_overflow) != CONN_END_TIME_WAIT;

@@ -8,6 +8,7 @@ import time
 
 from harness import (REPLY_TIMEOUT_S, TCPWAVE, Peer, Tracer, check, check_eq, test,
                      wait_until_tracing)
+from netfilter import RST, Drop
 
 # How far a duration tcpwave reports may be from the delay the test made.
 TOLERANCE_NS = 30 * 1000 * 1000
@@ -250,6 +251,25 @@ def test_conn_data_after_our_shutdown_is_our_reset_not_the_peers():
                  reset_reason="TCP_ABORT_ON_DATA")
     check_eq(states(server)[-3:], ["FIN_WAIT1", "FIN_WAIT2", "CLOSE"], "server's last states")
     check_fields(client, "client", close="reset", reset_by="peer")
+
+
+@test
+def test_conn_peer_reset_after_our_close_is_the_peers():
+    """The client vanishes (its RST dropped); the server's close() then sends
+    a FIN, which the client's host answers with a RST. It reaches the server
+    in FIN_WAIT1 with its reception shut by close(), as the kernel's abort on
+    data would (the test above), but no RST of the server's follows."""
+    def scenario(p):
+        with Drop(sport=p.cport, flags=RST) as client_rst:
+            p.client.do("abort")
+        check_eq(client_rst.packets(), 1, "the client's RST dropped")
+        p.server.do("close")
+
+    pair, client, server = run(scenario)
+    check_fields(server, "server", close="reset", reset_by="peer", conn_state="RSTO",
+                 error="ECONNRESET", reset_reason=None)
+    check_eq(states(server)[-2:], ["FIN_WAIT1", "CLOSE"], "server's last states")
+    check_fields(client, "client", close="reset", reset_by="local")
 
 
 def check_reset_before_the_server_acted(*tracer_args):

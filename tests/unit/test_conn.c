@@ -290,6 +290,54 @@ TEST(test_conn_late_reset_after_close_makes_it_a_local_reset)
 	CHECK_INT(v.steps[2], STEP_RESET_SENT);
 }
 
+/* After close(): FIN_WAIT1 -> CLOSE on a RST received (maybe our abort on data). */
+static struct tw_conn reset_in_fin_wait1(void)
+{
+	struct tw_conn c = TIMELINE(TW_LISTEN, 0, { TW_SYN_RECV, 0 }, { TW_ESTABLISHED, 1 * MS },
+				    { TW_FIN_WAIT1, 20 * MS }, { TW_CLOSE, 21 * MS });
+
+	tw_note_reset(&c, TW_FIN_WAIT1, 0, 0, 1);
+	return c;
+}
+
+TEST(test_conn_reset_received_after_our_close_is_the_peers_unless_ours_follows)
+{
+	struct tw_conn peer = reset_in_fin_wait1(), abort = reset_in_fin_wait1();
+	struct tw_reset ours = { .type = TW_REC_RESET, .sent = 1, .reason = 9, .cookie = 7 };
+	struct conn_verdict v;
+
+	/* A real RST: none of ours can follow it. */
+	CHECK(conn_reset_may_follow(&peer));
+	v = classify(&peer);
+	CHECK_INT(v.close, CONN_CLOSE_RESET);
+	CHECK_INT(v.reset_by, CONN_RESET_PEER);
+	CHECK_INT(v.steps[3], STEP_RESET_RECEIVED);
+
+	/* The kernel's abort on data: tcp_reset(), CLOSE, then our RST. */
+	conn_apply_late_reset(&abort, &ours);
+	CHECK(!conn_reset_may_follow(&abort));
+	v = classify(&abort);
+	CHECK_INT(v.close, CONN_CLOSE_RESET);
+	CHECK_INT(v.reset_by, CONN_RESET_LOCAL);
+	CHECK_INT(abort.flags & (TW_CONN_RESET_RECEIVED | TW_CONN_RESET_MAYBE_OURS), 0);
+	CHECK_INT(abort.reset_state, TW_FIN_WAIT1);
+	CHECK_INT(abort.reset_reason, 9);
+	CHECK_INT(v.steps[3], STEP_RESET_SENT);
+}
+
+TEST(test_conn_reset_received_with_reception_open_is_the_peers_at_once)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, 0, { TW_SYN_SENT, 0 }, { TW_ESTABLISHED, MS },
+				    { TW_CLOSE, 2 * MS });
+	struct tw_reset ours = { .type = TW_REC_RESET, .sent = 1, .cookie = 7 };
+
+	tw_note_reset(&c, TW_ESTABLISHED, 0, 0, 0);
+	CHECK(!conn_reset_may_follow(&c));
+	/* Had one of ours come after all, the peer's was still first. */
+	conn_apply_late_reset(&c, &ours);
+	CHECK_INT(classify(&c).reset_by, CONN_RESET_PEER);
+}
+
 TEST(test_conn_still_open_is_incomplete_with_what_is_known)
 {
 	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_OPEN, { TW_SYN_SENT, 0 },
