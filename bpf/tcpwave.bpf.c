@@ -413,6 +413,14 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 	t.process_ctx = sk->sk_lock.owned != 0;
 	t.netns = sk->__sk_common.skc_net.net->ns.inum;
 	btf_endpoints(&sk->__sk_common, &t.ep);
+	/*
+	 * inet_put_port() has zeroed skc_num by ->CLOSE, and a connect that
+	 * failed in SYN_SENT never showed its port before (the kernel picks it
+	 * just after ->SYN_SENT). inet_sport, the classic tracepoint's sport,
+	 * still holds it.
+	 */
+	if (oldstate == TW_SYN_SENT && newstate == TW_CLOSE && !t.ep.lport)
+		t.ep.lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 
 	/* A socket the filters drop from its first transition gets no state, nor a cookie. */
 	if (filters & TW_F_TUPLE) {

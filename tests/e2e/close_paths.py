@@ -193,11 +193,12 @@ def abort(sc, who):
 
 def refused_connect(sc):
     """A connect to a port nobody listens on: the kernel answers the SYN with
-    RST, connect() fails with ECONNREFUSED."""
+    RST, connect() fails with ECONNREFUSED. cport: the local port it had."""
     t_connect = now()
     reply = sc.client.try_do("connect", sc.family, UNUSED_PORT)
     t_failed = now()
-    return dict(rport=UNUSED_PORT, reply=reply, t_connect=t_connect, t_failed=t_failed)
+    return dict(rport=UNUSED_PORT, cport=int(sc.client.do("local_port")), reply=reply,
+                t_connect=t_connect, t_failed=t_failed)
 
 
 def syn_timeout(sc, syncnt=1):
@@ -212,8 +213,9 @@ def syn_timeout(sc, syncnt=1):
         t_failed = now()
     linear = sc.ns.run(["sh", "-c", "cat /proc/sys/net/ipv4/tcp_syn_linear_timeouts "
                                     "2>/dev/null || echo 0"]).strip()
-    return dict(port=port, reply=reply, t_connect=t_connect, t_failed=t_failed,
-                syns_dropped=syns.packets(), syn_linear_timeouts=int(linear))
+    return dict(port=port, cport=int(sc.client.do("local_port")), reply=reply,
+                t_connect=t_connect, t_failed=t_failed, syns_dropped=syns.packets(),
+                syn_linear_timeouts=int(linear))
 
 
 def release_until_closed(sc, hold):

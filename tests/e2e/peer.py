@@ -20,6 +20,8 @@ Commands:
                             FAMILY ipv4-mapped: an IPv6 socket to ::ffff:127.0.0.1
   connect_nowait FAMILY HOST PORT  non-blocking connect -> ok
   wait_connect SECONDS      wait for a non-blocking connect -> ok | err CODE
+  local_port                the connection's local port, kept after a failed
+                            connect (getsockname()) -> ok PORT
   wait_state STATE SECONDS  poll TCP_INFO until the connection is in STATE
                             (ESTABLISHED, FIN_WAIT1, ... as the kernel names
                             them) -> ok; err ETIMEDOUT STATE names the state
@@ -106,6 +108,9 @@ class Peer:
         err = self.conn.connect_ex((host, int(port)))
         if err:
             raise OSError(err, errno.errorcode.get(err, str(err)))
+        return self.conn.getsockname()[1]
+
+    def do_local_port(self):
         return self.conn.getsockname()[1]
 
     def do_connect_nowait(self, family, host, port):

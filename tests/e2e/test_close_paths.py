@@ -145,6 +145,8 @@ def test_close_paths_refused_connect_goes_syn_sent_to_close():
     for e in client:
         check_between(e["mono_ns"], run["t_connect"], run["t_failed"],
                       "%s->%s" % (e["old"], e["new"]))
+    # At ->CLOSE the kernel has released the port, yet it is the one connect() had.
+    check_eq(client[-1]["lport"], run["cport"], "SYN_SENT->CLOSE local port")
 
 
 @test
@@ -157,6 +159,7 @@ def test_close_paths_syn_timeout_ends_syn_sent_after_syncnt_time():
     check_eq(sequence(client), [("CLOSE", "SYN_SENT"), ("SYN_SENT", "CLOSE")],
              "client transitions")
     check_owners(client, sc.client.pid, 0, "client")
+    check_eq(client[-1]["lport"], run["cport"], "SYN_SENT->CLOSE local port")
     listener = [r for r in records if r["lport"] == run["port"]]
     check_eq(sequence(listener), [("CLOSE", "LISTEN")], "the listener saw no SYN")
     # The kernel gives up when the time TCP_SYNCNT=1 allows has passed:

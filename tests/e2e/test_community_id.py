@@ -7,7 +7,7 @@ with another; each end's record must carry exactly the Community ID that
 Wireshark's dissector computes, with the same seed, for that connection's
 packets."""
 from capture import Capture
-from close_paths import Scenario
+from close_paths import UNUSED_PORT, Scenario, refused_connect
 from harness import Peer, Tracer, check, check_eq, test
 
 SEED = 4242
@@ -36,7 +36,6 @@ def conn_records(records, ports):
 
 
 def check_ids(records, wireshark, what):
-    check_eq(len(records), 6, "%s: records of the 3 connections' 6 ends" % what)
     for r in records:
         want = wireshark.get(flow(r))
         check(want is not None, "%s: Wireshark saw no packets of %r (it saw %r)"
@@ -53,10 +52,12 @@ def test_community_id_equals_wiresharks_ipv4_ipv6_and_mapped_with_two_seeds():
         try:
             port4 = int(sc.server.do("listen", "ipv4"))
             port6 = int(server6.do("listen", "ipv6"))
-            with Capture(sc.ns, [port4, port6]) as cap:
+            with Capture(sc.ns, [port4, port6, UNUSED_PORT]) as cap:
                 cports = [connect_and_close(sc, sc.server, port4, "ipv4"),
                           connect_and_close(sc, server6, port6, "ipv6"),
                           connect_and_close(sc, sc.server, port4, "ipv4-mapped")]
+                # The kernel releases its port before ->CLOSE: tcpwave still has it.
+                refused = refused_connect(sc)
                 cap.stop()
                 records = sc.stop()
                 seeded.stop()
@@ -73,6 +74,10 @@ def test_community_id_equals_wiresharks_ipv4_ipv6_and_mapped_with_two_seeds():
     check_ids(mine, default_ids, "seed 0")
     seeded_records = [r for r in conn_records(seeded.records(), ports)
                       if r["netns"] == sc.ns.inode]
+    check_eq(len(seeded_records), 6, "seed %d: records of the 3 connections' 6 ends" % SEED)
     check_ids(seeded_records, seeded_ids, "seed %d" % SEED)
+    refused_records = conn_records(records, {refused["cport"], UNUSED_PORT})
+    check_eq([r["close"] for r in refused_records], ["refused"], "the refused connect's record")
+    check_ids(refused_records, default_ids, "refused connect")
     check(not set(r["community_id"] for r in mine) & set(r["community_id"] for r in seeded_records),
           "the seed changes every ID")

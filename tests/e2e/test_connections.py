@@ -353,6 +353,7 @@ def test_conn_refused_connect():
             port = int(server.do("listen", "ipv4"))
             server.do("close_listener")  # the port is now closed
             reply = client.try_do("connect", "ipv4", port)
+            cport = int(client.do("local_port"))
             tracer.stop()
         check_eq(reply, "err ECONNREFUSED", "connect()")
         found = [r for r in conn_records(tracer) if r["rport"] == port]
@@ -360,7 +361,7 @@ def test_conn_refused_connect():
         r = found[0]
         check_fields(r, "refused", open="active", close="refused", reset_by="peer",
                      error="ECONNREFUSED", pid=client.pid, handshake_ns=None, close_ns=None,
-                     time_wait=False)
+                     time_wait=False, lport=cport)
         check_eq(states(r), ["SYN_SENT", "CLOSE"], "states")
     finally:
         server.close()
