@@ -1015,15 +1015,18 @@ static void take_recorded_host(struct app *app, const struct replay *rp)
 static int take_recorded_mode(struct app *app, const struct replay *rp)
 {
 	bool events = rp->header.flags & RECORDING_FLAG_EVENTS;
+	const char *needs_connections = app->opt.timeline ? "--timeline" :
+					app->opt.summary  ? "--summary" :
+							    NULL;
 
 	if (app->opt.events && !events) {
 		fprintf(stderr, "tcpwave: --events: %s holds connections (recorded without --events)\n",
 			rp->name);
 		return 2;
 	}
-	if (app->opt.timeline && events) {
-		fprintf(stderr, "tcpwave: --timeline: %s holds transitions (recorded with --events)\n",
-			rp->name);
+	if (needs_connections && events) {
+		fprintf(stderr, "tcpwave: %s: %s holds transitions (recorded with --events)\n",
+			needs_connections, rp->name);
 		return 2;
 	}
 	app->opt.events = events;

@@ -172,10 +172,11 @@ def test_recording_of_transitions_replays_as_transitions():
               "the transitions' header: %r" % text.stdout[:200])
         check(re.search(r"127\.0\.0\.1:%d +127\.0\.0\.1:%d +SYN_SENT -> ESTABLISHED"
                         % (cport, port), text.stdout), "our connect in %r" % text.stdout[-2000:])
-        timeline = replay(path, "--timeline")
-        check_eq((timeline.returncode, timeline.stderr),
-                 (2, "tcpwave: --timeline: %s holds transitions (recorded with --events)\n"
-                  % path), "--timeline on transitions")
+        for option in ("--timeline", "--summary"):
+            refused = replay(path, option)
+            check_eq((refused.returncode, refused.stderr),
+                     (2, "tcpwave: %s: %s holds transitions (recorded with --events)\n"
+                      % (option, path)), "%s on transitions" % option)
         conns = os.path.join(d, "conns.twr")
         one_connection(conns)
         events = replay(conns, "--events")
