@@ -15,6 +15,7 @@
 
 /* After a connection whose record may be missing a part (TW_CONN_LOST_EVENTS). */
 #define LOST_EVENTS_MARK "(events lost)"
+#define STILL_OPEN_MARK "(still open)"
 
 /*
  * ns as ms with 3 decimals, from any int64_t: "-9223372036854.775" at most,
@@ -245,8 +246,10 @@ static void table_diagnosis(struct strbuf *sb, const struct diagnosis *d)
 }
 
 /*
- * CLOSE shows "-" for a connection still open (CONN_CLOSE_NONE), as the
- * durations that do not apply yet do; the timeline says "(still open)".
+ * CLOSE shows "-" for a connection not closing yet (CONN_CLOSE_NONE), as the
+ * durations that do not apply yet do. One still open when tracing ended is
+ * marked at the end of its line, as on its timeline: a close under way
+ * (CLOSE_WAIT: "passive") would otherwise read as done.
  */
 void output_conn_table(struct strbuf *sb, const struct tw_conn *c, const struct conn_verdict *v,
 		       const struct diagnosis *d, uint64_t ts_mono_ns, int64_t real_minus_mono_ns)
@@ -268,6 +271,8 @@ void output_conn_table(struct strbuf *sb, const struct tw_conn *c, const struct 
 	add_ms_or_dash(sb, v->close_ns);
 	text_end_column(sb, start, COL_CLOSE_MS);
 	table_diagnosis(sb, d);
+	if (!v->complete)
+		strbuf_adds(sb, " " STILL_OPEN_MARK);
 	if (c->flags & TW_CONN_LOST_EVENTS)
 		strbuf_adds(sb, " " LOST_EVENTS_MARK);
 	strbuf_addc(sb, '\n');
@@ -599,7 +604,7 @@ static void timeline_header(struct strbuf *sb, const struct timeline *tl,
 	}
 	timeline_reset_by(sb, tl);
 	if (!tl->v->complete)
-		strbuf_adds(sb, " (still open)");
+		strbuf_adds(sb, " " STILL_OPEN_MARK);
 	if (c->flags & TW_CONN_TRUNCATED)
 		strbuf_adds(sb, " (timeline truncated)");
 	if (c->flags & TW_CONN_LOST_EVENTS)

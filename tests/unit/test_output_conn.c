@@ -693,7 +693,7 @@ TEST(test_output_conn_table_reset_and_refused_have_dashes_for_what_never_happene
 								"-           -\n");
 }
 
-TEST(test_output_conn_table_still_open_shows_dash_for_close)
+TEST(test_output_conn_table_still_open_shows_dash_for_close_and_is_marked)
 {
 	struct rec r = still_open();
 
@@ -701,7 +701,15 @@ TEST(test_output_conn_table_still_open_shows_dash_for_close)
 							      "-            "
 							      "-         "
 							      "-           "
-							      "-           -\n");
+							      "-           - (still open)\n");
+	/* In CLOSE_WAIT at the end: the close is under way, not done. */
+	add_step(&r, TW_CLOSE_WAIT, 2 * MS, STEP_PEER_FIN);
+	r.v.close = CONN_CLOSE_PASSIVE;
+	CHECK_STR(table_of(&r), TABLE_CURL TABLE_CLIENT_ADDRS "unknown "
+							      "passive      "
+							      "-         "
+							      "-           "
+							      "-           - (still open)\n");
 }
 
 TEST(test_output_conn_table_unknown_owner_is_dashes)
