@@ -100,6 +100,12 @@ struct app {
 	bool want_cgroups; /* resolve cgroup paths: for JSON, and for --cgroup */
 	bool color;
 	int64_t real_minus_mono_ns;
+	/*
+	 * CLOCK_MONOTONIC as tracing began, before the attach: the summaries'
+	 * period starts here, and a recording's first frame carries it, so that
+	 * a replay's summary covers the same period.
+	 */
+	uint64_t started_ns;
 	uint64_t now_ns; /* CLOCK_MONOTONIC just before the current drain began */
 	uint64_t stuck_due_ns; /* --stuck: when the next check is due */
 	bool handovers_pending; /* the kernel side watches timewait sockets (as last asked) */
@@ -589,10 +595,14 @@ static int write_prom_file(struct app *app, uint64_t now_ns, const struct summar
 	return err;
 }
 
-/* At each interval and at exit: the summary (-s), the metrics (--prom-file), with sockets sk. */
+/*
+ * At each interval and at exit: the summary (-s), the metrics (--prom-file),
+ * with sockets sk. At exit the period ends where tracing stopped, the time
+ * a recording's finish frame carries for a replay's summary.
+ */
 static void report(struct app *app, const struct summary_sockets *sk, bool at_exit)
 {
-	uint64_t now_ns = timefmt_mono_now_ns();
+	uint64_t now_ns = at_exit ? app->now_ns : timefmt_mono_now_ns();
 
 	if (app->opt.summary && (at_exit || app->opt.interval_ns))
 		print_summary(app, now_ns, sk);
@@ -786,7 +796,7 @@ static int start_recording(struct app *app, const struct tracer *t)
 	local_addrs_refresh(&app->local, now_ns);
 	/* A destination that cannot take the header fails now, not minutes later. */
 	return recording_write_header(&app->rec, &h) ?: recording_write_rst_reasons(&app->rec) ?:
-			recording_write_local_addrs(&app->rec, &app->local, now_ns) ?:
+			recording_write_local_addrs(&app->rec, &app->local, app->started_ns) ?:
 			(t->snapshot_link ?
 				 recording_write_snapshot(&app->rec, &t->snapshot,
 							  t->snapshot_netns.visited,
@@ -985,6 +995,9 @@ static void replay_local_addrs(void *ctx, const struct recording_frame *fr)
 	uint16_t family;
 	size_t i;
 
+	/* The first comes as tracing began (version 2): the summary's start. */
+	if (app->opt.summary && !app->shown.start_ns)
+		app->shown.start_ns = fr->time_ns;
 	app->local.count = 0;
 	for (i = 0; i < recording_local_addr_count(fr); i++) {
 		recording_local_addr(fr, i, &family, addr);
@@ -1060,6 +1073,7 @@ static int replay_record(void *ctx, const void *data, size_t size, uint64_t recv
 {
 	struct app *app = ctx;
 
+	/* Version 1 holds no frame from the start: the first record stands in. */
 	if (app->opt.summary && !app->shown.start_ns)
 		app->shown.start_ns = recv_ns;
 	return handle_record(ctx, data, size, recv_ns);
@@ -1213,7 +1227,7 @@ static bool want_color(void)
 static int start_summaries(struct app *app)
 {
 	uint64_t slow = slow_close_ns(&app->opt);
-	uint64_t now_ns = timefmt_mono_now_ns();
+	uint64_t now_ns = app->started_ns = timefmt_mono_now_ns();
 	struct summary_sockets sk;
 
 	if ((app->opt.summary && summary_init(&app->shown, slow, now_ns, app->counters)) ||
