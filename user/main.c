@@ -98,6 +98,7 @@ struct app {
 	struct cgroup_path cgroups;
 	struct community_id_memo community_ids;
 	bool want_cgroups; /* resolve cgroup paths: for JSON, and for --cgroup */
+	bool recorded_filtered; /* a replay of what filters chose (RECORDING_FLAG_FILTERED) */
 	bool color;
 	int64_t real_minus_mono_ns;
 	/*
@@ -247,12 +248,13 @@ static bool waits_for_its_end(const struct app *app, const struct tw_conn *c,
 			      const struct conn_verdict *v, enum handover_teller *by)
 {
 	bool watched = c->flags & TW_CONN_HANDOVER_WATCHED;
+	bool filtered = filter_flags(&app->opt.filter) || app->recorded_filtered;
 
 	if (app->opt.no_fin_wait2_hold || v->fin_wait2_end != CONN_FW2_WAITING)
 		return false;
 	if (handover_wait_eligible(c, v) &&
 	    local_addrs_is_local(&app->local, c->ep.family, c->ep.raddr) &&
-	    !(watched && filter_flags(&app->opt.filter))) {
+	    !(watched && filtered)) {
 		*by = HANDOVER_BY_PEER;
 		return true;
 	}
@@ -789,7 +791,8 @@ static int start_recording(struct app *app, const struct tracer *t)
 		.real_minus_mono_ns = app->real_minus_mono_ns,
 		.fin_timeout_ns = app->env.fin_timeout_ns,
 		.time_wait_ns = app->env.time_wait_ns,
-		.flags = app->opt.events ? RECORDING_FLAG_EVENTS : 0,
+		.flags = (app->opt.events ? RECORDING_FLAG_EVENTS : 0) |
+			 (filter_flags(&app->opt.filter) ? RECORDING_FLAG_FILTERED : 0),
 	};
 	uint64_t now_ns = timefmt_mono_now_ns();
 
@@ -1043,6 +1046,7 @@ static int take_recorded_mode(struct app *app, const struct replay *rp)
 		return 2;
 	}
 	app->opt.events = events;
+	app->recorded_filtered = rp->header.flags & RECORDING_FLAG_FILTERED;
 	app->real_minus_mono_ns = rp->header.real_minus_mono_ns;
 	app->env.fin_timeout_ns = rp->header.fin_timeout_ns;
 	app->env.time_wait_ns = rp->header.time_wait_ns;

@@ -46,6 +46,12 @@ enum recording_header_field {
 
 /* The recording holds transitions (--events), not connection records. */
 #define RECORDING_FLAG_EVENTS (1u << 0)
+/*
+ * Filters chose what the recording holds: a peer's record an orphan would
+ * wait for may be missing, and a replay decides as the filtered run did.
+ */
+#define RECORDING_FLAG_FILTERED (1u << 1)
+#define RECORDING_FLAGS_KNOWN (RECORDING_FLAG_EVENTS | RECORDING_FLAG_FILTERED)
 
 /* What the classification and the formatters need from the host that traced. */
 struct recording_header {

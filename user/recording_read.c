@@ -149,9 +149,9 @@ static int check_header(struct recording_reader *r, const unsigned char *head, s
 	h->fin_timeout_ns = u64_at(head, RECORDING_AT_FIN_TIMEOUT);
 	h->time_wait_ns = u64_at(head, RECORDING_AT_TIME_WAIT);
 	h->flags = u32_at(head, RECORDING_AT_FLAGS);
-	if (h->flags & ~RECORDING_FLAG_EVENTS)
+	if (h->flags & ~RECORDING_FLAGS_KNOWN)
 		return fail(r, -EINVAL, RECORDING_AT_FLAGS,
-			    "expected flags within 0x%x, found 0x%" PRIx32, RECORDING_FLAG_EVENTS,
+			    "expected flags within 0x%x, found 0x%" PRIx32, RECORDING_FLAGS_KNOWN,
 			    h->flags);
 	return check_record_size(r, head, RECORDING_AT_STATE_SIZE, "transition",
 				 sizeof(struct tw_state_event)) ?:

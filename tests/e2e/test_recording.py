@@ -223,6 +223,41 @@ def test_recording_replay_applies_the_filters():
 
 
 @test
+def test_recording_made_with_filters_replays_as_the_filtered_run_decided():
+    """An orphan handed over in FIN_WAIT2 learns its end from its local
+    peer's record (exact), or, where filters may keep that record back, from
+    the kernel side's watch of its timewait socket (to the next check). The
+    recording says filters chose what it holds: replayed without them, the
+    orphan's record is still the live run's."""
+    with scratch_dir() as d:
+        path = os.path.join(d, "conns.twr")
+        with Netns() as ns:
+            server, client = Peer(ns.name), Peer(ns.name)
+            try:
+                tracer = Tracer("--json", "--netns", str(ns.inode), "-w", path,
+                                *RINGBUF).start()
+                port = int(server.do("listen", "ipv4"))
+                cport = int(client.do("connect", "ipv4", port))
+                server.do("accept")
+                close_orphaned_in_fin_wait2(client)
+                server.do("recv_eof")
+                server.do("close")
+                orphan = None
+                while orphan is None:
+                    r = tracer.next_record()
+                    if r.get("type") == "conn" and r["lport"] == cport:
+                        orphan = r
+                tracer.stop()
+            finally:
+                server.close()
+                client.close()
+        check_eq(tracer.returncode, 0, "live run's exit status")
+        check_eq(orphan["fin_wait2_end"], "peer_fin", "the orphan's end, learned")
+        check_same_lines(tracer.stdout_lines, replay(path, "--json"),
+                         "replay --json, without the live run's --netns")
+
+
+@test
 def test_recording_replay_elsewhere_prints_what_the_tracing_host_saw():
     """The cgroup paths, and the host's own addresses (can an orphan's peer
     be on this host: the FIN_WAIT2 hold), come from the recording. The

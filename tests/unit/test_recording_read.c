@@ -283,8 +283,8 @@ TEST(test_recording_read_names_unknown_flags)
 	struct sample s;
 
 	sample_make(&s);
-	put_u32(s.bytes + RECORDING_AT_FLAGS, 6);
-	CHECK_STR(read_all(s.bytes, s.len), "byte 48: expected flags within 0x1, found 0x6");
+	put_u32(s.bytes + RECORDING_AT_FLAGS, 5);
+	CHECK_STR(read_all(s.bytes, s.len), "byte 48: expected flags within 0x3, found 0x5");
 }
 
 TEST(test_recording_read_refuses_records_of_another_layout)
