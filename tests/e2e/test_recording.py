@@ -53,6 +53,22 @@ def check_same_lines(live_lines, run, what):
                                 "" if missing or extra else " (same lines, other order)"))
 
 
+def orphan_then_server_closes(server, client):
+    """The client's close() hands its end to a timewait socket in FIN_WAIT2;
+    the server reads the FIN, then closes too."""
+    close_orphaned_in_fin_wait2(client)
+    server.do("recv_eof")
+    server.do("close")
+
+
+def next_conn_record(tracer, lport):
+    """tcpwave's records, read up to the connection record of local port lport."""
+    while True:
+        r = tracer.next_record()
+        if r.get("type") == "conn" and r["lport"] == lport:
+            return r
+
+
 def one_connection(path, *tracer_args):
     """A live run with -w path: one connection opened and closed in a namespace
     of its own. Returns (its stdout lines, the client's port, the server's port)."""
@@ -239,14 +255,8 @@ def test_recording_made_with_filters_replays_as_the_filtered_run_decided():
                 port = int(server.do("listen", "ipv4"))
                 cport = int(client.do("connect", "ipv4", port))
                 server.do("accept")
-                close_orphaned_in_fin_wait2(client)
-                server.do("recv_eof")
-                server.do("close")
-                orphan = None
-                while orphan is None:
-                    r = tracer.next_record()
-                    if r.get("type") == "conn" and r["lport"] == cport:
-                        orphan = r
+                orphan_then_server_closes(server, client)
+                orphan = next_conn_record(tracer, cport)
                 tracer.stop()
             finally:
                 server.close()
@@ -277,14 +287,8 @@ def test_recording_replay_elsewhere_prints_what_the_tracing_host_saw():
                 client.do("connect_nowait", "ipv4", prefix + "1", port)
                 client.do("wait_connect", REPLAY_TIMEOUT_S)
                 server.do("accept")
-                close_orphaned_in_fin_wait2(client)
-                server.do("recv_eof")
-                server.do("close")
-                server_record = None
-                while server_record is None:
-                    r = tracer.next_record()
-                    if r.get("type") == "conn" and r["lport"] == port:
-                        server_record = r
+                orphan_then_server_closes(server, client)
+                server_record = next_conn_record(tracer, port)
                 tracer.stop()
             finally:
                 server.close()
