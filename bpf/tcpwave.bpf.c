@@ -730,6 +730,9 @@ static __always_inline void dump_open(struct seq_file *seq, const struct sock *s
 	/* A closed one waiting for its owner is complete: the walk found the holder. */
 	if (!st->awaits_owner)
 		c.flags |= TW_CONN_OPEN;
+	/* Still in SYN_SENT, seen only before the kernel picked its port. */
+	if (!c.ep.lport)
+		c.ep.lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	owner_from_file(&c.owner, &c.flags, key, c.cookie, &c.ep);
 	verdict = filter_at_exit(st->filter, &c, sk);
 	if (filter_dropped(verdict)) {

@@ -8,7 +8,7 @@ import time
 
 from harness import (REPLY_TIMEOUT_S, TCPWAVE, Peer, Tracer, check, check_eq, test,
                      wait_until_tracing)
-from netfilter import RST, Drop
+from netfilter import RST, SYN, Drop
 
 # How far a duration tcpwave reports may be from the delay the test made.
 TOLERANCE_NS = 30 * 1000 * 1000
@@ -383,6 +383,30 @@ def test_conn_still_open_at_exit_is_printed_incomplete():
                      pid=peer.pid)
         check_eq(states(r)[-1], "ESTABLISHED", "%s state at exit" % what)
     check_eq(client["tx_bytes"], 10, "bytes sent so far")
+
+
+@test
+def test_conn_still_connecting_at_exit_has_its_local_port():
+    """A connect whose SYNs are dropped is in SYN_SENT as tracing ends. Its
+    one transition came before the kernel picked its port; the exit walk
+    reads the port from the socket."""
+    server, client = Peer(), Peer()
+    try:
+        port = int(server.do("listen", "ipv4"))
+        with Drop(dport=port, flags=SYN), Tracer("--json") as tracer:
+            client.do("connect_nowait", "ipv4", "127.0.0.1", port)
+            cport = int(client.do("local_port"))
+            client.do("wait_state", "SYN_SENT", REPLY_TIMEOUT_S)
+            tracer.stop()
+        found = [r for r in conn_records(tracer) if r["rport"] == port]
+        check_eq(len(found), 1, "records of the connect")
+        check_fields(found[0], "connecting", lport=cport, complete=False, open="active",
+                     pid=client.pid)
+        check_eq(states(found[0]), ["SYN_SENT"], "states")
+        check(found[0]["community_id"] is not None, "a Community ID: %r" % found[0])
+    finally:
+        server.close()
+        client.close()
 
 
 @test
