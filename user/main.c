@@ -862,13 +862,18 @@ static bool keep_tracing(const struct app *app)
 }
 
 /*
- * What tcpwave still does with BPF after the drop goes through descriptors
- * it holds (see privilege.h). Kernels before 5.19 refuse every bpf() call
- * without CAP_BPF while kernel.unprivileged_bpf_disabled is set: say so now
- * rather than lose the counters and the exit listing quietly.
+ * What tcpwave does after the drop, tried once now. With BPF it goes
+ * through descriptors it holds (see privilege.h). Kernels before 5.19
+ * refuse every bpf() call without CAP_BPF while
+ * kernel.unprivileged_bpf_disabled is set: say so now rather than lose the
+ * counters and the exit listing quietly. And --prom-file is rewritten by
+ * the user tcpwave becomes: a directory only root can write fails now, not
+ * an interval later.
  */
-static int check_unprivileged_reads(struct app *app, struct tracer *t)
+static int check_unprivileged_access(struct app *app, struct tracer *t)
 {
+	const char *user = app->privilege.switch_user ? app->privilege.user : "the invoking user";
+	struct summary_sockets sk;
 	int err;
 
 	if (app->privilege.keep)
@@ -879,10 +884,20 @@ static int check_unprivileged_reads(struct app *app, struct tracer *t)
 				"needs --no-drop\n", strerror(-err));
 		return err;
 	}
+	/* Written first as root (start_summaries()); every later write is the user's. */
+	if (app->opt.prom_file) {
+		sk = count_sockets(app);
+		err = write_prom_file(app, timefmt_mono_now_ns(), &sk);
+		if (err) {
+			fprintf(stderr, "tcpwave: --prom-file: %s must be writable by %s, as whom "
+					"tcpwave runs once set up (--user, --no-drop)\n",
+				app->opt.prom_file, user);
+			return err;
+		}
+	}
 	if (app->opt.verbose)
 		fprintf(stderr, "tcpwave: running as %s (uid %u, gid %u) without capabilities\n",
-			app->privilege.switch_user ? app->privilege.user : "the invoking user",
-			(unsigned)getuid(), (unsigned)getgid());
+			user, (unsigned)getuid(), (unsigned)getgid());
 	return 0;
 }
 
@@ -901,7 +916,7 @@ static int trace(struct app *app)
 		return 1;
 	}
 	/* Everything that needs privilege is done: nothing after this is root. */
-	if (privilege_drop(&app->privilege) || check_unprivileged_reads(app, &t)) {
+	if (privilege_drop(&app->privilege) || check_unprivileged_access(app, &t)) {
 		recording_writer_close(&app->rec);
 		tracer_close(&t);
 		return 1;

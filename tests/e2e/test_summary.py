@@ -531,6 +531,26 @@ def test_prom_file_that_cannot_be_written_stops_tcpwave_before_tracing():
     check_eq(done.stdout, "", "stdout")
 
 
+@test
+def test_prom_file_that_only_root_can_write_stops_tcpwave_before_tracing():
+    """The first write is root's; the later ones are the user's tcpwave
+    becomes (nobody), and those it tries once before tracing."""
+    directory = tempfile.mkdtemp(prefix="tcpwave-prom-")
+    try:
+        os.chmod(directory, 0o755)
+        path = os.path.join(directory, "tcpwave.prom")
+        done = subprocess.run([TCPWAVE, "--prom-file", path], capture_output=True, text=True,
+                              timeout=READY_TIMEOUT_S)
+    finally:
+        shutil.rmtree(directory)
+    check_eq(done.returncode, 1, "exit status")
+    check_eq(done.stderr,
+             "tcpwave: --prom-file: creating %s.tmp: Permission denied\n"
+             "tcpwave: --prom-file: %s must be writable by nobody, as whom tcpwave runs once "
+             "set up (--user, --no-drop)\n" % (path, path), "stderr")
+    check_eq(done.stdout, "", "stdout")
+
+
 def wait_stderr(proc, seen, text):
     """Read tcpwave's stderr until it has said `text` once more than in `seen`."""
     fd = proc.stderr.fileno()
