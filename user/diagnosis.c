@@ -258,17 +258,20 @@ static void add_cause(struct strbuf *sb, const struct diag_phase *p)
 }
 
 /*
- * The sysctl whose retries ran out when the kernel gave up in this state:
+ * The limit that ran out when the kernel gave up in this state:
  * tcp_write_timeout(), and tcp_fastopen_synack_timer() for the only full
- * socket in SYN_RECV, a Fast Open child.
+ * socket in SYN_RECV, a Fast Open child. A socket option set on the socket
+ * overrides the sysctl, and the record does not say whether one was set:
+ * both are named.
  */
 static const char *retry_limit(const struct diag_phase *p)
 {
 	if (p->state == TW_SYN_SENT)
-		return "tcp_syn_retries";
+		return "tcp_syn_retries or TCP_SYNCNT";
 	if (p->state == TW_SYN_RECV)
-		return "tcp_synack_retries";
-	return p->orphan ? "tcp_orphan_retries" : "tcp_retries2";
+		return "tcp_synack_retries or TCP_SYNCNT";
+	return p->orphan ? "tcp_orphan_retries or TCP_USER_TIMEOUT" :
+			   "tcp_retries2 or TCP_USER_TIMEOUT";
 }
 
 static void add_gave_up(struct strbuf *sb, const struct diag_phase *p)

@@ -204,23 +204,23 @@ TEST(test_diagnosis_orphan_whose_fin_retries_ran_out_names_tcp_orphan_retries)
 	CHECK_INT(d.close.end, DIAG_END_GAVE_UP);
 	CHECK_STR(text(&d.close), "FIN_WAIT1 25.600 s: our FIN went unacknowledged, retransmitted "
 				  "7 times, then the kernel gave up (ETIMEDOUT, "
-				  "tcp_orphan_retries)");
+				  "tcp_orphan_retries or TCP_USER_TIMEOUT)");
 
 	/* shutdown() and never close(): still the application's socket, tcp_retries2. */
 	c.flags &= ~TW_CONN_ORPHAN;
 	d = diagnose(&c);
 	CHECK_STR(text(&d.close), "FIN_WAIT1 25.600 s: our FIN went unacknowledged, retransmitted "
-				  "7 times, then the kernel gave up (ETIMEDOUT, tcp_retries2)");
+				  "7 times, then the kernel gave up (ETIMEDOUT, tcp_retries2 or TCP_USER_TIMEOUT)");
 
 	/* A soft error (an ICMP unreachable) is what tcp_write_err() reports instead. */
 	c.sk_err = EHOSTUNREACH;
 	d = diagnose(&c);
 	CHECK_STR(text(&d.close), "FIN_WAIT1 25.600 s: our FIN went unacknowledged, retransmitted "
-				  "7 times, then the kernel gave up (EHOSTUNREACH, tcp_retries2)");
+				  "7 times, then the kernel gave up (EHOSTUNREACH, tcp_retries2 or TCP_USER_TIMEOUT)");
 	c.sk_err = 200;
 	d = diagnose(&c);
 	CHECK_STR(text(&d.close), "FIN_WAIT1 25.600 s: our FIN went unacknowledged, retransmitted "
-				  "7 times, then the kernel gave up (error 200, tcp_retries2)");
+				  "7 times, then the kernel gave up (error 200, tcp_retries2 or TCP_USER_TIMEOUT)");
 }
 
 TEST(test_diagnosis_last_ack_that_timed_out)
@@ -235,7 +235,7 @@ TEST(test_diagnosis_last_ack_that_timed_out)
 	CHECK_PHASE(d.close, TW_LAST_ACK, 12000 * MS, DIAG_FIN_RETRANSMITTED, 6);
 	CHECK_STR(text(&d.close), "LAST_ACK 12.000 s: the final ACK did not arrive, FIN "
 				  "retransmitted 6 times, then the kernel gave up (ETIMEDOUT, "
-				  "tcp_orphan_retries)");
+				  "tcp_orphan_retries or TCP_USER_TIMEOUT)");
 }
 
 TEST(test_diagnosis_fin_wait1_ended_by_the_peers_reset)
@@ -461,7 +461,7 @@ TEST(test_diagnosis_connect_that_timed_out_names_tcp_syn_retries)
 	CHECK_INT(d.handshake_ns, 3000 * MS);
 	CHECK_STR(text(&d.handshake), "SYN_SENT 3.000 s: our SYN went unanswered, retransmitted "
 				      "2 times, then the kernel gave up (ETIMEDOUT, "
-				      "tcp_syn_retries)");
+				      "tcp_syn_retries or TCP_SYNCNT)");
 }
 
 TEST(test_diagnosis_connect_refused_after_retransmits)
@@ -525,7 +525,7 @@ TEST(test_diagnosis_fast_open_child_whose_synack_retries_ran_out)
 	CHECK_PHASE(d.handshake, TW_SYN_RECV, 63000 * MS, DIAG_SYNACK_RETRANSMITTED, 5);
 	CHECK_STR(text(&d.handshake), "SYN_RECV 63.000 s: the handshake's final ACK did not "
 				      "arrive, SYN-ACK retransmitted 5 times, then the kernel gave "
-				      "up (ETIMEDOUT, tcp_synack_retries)");
+				      "up (ETIMEDOUT, tcp_synack_retries or TCP_SYNCNT)");
 }
 
 TEST(test_diagnosis_slow_handshake_without_retransmits_against_the_rtt)
