@@ -553,6 +553,109 @@ static __always_inline void close_if_missed(const struct sock *sk, struct tw_soc
 	on_transition(&t, st, 0, btf);
 }
 
+#define RCV_SHUTDOWN 1
+
+/*
+ * A RST received now may be the kernel's abort on data (see tw_note_reset()):
+ * in FIN_WAIT1/2, our reception shut down by close() or shutdown(SHUT_RD).
+ * (The peer's FIN shuts it down too, in the other close states, where a
+ * peer sending data after its FIN is too rare to hold its RSTs back for.)
+ */
+static __always_inline int maybe_abort_on_data(const struct sock *sk, __u8 state)
+{
+	return (state == TW_FIN_WAIT1 || state == TW_FIN_WAIT2) &&
+	       (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN);
+}
+
+/* A RST after the record of connection cookie left at ->CLOSE: on its own (struct tw_reset). */
+static __always_inline void emit_late_reset(__u64 cookie, int sent, __u16 reason)
+{
+	struct tw_reset *r;
+
+	if (!emit_connections)
+		return;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_lost();
+		return;
+	}
+	r->type = TW_REC_RESET;
+	r->sent = sent;
+	r->reason = reason;
+	r->pad = 0;
+	r->cookie = cookie;
+	r->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(r, wakeup_flag(sizeof(*r)));
+}
+
+/* A RST sent or received. */
+static __always_inline void on_reset(const struct sock *sk, struct tw_sock_state *st, int sent,
+				     __u16 reason)
+{
+	struct tw_conn *c = &st->conn;
+	__u8 state;
+
+	if (!c->type || (filters && filter_dropped(st->filter)))
+		return;
+	if (st->emitted) {
+		emit_late_reset(c->cookie, sent, reason);
+		return;
+	}
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	tw_note_reset(c, state, sent, reason, !sent && maybe_abort_on_data(sk, state));
+}
+
+/*
+ * An orphan aborted on data (see tw_note_reset()) is destroyed in tcp_done()
+ * before tcp_v4_do_rcv() sends its RST, which then finds no state. Its
+ * destruction leaves the socket and its record's cookie here, on its CPU,
+ * for that RST: both run in one softirq, microseconds apart.
+ */
+struct destroyed_orphan {
+	__u64 sk;
+	__u64 cookie;
+	__u64 ts_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct destroyed_orphan);
+} destroyed_orphans SEC(".maps");
+
+#define DESTROYED_ORPHAN_RST_NS 1000000 /* a stale entry never names a later socket */
+
+static __always_inline void remember_if_maybe_aborted(const struct sock *sk,
+						      const struct tw_sock_state *st)
+{
+	struct destroyed_orphan *d;
+	__u32 zero = 0;
+
+	if (!st->emitted || !(st->conn.flags & TW_CONN_RESET_MAYBE_OURS) ||
+	    (filters && filter_dropped(st->filter)))
+		return;
+	d = bpf_map_lookup_elem(&destroyed_orphans, &zero);
+	if (!d)
+		return;
+	d->sk = (__u64)sk;
+	d->cookie = st->conn.cookie;
+	d->ts_ns = bpf_ktime_get_ns();
+}
+
+/* Our RST from a socket with no state: a destroyed orphan's abort, if it was that socket. */
+static __always_inline void reset_of_destroyed(const struct sock *sk, __u16 reason)
+{
+	struct destroyed_orphan *d;
+	__u32 zero = 0;
+
+	d = bpf_map_lookup_elem(&destroyed_orphans, &zero);
+	if (!d || d->sk != (__u64)sk || bpf_ktime_get_ns() - d->ts_ns > DESTROYED_ORPHAN_RST_NS)
+		return;
+	d->sk = 0;
+	emit_late_reset(d->cookie, 1, reason);
+}
+
 /* The socket is destroyed; process_ctx: by its process's close(). */
 static __always_inline void on_destroy(const struct sock *sk, struct tw_sock_state *st,
 				       int process_ctx, int btf)
@@ -561,44 +664,7 @@ static __always_inline void on_destroy(const struct sock *sk, struct tw_sock_sta
 		release_awaited(st, sk, process_ctx, btf);
 	else
 		close_if_missed(sk, st, btf);
-}
-
-#define RCV_SHUTDOWN 1
-
-/* Our reception shut down: close() or shutdown(SHUT_RD). See tw_note_reset(). */
-static __always_inline int reception_shut(const struct sock *sk)
-{
-	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN;
-}
-
-/* A RST sent or received. After ->CLOSE it travels on its own (struct tw_reset). */
-static __always_inline void on_reset(const struct sock *sk, struct tw_sock_state *st, int sent,
-				     __u16 reason)
-{
-	struct tw_conn *c = &st->conn;
-	struct tw_reset *r;
-
-	if (!c->type || (filters && filter_dropped(st->filter)))
-		return;
-	if (st->emitted) {
-		if (!emit_connections)
-			return;
-		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-		if (!r) {
-			count_lost();
-			return;
-		}
-		r->type = TW_REC_RESET;
-		r->sent = sent;
-		r->reason = reason;
-		r->pad = 0;
-		r->cookie = c->cookie;
-		r->ts_ns = bpf_ktime_get_ns();
-		bpf_ringbuf_submit(r, wakeup_flag(sizeof(*r)));
-		return;
-	}
-	tw_note_reset(c, BPF_CORE_READ(sk, __sk_common.skc_state), sent, reason,
-		      !sent && reception_shut(sk));
+	remember_if_maybe_aborted(sk, st);
 }
 
 /* A retransmitted segment, classified by what it carried. */

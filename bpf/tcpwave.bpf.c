@@ -590,6 +590,8 @@ static __always_inline void reset_sent(const struct sock *sk, __u16 reason)
 	st = btf_state(sk, NULL);
 	if (st)
 		on_reset(sk, st, 1, reason);
+	else
+		reset_of_destroyed(sk, reason);
 }
 
 /*
@@ -616,12 +618,15 @@ int on_send_reset_classic(struct trace_event_raw_tcp_send_reset *ctx)
 {
 	const struct sock *sk = ctx->skaddr;
 	struct tw_sock_state *st;
+	__u16 reason = bpf_core_field_exists(ctx->reason) ? ctx->reason : 0;
 
 	if (!sk || !rst_from_full_socket(sk))
 		return 0;
 	st = classic_state(sk, NULL);
 	if (st)
-		on_reset(sk, st, 1, bpf_core_field_exists(ctx->reason) ? ctx->reason : 0);
+		on_reset(sk, st, 1, reason);
+	else
+		reset_of_destroyed(sk, reason);
 	return 0;
 }
 

@@ -118,8 +118,9 @@ enum tw_retrans_kind {
  */
 #define TW_CONN_HANDOVER_WATCHED (1u << 11)
 /*
- * The RST received (TW_CONN_RESET_RECEIVED) came with our reception shut
- * down, where it may have been the kernel's abort on data: see tw_note_reset().
+ * The RST received (TW_CONN_RESET_RECEIVED) came in FIN_WAIT1/2 with our
+ * reception shut down, where it may have been the kernel's abort on data:
+ * see tw_note_reset().
  */
 #define TW_CONN_RESET_MAYBE_OURS (1u << 12)
 
@@ -399,16 +400,22 @@ TW_SHARED int tw_holder_matches(const struct tw_holder *h, __u64 cookie,
  * tcp_reset() fires tcp_receive_reset for a RST that came in, and also when
  * data arrives after our reception was shut down (tcp_rcv_state_process():
  * close() or shutdown(SHUT_RD), then FIN_WAIT1/2 or a later close state):
- * the kernel's abort on data, whose RST we send just after. A RST received
- * with reception shut down (maybe_ours) is therefore noted as the peer's
- * until one of ours follows, which tells it was the abort: the kernel never
- * answers a RST with a RST.
+ * the kernel's abort on data, whose RST we send just after (for an orphan,
+ * after destroying it: see reset_of_destroyed()). A RST received in
+ * FIN_WAIT1/2 with reception shut down (maybe_ours) is therefore noted as
+ * the peer's until one of ours follows, which tells it was the abort: the
+ * kernel never answers a RST with a RST.
  */
 TW_SHARED void tw_note_reset(struct tw_conn *c, __u8 state, int sent, __u16 reason,
 			     int maybe_ours)
 {
-	if (sent && (c->flags & TW_CONN_RESET_MAYBE_OURS))
+	if (sent && (c->flags & TW_CONN_RESET_MAYBE_OURS)) {
+		/* The abort began at the receive: its state stands. */
 		c->flags &= ~(TW_CONN_RESET_RECEIVED | TW_CONN_RESET_MAYBE_OURS);
+		c->flags |= TW_CONN_RESET_SENT | TW_CONN_RESET_SENT_FIRST;
+		c->reset_reason = reason;
+		return;
+	}
 	if (!(c->flags & (TW_CONN_RESET_SENT | TW_CONN_RESET_RECEIVED))) {
 		c->reset_state = state;
 		if (sent)

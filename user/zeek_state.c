@@ -45,9 +45,8 @@ static bool entered_any(const struct tw_conn *c, unsigned int mask)
 
 /*
  * A RST goes to whoever the verdict says reset the connection: the first
- * RST. The kernel fires tcp_receive_reset also when it aborts a connection
- * itself after sending a RST (data after shutdown), so both flags can be
- * set with only our RST on the wire. After a FIN_WAIT2 hand-over, what the
+ * RST (the kernel's abort on data, which fires tcp_receive_reset with no
+ * RST received, is ours: see tw_note_reset()). After a FIN_WAIT2 hand-over, what the
  * peer's record showed of its end (fin_wait2_end) counts as seen: the
  * peer's FIN or RST, or our timewait socket's RST.
  */

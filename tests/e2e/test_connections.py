@@ -8,7 +8,7 @@ import time
 
 from harness import (REPLY_TIMEOUT_S, TCPWAVE, Peer, Tracer, check, check_eq, test,
                      wait_until_tracing)
-from netfilter import RST, SYN, Drop
+from netfilter import FIN, RST, SYN, Drop
 
 # How far a duration tcpwave reports may be from the delay the test made.
 TOLERANCE_NS = 30 * 1000 * 1000
@@ -251,6 +251,25 @@ def test_conn_data_after_our_shutdown_is_our_reset_not_the_peers():
                  reset_reason="TCP_ABORT_ON_DATA")
     check_eq(states(server)[-3:], ["FIN_WAIT1", "FIN_WAIT2", "CLOSE"], "server's last states")
     check_fields(client, "client", close="reset", reset_by="peer")
+
+
+@test
+def test_conn_data_after_our_close_is_our_reset_not_the_peers():
+    """The same abort on data, of an orphan: the server's close() leaves it in
+    FIN_WAIT1 (its FIN held back), the client's data then reaches it. The
+    kernel destroys the orphan before it sends the RST."""
+    def scenario(p):
+        with Drop(sport=p.port, flags=FIN):
+            p.server.do("close")
+            p.client.do("send", 10)
+            p.client.do("wait_state", "CLOSE", REPLY_TIMEOUT_S)
+
+    for mode in ("btf", "classic"):
+        pair, client, server = run(scenario, "--attach", mode)
+        check_fields(server, "%s: server" % mode, close="reset", reset_by="local",
+                     reset_reason="TCP_ABORT_ON_DATA")
+        check_eq(states(server)[-2:], ["FIN_WAIT1", "CLOSE"], "%s: server's last states" % mode)
+        check_fields(client, "%s: client" % mode, close="reset", reset_by="peer")
 
 
 @test
