@@ -229,6 +229,17 @@ static __always_inline void btf_endpoints(const struct sock_common *skc, struct 
 	}
 }
 
+/*
+ * The local port, where the socket's common part no longer (or not yet)
+ * shows it: inet_put_port() zeroes skc_num by ->CLOSE, and a connect()
+ * picks its port only after ->SYN_SENT. inet_sport, the classic
+ * tracepoint's sport, is set with the port and never cleared.
+ */
+static __always_inline __u16 inet_source_port(const struct sock *sk)
+{
+	return bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+}
+
 /* The slot a socket's cookie names; NULL without slots, a cookie, or with a slotless one. */
 static __always_inline struct tw_slot *slot_named(__u64 cookie)
 {
@@ -413,14 +424,9 @@ int BPF_PROG(on_state_btf, const struct sock *sk, const int oldstate, const int 
 	t.process_ctx = sk->sk_lock.owned != 0;
 	t.netns = sk->__sk_common.skc_net.net->ns.inum;
 	btf_endpoints(&sk->__sk_common, &t.ep);
-	/*
-	 * inet_put_port() has zeroed skc_num by ->CLOSE, and a connect that
-	 * failed in SYN_SENT never showed its port before (the kernel picks it
-	 * just after ->SYN_SENT). inet_sport, the classic tracepoint's sport,
-	 * still holds it.
-	 */
+	/* A connect that failed in SYN_SENT showed its port at no transition. */
 	if (oldstate == TW_SYN_SENT && newstate == TW_CLOSE && !t.ep.lport)
-		t.ep.lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+		t.ep.lport = inet_source_port(sk);
 
 	/* A socket the filters drop from its first transition gets no state, nor a cookie. */
 	if (filters & TW_F_TUPLE) {
@@ -737,7 +743,7 @@ static __always_inline void dump_open(struct seq_file *seq, const struct sock *s
 		c.flags |= TW_CONN_OPEN;
 	/* Still in SYN_SENT, seen only before the kernel picked its port. */
 	if (!c.ep.lport)
-		c.ep.lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+		c.ep.lport = inet_source_port(sk);
 	owner_from_file(&c.owner, &c.flags, key, c.cookie, &c.ep);
 	verdict = filter_at_exit(st->filter, &c, sk);
 	if (filter_dropped(verdict)) {

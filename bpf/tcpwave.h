@@ -410,13 +410,10 @@ TW_SHARED void tw_note_reset(struct tw_conn *c, __u8 state, int sent, __u16 reas
 			     int maybe_ours)
 {
 	if (sent && (c->flags & TW_CONN_RESET_MAYBE_OURS)) {
-		/* The abort began at the receive: its state stands. */
+		/* The abort began at the receive: its state stands, and it was ours. */
 		c->flags &= ~(TW_CONN_RESET_RECEIVED | TW_CONN_RESET_MAYBE_OURS);
-		c->flags |= TW_CONN_RESET_SENT | TW_CONN_RESET_SENT_FIRST;
-		c->reset_reason = reason;
-		return;
-	}
-	if (!(c->flags & (TW_CONN_RESET_SENT | TW_CONN_RESET_RECEIVED))) {
+		c->flags |= TW_CONN_RESET_SENT_FIRST;
+	} else if (!(c->flags & (TW_CONN_RESET_SENT | TW_CONN_RESET_RECEIVED))) {
 		c->reset_state = state;
 		if (sent)
 			c->flags |= TW_CONN_RESET_SENT_FIRST;
