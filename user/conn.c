@@ -274,6 +274,7 @@ void conn_classify(const struct tw_conn *c, const struct conn_env *env, struct c
 	v->close_start_ns = start >= 0 ? (int64_t)c->step_ns[start] : -1;
 	v->close_ns = start >= 0 && v->complete ?
 			      (int64_t)(c->step_ns[n - 1] - c->step_ns[start]) : -1;
+	v->open_ns = -1;
 
 	v->handover_hold_ns = v->end == CONN_END_TIME_WAIT ? (int64_t)env->time_wait_ns :
 			      v->end == CONN_END_FIN_WAIT2 ? (int64_t)env->fin_timeout_ns :
@@ -283,6 +284,15 @@ void conn_classify(const struct tw_conn *c, const struct conn_env *env, struct c
 	payload_bytes(c, v);
 	for (i = 0; i < TW_STEPS_MAX; i++)
 		v->steps[i] = i < n ? step_event(c, v, i) : STEP_OTHER;
+}
+
+void conn_open_until(struct conn_verdict *v, const struct tw_conn *c, uint64_t end_ns)
+{
+	int n = conn_steps(c);
+
+	/* An end before its last step (a clock gone wrong) would measure nothing. */
+	if (!v->complete && n && end_ns >= c->start_ns + c->step_ns[n - 1])
+		v->open_ns = (int64_t)(end_ns - c->start_ns);
 }
 
 void conn_end_fin_wait2(struct conn_verdict *v, enum conn_fin_wait2_end end, int64_t end_ns)

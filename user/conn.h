@@ -106,6 +106,7 @@ struct conn_verdict {
 	int64_t lifetime_ns; /* first step to the last */
 	int64_t close_start_ns; /* offset of the first FIN sent or received */
 	int64_t close_ns; /* first FIN to CLOSE or the hand-over */
+	int64_t open_ns; /* still open: first step to the end of tracing (conn_open_until()) */
 	int64_t handover_hold_ns; /* how long the kernel keeps the timewait socket */
 	enum conn_fin_wait2_end fin_wait2_end;
 	int64_t fin_wait2_end_ns; /* offset of that end from the first step, or -1 */
@@ -139,6 +140,12 @@ void conn_classify(const struct tw_conn *c, const struct conn_env *env, struct c
  * from the first step, or -1): the close and the lifetime extend to it.
  */
 void conn_end_fin_wait2(struct conn_verdict *v, enum conn_fin_wait2_end end, int64_t end_ns);
+/*
+ * A connection still open when tracing ended, at end_ns (monotonic, as
+ * c->start_ns): how long it had been open by then (open_ns), so that the
+ * phase it was still in is diagnosed. Nothing for a finished connection.
+ */
+void conn_open_until(struct conn_verdict *v, const struct tw_conn *c, uint64_t end_ns);
 
 /* Join a RST that came after the connection record (struct tw_reset). */
 void conn_apply_late_reset(struct tw_conn *c, const struct tw_reset *r);

@@ -24,9 +24,14 @@ static bool is_close_state(__u8 s)
 	       s == TW_CLOSING;
 }
 
-/* Time in step i: until the next step; a handed-over FIN_WAIT2 until its learned end. */
+/*
+ * Time in step i: until the next step; a handed-over FIN_WAIT2 until its
+ * learned end; the last step of a connection still open until tracing ended.
+ */
 static int64_t dwell(const struct tw_conn *c, const struct conn_verdict *v, int i)
 {
+	if (i == conn_steps(c) - 1)
+		return v->open_ns - (int64_t)c->step_ns[i];
 	if (i == conn_steps(c) - 2 && c->step_state[i] == TW_FIN_WAIT2 && v->fin_wait2_end_ns >= 0)
 		return v->fin_wait2_end_ns - (int64_t)c->step_ns[i];
 	return (int64_t)(c->step_ns[i + 1] - c->step_ns[i]);
@@ -44,6 +49,8 @@ static enum diag_end socket_end(const struct conn_verdict *v, const struct tw_co
 
 static enum diag_end close_end(const struct conn_verdict *v, const struct tw_conn *c)
 {
+	if (!v->complete)
+		return DIAG_END_STILL_OPEN;
 	switch (v->fin_wait2_end) {
 	case CONN_FW2_WAITING:
 		return DIAG_END_FIN_WAIT2_WAITING;
@@ -68,20 +75,35 @@ static void fill_phase(struct diag_phase *p, const struct tw_conn *c, __u8 state
 	p->srtt_ns = (c->flags & TW_CONN_COUNTERS_KNOWN) && c->srtt_us ? c->srtt_us * 1000ll : -1;
 }
 
-/* The close state that lasted longest, and what kept the connection there. */
-static void diagnose_close(const struct tw_conn *c, const struct conn_verdict *v,
-			   const struct diag_thresholds *t, struct diag_phase *p)
+/* How long the close took, or had taken when tracing ended; -1 if not known. */
+static int64_t close_time(const struct conn_verdict *v)
 {
-	/* A truncated timeline lost steps before its last: that gap is no state's time. */
-	int last = conn_steps(c) - ((c->flags & TW_CONN_TRUNCATED) ? 2 : 1), best = -1, i;
+	if (v->complete || v->close_start_ns < 0 || v->open_ns < 0)
+		return v->close_ns;
+	return v->open_ns - v->close_start_ns;
+}
+
+/*
+ * The close state that lasted longest, and what kept the connection there.
+ * The steps it may be among: all but the last, and that one too while the
+ * connection is still open (it lasts until tracing ended).
+ */
+static void diagnose_close(const struct tw_conn *c, const struct conn_verdict *v,
+			   const struct diag_thresholds *t, struct diag_phase *p, int64_t close_ns)
+{
+	int n = conn_steps(c), best = -1, i;
 	uint32_t fin_retrans = c->retrans[TW_RETRANS_FIN];
 	int64_t best_ns = -1;
 	__u8 state;
 
-	if (v->close_ns < 0)
+	if (close_ns < 0)
 		return;
-	for (i = 0; i < last; i++) {
-		if (is_close_state(c->step_state[i]) && dwell(c, v, i) > best_ns) {
+	for (i = 0; i < n; i++) {
+		/* A truncated timeline lost steps before its last: that gap is no state's time. */
+		bool gap = i == n - 2 && (c->flags & TW_CONN_TRUNCATED);
+
+		if ((i < n - 1 || !v->complete) && !gap && is_close_state(c->step_state[i]) &&
+		    dwell(c, v, i) > best_ns) {
 			best = i;
 			best_ns = dwell(c, v, i);
 		}
@@ -100,7 +122,7 @@ static void diagnose_close(const struct tw_conn *c, const struct conn_verdict *v
 	}
 	p->end = close_end(v, c);
 	p->found = best_ns >= DIAG_REMARKABLE_NS || fin_retrans ||
-		   (t->close_ns >= 0 && v->close_ns >= t->close_ns);
+		   (t->close_ns >= 0 && close_ns >= t->close_ns);
 }
 
 /* How a handshake that never reached ESTABLISHED ended. */
@@ -115,14 +137,15 @@ static enum diag_end failed_handshake_end(const struct conn_verdict *v, const st
 
 /*
  * The handshake: SYN_SENT (connect()) or SYN_RECV (accepted), from its first
- * SYN or SYN-ACK to ESTABLISHED, or to the end of a handshake that failed.
+ * SYN or SYN-ACK to ESTABLISHED, or to the end of a handshake that failed,
+ * or to the end of tracing for one still under way.
  */
 static int64_t diagnose_handshake(const struct tw_conn *c, const struct conn_verdict *v,
 				  const struct diag_thresholds *t, struct diag_phase *p)
 {
 	bool established = conn_find_state(c, TW_ESTABLISHED) >= 0;
 	bool active = v->open == CONN_OPEN_ACTIVE;
-	int64_t ns = established ? v->handshake_ns : v->lifetime_ns;
+	int64_t ns = established ? v->handshake_ns : v->complete ? v->lifetime_ns : v->open_ns;
 	uint32_t retrans;
 
 	if (v->open == CONN_OPEN_UNKNOWN || ns < 0)
@@ -136,7 +159,8 @@ static int64_t diagnose_handshake(const struct tw_conn *c, const struct conn_ver
 		p->cause = DIAG_SLOW_PATH;
 	else
 		p->cause = DIAG_SLOW_PEER;
-	p->end = established ? DIAG_END_NORMAL : failed_handshake_end(v, c);
+	p->end = established ? DIAG_END_NORMAL :
+		 v->complete ? failed_handshake_end(v, c) : DIAG_END_STILL_OPEN;
 	p->found = retrans || ns >= DIAG_REMARKABLE_NS ||
 		   (t->handshake_ns >= 0 && ns >= t->handshake_ns);
 	return ns;
@@ -145,9 +169,9 @@ static int64_t diagnose_handshake(const struct tw_conn *c, const struct conn_ver
 void diagnosis_make(const struct tw_conn *c, const struct conn_verdict *v,
 		    const struct diag_thresholds *t, struct diagnosis *d)
 {
-	*d = (struct diagnosis){ .close_ns = v->close_ns };
+	*d = (struct diagnosis){ .close_ns = close_time(v) };
 	d->handshake_ns = diagnose_handshake(c, v, t, &d->handshake);
-	diagnose_close(c, v, t, &d->close);
+	diagnose_close(c, v, t, &d->close, d->close_ns);
 }
 
 bool diagnosis_selected(const struct diagnosis *d, const struct diag_thresholds *t)
@@ -318,6 +342,9 @@ static void add_end(struct strbuf *sb, const struct diag_phase *p)
 		break;
 	case DIAG_END_DATA_AFTER_CLOSE:
 		strbuf_adds(sb, ", then the peer sent data after our close() and was reset");
+		break;
+	case DIAG_END_STILL_OPEN:
+		strbuf_adds(sb, ", and it was still open when tracing ended");
 		break;
 	default:
 		break;

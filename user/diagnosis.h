@@ -47,6 +47,7 @@ enum diag_end {
 	DIAG_END_FIN_WAIT2_WAITING, /* handed to the kernel, still waiting for the peer's FIN */
 	DIAG_END_FIN_WAIT2_TIMEOUT, /* ... which did not come within tcp_fin_timeout */
 	DIAG_END_DATA_AFTER_CLOSE, /* the peer sent data after our close() and was reset */
+	DIAG_END_STILL_OPEN, /* it had not ended when tracing did */
 };
 
 struct diag_phase {
@@ -65,8 +66,9 @@ struct diag_phase {
 
 struct diagnosis {
 	/* The times --slow-handshake and --slow-close compare; -1: not known. */
-	int64_t handshake_ns; /* handshake_ns, or how long a handshake that failed lasted */
-	int64_t close_ns; /* the verdict's close_ns */
+	/* handshake_ns, or how long a handshake that failed lasted, or lasted so far */
+	int64_t handshake_ns;
+	int64_t close_ns; /* the verdict's close_ns, or how long the close lasted so far */
 	struct diag_phase handshake;
 	struct diag_phase close;
 };
@@ -80,7 +82,9 @@ struct diag_thresholds {
 /*
  * Diagnose both phases. A phase is diagnosed when it was remarkable: its
  * segment was retransmitted, its longest state lasted DIAG_REMARKABLE_NS or
- * more, or it took at least the threshold given for it.
+ * more, or it took at least the threshold given for it. A connection still
+ * open when tracing ended (v->open_ns) is diagnosed in the phase it was in,
+ * its last state lasting until then.
  */
 void diagnosis_make(const struct tw_conn *c, const struct conn_verdict *v,
 		    const struct diag_thresholds *t, struct diagnosis *d);

@@ -220,11 +220,13 @@ static void print_verdict(struct app *app, const struct tw_conn *c, const struct
 	sink_write(&app->out, &app->line);
 }
 
+/* A connection still open when tracing ended (its walk's record), at app->now_ns. */
 static void print_connection(struct app *app, const struct tw_conn *c)
 {
 	struct conn_verdict v;
 
 	conn_classify(c, &app->env, &v);
+	conn_open_until(&v, c, app->now_ns);
 	print_verdict(app, c, &v);
 }
 

@@ -26,6 +26,9 @@ Commands:
                             (ESTABLISHED, FIN_WAIT1, ... as the kernel names
                             them) -> ok; err ETIMEDOUT STATE names the state
                             it was still in after SECONDS
+  wait_retransmits N SECONDS  poll TCP_INFO until the kernel has retransmitted
+                            (tcpi_retransmits, the timeouts since the last
+                            progress) N times -> ok; err ETIMEDOUT COUNT
   send N                    send N bytes -> ok
   recv N                    read N bytes -> ok BYTES
   recv_eof                  read until the peer's FIN -> ok BYTES
@@ -133,17 +136,27 @@ class Peer:
         info = self.conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
         return TCP_STATES[info[0]] if info[0] < len(TCP_STATES) else str(info[0])
 
-    def do_wait_state(self, state, seconds):
-        if state not in TCP_STATES:
-            raise Failed("EINVAL unknown state %s" % state)
+    def _retransmits(self):
+        return self.conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[2]
+
+    def _wait_for(self, read, done, seconds):
+        """Poll read() until done(value); err ETIMEDOUT with the last value."""
         deadline = time.monotonic() + float(seconds)
         while True:
-            now = self._state()
-            if now == state:
+            now = read()
+            if done(now):
                 return ""
             if time.monotonic() >= deadline:
                 raise Failed("ETIMEDOUT %s" % now)
             time.sleep(STATE_POLL_S)
+
+    def do_wait_state(self, state, seconds):
+        if state not in TCP_STATES:
+            raise Failed("EINVAL unknown state %s" % state)
+        return self._wait_for(self._state, lambda now: now == state, seconds)
+
+    def do_wait_retransmits(self, n, seconds):
+        return self._wait_for(self._retransmits, lambda now: now >= int(n), seconds)
 
     def do_send(self, n):
         self.conn.sendall(b"x" * int(n))

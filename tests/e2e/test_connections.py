@@ -1,4 +1,5 @@
 """Connection records: one per connection, with its whole story, on both ends."""
+import calendar
 import os
 import pty
 import re
@@ -423,6 +424,43 @@ def test_conn_still_connecting_at_exit_has_its_local_port():
                      pid=client.pid)
         check_eq(states(found[0]), ["SYN_SENT"], "states")
         check(found[0]["community_id"] is not None, "a Community ID: %r" % found[0])
+    finally:
+        server.close()
+        client.close()
+
+
+def rfc3339_ns(text):
+    """2026-12-03T13:46:43.855063383Z as ns since the epoch, exactly."""
+    seconds, fraction = text.rstrip("Z").split(".")
+    return calendar.timegm(time.strptime(seconds, "%Y-%m-%dT%H:%M:%S")) * 10**9 + int(fraction)
+
+
+@test
+def test_conn_still_retrying_its_syn_at_exit_is_diagnosed():
+    """Its SYNs dropped, a connect is in SYN_SENT, its SYN retransmitted, as
+    tracing ends: the handshake is diagnosed up to then."""
+    server, client = Peer(), Peer()
+    try:
+        port = int(server.do("listen", "ipv4"))
+        with Drop(dport=port, flags=SYN), Tracer("--json") as tracer:
+            client.do("connect_nowait", "ipv4", "127.0.0.1", port)
+            client.do("wait_retransmits", 1, REPLY_TIMEOUT_S)
+            tracer.stop()
+        found = [r for r in conn_records(tracer) if r["rport"] == port]
+        check_eq(len(found), 1, "records of the connect")
+        r = found[0]
+        check_fields(r, "connecting", complete=False, handshake_ns=None, close_ns=None)
+        check(r["diagnosis"] and r["diagnosis"]["handshake"],
+              "a handshake diagnosis: %r" % r["diagnosis"])
+        hs = r["diagnosis"]["handshake"]
+        check_eq((hs["state"], hs["cause"], hs["retransmits"]),
+                 ("SYN_SENT", "syn_retransmitted", r["retrans"]["syn"]), "diagnosis")
+        check(r["retrans"]["syn"] >= 1, "SYN retransmitted: %r" % r["retrans"])
+        check_eq(hs["ns"], rfc3339_ns(r["ts"]) - rfc3339_ns(r["start_ts"]),
+                 "handshake so far: from its SYN to the end of tracing")
+        check(hs["text"].endswith(", and it was still open when tracing ended"),
+              "sentence: %r" % hs["text"])
+        check_eq(r["diagnosis"]["close"], None, "close diagnosis")
     finally:
         server.close()
         client.close()

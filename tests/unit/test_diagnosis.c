@@ -598,6 +598,116 @@ TEST(test_diagnosis_no_handshake_seen_no_handshake_diagnosis)
 	CHECK(!diagnosis_selected(&d, &all));
 }
 
+/* ---- connections still open when tracing ended ---- */
+
+#define TRACING_STARTED_NS (1000 * MS) /* the records' start_ns */
+
+/* Diagnosed as printed at exit: open until end_ms after its first step. */
+static struct diagnosis diagnose_open_until(struct tw_conn *c, const struct diag_thresholds *t,
+					    __u64 end_ms)
+{
+	struct conn_verdict v;
+	struct diagnosis d;
+
+	c->start_ns = TRACING_STARTED_NS;
+	conn_classify(c, &env, &v);
+	conn_open_until(&v, c, TRACING_STARTED_NS + end_ms * MS);
+	diagnosis_make(c, &v, t, &d);
+	return d;
+}
+
+TEST(test_diagnosis_connect_still_retrying_its_syn_at_exit)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_OPEN, { TW_SYN_SENT, 0 });
+	struct diagnosis d;
+
+	c.retrans[TW_RETRANS_SYN] = 2;
+	d = diagnose_open_until(&c, &none, 3000);
+	CHECK_PHASE(d.handshake, TW_SYN_SENT, 3000 * MS, DIAG_SYN_RETRANSMITTED, 2);
+	CHECK_INT(d.handshake.end, DIAG_END_STILL_OPEN);
+	CHECK_INT(d.handshake_ns, 3000 * MS);
+	CHECK_STR(text(&d.handshake), "SYN_SENT 3.000 s: our SYN went unanswered, retransmitted "
+				      "2 times, and it was still open when tracing ended");
+	CHECK(!d.close.found);
+	CHECK_INT(d.close_ns, -1);
+}
+
+TEST(test_diagnosis_close_wait_still_waiting_for_the_application_at_exit)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_OPEN | TW_CONN_PEER_FIN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS }, { TW_CLOSE_WAIT, 2 * MS });
+	struct diag_thresholds t = none;
+	struct diagnosis d = diagnose_open_until(&c, &t, 5002);
+
+	CHECK_PHASE(d.close, TW_CLOSE_WAIT, 5000 * MS, DIAG_LOCAL_APP_DID_NOT_CLOSE, 0);
+	CHECK_INT(d.close.end, DIAG_END_STILL_OPEN);
+	CHECK_INT(d.close_ns, 5000 * MS);
+	CHECK_STR(text(&d.close), "CLOSE_WAIT 5.000 s: the local application did not close() "
+				  "after the peer's FIN, and it was still open when tracing ended");
+	CHECK(!d.handshake.found);
+	CHECK_INT(d.handshake_ns, 1 * MS);
+	/* --slow-close takes it by how long its close had lasted. */
+	t.close_ns = 5000 * MS;
+	CHECK(diagnosis_selected(&d, &t));
+	t.close_ns = 5001 * MS;
+	CHECK(!diagnosis_selected(&d, &t));
+	/* Quickly after the peer's FIN: nothing remarkable yet. */
+	d = diagnose_open_until(&c, &none, 52);
+	CHECK(!d.close.found);
+	CHECK_INT(d.close_ns, 50 * MS);
+}
+
+TEST(test_diagnosis_longest_close_state_of_an_open_connection_may_be_an_earlier_one)
+{
+	/* FIN_WAIT1 for 2 s (FIN retransmitted), then FIN_WAIT2 for 1 s so far. */
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_OPEN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS }, { TW_FIN_WAIT1, 10 * MS },
+				    { TW_FIN_WAIT2, 2010 * MS });
+	struct diagnosis d;
+
+	c.retrans[TW_RETRANS_FIN] = 3;
+	d = diagnose_open_until(&c, &none, 3010);
+	CHECK_PHASE(d.close, TW_FIN_WAIT1, 2000 * MS, DIAG_FIN_RETRANSMITTED, 3);
+	CHECK_INT(d.close.end, DIAG_END_STILL_OPEN);
+	CHECK_INT(d.close_ns, 3000 * MS);
+	/* A longer wait for the peer's FIN wins. */
+	d = diagnose_open_until(&c, &none, 6010);
+	CHECK_PHASE(d.close, TW_FIN_WAIT2, 4000 * MS, DIAG_PEER_DID_NOT_CLOSE, 0);
+}
+
+TEST(test_diagnosis_open_connection_not_closing_has_no_close_diagnosis)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_OPEN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS });
+	const struct diag_thresholds all = { .close_ns = 0, .handshake_ns = -1 };
+	struct diagnosis d = diagnose_open_until(&c, &all, 9000);
+
+	CHECK(!d.close.found);
+	CHECK_INT(d.close_ns, -1);
+	CHECK(!d.handshake.found);
+	CHECK_INT(d.handshake_ns, 1 * MS);
+}
+
+TEST(test_diagnosis_open_until_before_the_last_step_measures_nothing)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_OPEN, { TW_SYN_SENT, 0 },
+				    { TW_ESTABLISHED, 1 * MS }, { TW_CLOSE_WAIT, 2000 * MS });
+	struct diagnosis d = diagnose_open_until(&c, &none, 1000);
+
+	CHECK(!d.close.found);
+	CHECK_INT(d.close_ns, -1);
+}
+
+TEST(test_diagnosis_finished_connection_ignores_the_end_of_tracing)
+{
+	struct tw_conn c = passive_close(4200, 1);
+	struct diagnosis d = diagnose_open_until(&c, &none, 99000);
+
+	CHECK_PHASE(d.close, TW_CLOSE_WAIT, 4200 * MS, DIAG_LOCAL_APP_DID_NOT_CLOSE, 0);
+	CHECK_INT(d.close.end, DIAG_END_NORMAL);
+	CHECK_INT(d.close_ns, 4201 * MS);
+}
+
 /* ---- selection ---- */
 
 TEST(test_diagnosis_selection_is_either_threshold)
