@@ -616,6 +616,13 @@ static struct diagnosis diagnose_open_until(struct tw_conn *c, const struct diag
 	return d;
 }
 
+/* A phase still under way: CHECK_PHASE's, ended by the end of tracing. */
+#define CHECK_STILL_OPEN_PHASE(p, want_state, want_ns, want_cause, want_retrans)                   \
+	do {                                                                                       \
+		CHECK_PHASE(p, want_state, want_ns, want_cause, want_retrans);                     \
+		CHECK_INT((p).end, DIAG_END_STILL_OPEN);                                           \
+	} while (0)
+
 TEST(test_diagnosis_connect_still_retrying_its_syn_at_exit)
 {
 	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_OPEN, { TW_SYN_SENT, 0 });
@@ -623,8 +630,7 @@ TEST(test_diagnosis_connect_still_retrying_its_syn_at_exit)
 
 	c.retrans[TW_RETRANS_SYN] = 2;
 	d = diagnose_open_until(&c, &none, 3000);
-	CHECK_PHASE(d.handshake, TW_SYN_SENT, 3000 * MS, DIAG_SYN_RETRANSMITTED, 2);
-	CHECK_INT(d.handshake.end, DIAG_END_STILL_OPEN);
+	CHECK_STILL_OPEN_PHASE(d.handshake, TW_SYN_SENT, 3000 * MS, DIAG_SYN_RETRANSMITTED, 2);
 	CHECK_INT(d.handshake_ns, 3000 * MS);
 	CHECK_STR(text(&d.handshake), "SYN_SENT 3.000 s: our SYN went unanswered, retransmitted "
 				      "2 times, and it was still open when tracing ended");
@@ -639,8 +645,7 @@ TEST(test_diagnosis_close_wait_still_waiting_for_the_application_at_exit)
 	struct diag_thresholds t = none;
 	struct diagnosis d = diagnose_open_until(&c, &t, 5002);
 
-	CHECK_PHASE(d.close, TW_CLOSE_WAIT, 5000 * MS, DIAG_LOCAL_APP_DID_NOT_CLOSE, 0);
-	CHECK_INT(d.close.end, DIAG_END_STILL_OPEN);
+	CHECK_STILL_OPEN_PHASE(d.close, TW_CLOSE_WAIT, 5000 * MS, DIAG_LOCAL_APP_DID_NOT_CLOSE, 0);
 	CHECK_INT(d.close_ns, 5000 * MS);
 	CHECK_STR(text(&d.close), "CLOSE_WAIT 5.000 s: the local application did not close() "
 				  "after the peer's FIN, and it was still open when tracing ended");
@@ -667,12 +672,11 @@ TEST(test_diagnosis_longest_close_state_of_an_open_connection_may_be_an_earlier_
 
 	c.retrans[TW_RETRANS_FIN] = 3;
 	d = diagnose_open_until(&c, &none, 3010);
-	CHECK_PHASE(d.close, TW_FIN_WAIT1, 2000 * MS, DIAG_FIN_RETRANSMITTED, 3);
-	CHECK_INT(d.close.end, DIAG_END_STILL_OPEN);
+	CHECK_STILL_OPEN_PHASE(d.close, TW_FIN_WAIT1, 2000 * MS, DIAG_FIN_RETRANSMITTED, 3);
 	CHECK_INT(d.close_ns, 3000 * MS);
 	/* A longer wait for the peer's FIN wins. */
 	d = diagnose_open_until(&c, &none, 6010);
-	CHECK_PHASE(d.close, TW_FIN_WAIT2, 4000 * MS, DIAG_PEER_DID_NOT_CLOSE, 0);
+	CHECK_STILL_OPEN_PHASE(d.close, TW_FIN_WAIT2, 4000 * MS, DIAG_PEER_DID_NOT_CLOSE, 0);
 }
 
 TEST(test_diagnosis_open_connection_not_closing_has_no_close_diagnosis)
