@@ -11,6 +11,9 @@ record per transition; each socket's timeline in socket storage, one record
 per connection; and the same in an array of slots named by the socket's
 cookie, the least that tcpwave's design does for a socket in a slot (one
 whose slot is taken uses socket storage). tcpwave's share reads against them.
+A fourth floor is the slots' with a line as long as a JSON record written
+into a file for each record: what the output's bytes cost without the work
+of making them.
 
 Throughput moves with the machine's speed from round to round; the CPU
 time all processes and interrupts take per connection (from /proc/stat,
@@ -135,9 +138,14 @@ def tcpwave_tracer(options, stdout_path="/dev/null"):
     return Tracer("tcpwave", [TCPWAVE] + options, stdout_path, "tracing TCP")
 
 
-def floor_tracer(kind):
+# The mean length of tcpwave's JSON connection record under bench/churn
+# (loopback IPv4, two records per connection).
+JSON_RECORD_BYTES = 930
+
+
+def floor_tracer(kind, options=(), stdout_path="/dev/null"):
     """What the design itself costs (bench/floor.bpf.c): the bar tcpwave is held to."""
-    return Tracer("floor", [FLOOR, kind], "/dev/null", "attached")
+    return Tracer("floor", [FLOOR, kind] + list(options), stdout_path, "attached")
 
 
 def tracers(tmp):
@@ -145,6 +153,9 @@ def tracers(tmp):
         ("floor: ring buffer", lambda: floor_tracer("ring")),
         ("floor: socket storage", lambda: floor_tracer("storage")),
         ("floor: slots", lambda: floor_tracer("slots")),
+        ("floor: slots, lines > file",
+         lambda: floor_tracer("slots", ["--line", str(JSON_RECORD_BYTES)],
+                              os.path.join(tmp, "floor.out"))),
         ("tcpwave --json > file",
          lambda: tcpwave_tracer(["--json"], os.path.join(tmp, "out.json"))),
         ("tcpwave > /dev/null", lambda: tcpwave_tracer([])),
