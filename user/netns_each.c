@@ -18,6 +18,7 @@ struct walk {
 	struct netns_each_result *res;
 	ino_t *seen; /* namespace inodes visited (or refused) */
 	size_t nseen, cap;
+	bool moved; /* out of the home namespace: setns() back at the end */
 };
 
 static bool seen(const struct walk *w, ino_t ino)
@@ -65,6 +66,7 @@ static int visit(struct walk *w, const char *path)
 		w->res->unreachable++;
 		return 0;
 	}
+	w->moved = true;
 	w->res->visited++;
 	return w->fn(w->ctx);
 }
@@ -113,7 +115,8 @@ int netns_each(int (*fn)(void *ctx), void *ctx, struct netns_each_result *res)
 		err = visit_dir(&w, "/proc", "/ns/net", true);
 	if (!err)
 		err = visit_dir(&w, "/run/netns", "", false);
-	if (setns(home, CLONE_NEWNET))
+	/* Without CAP_SYS_ADMIN no setns() succeeds, not even this one: there is no need. */
+	if (w.moved && setns(home, CLONE_NEWNET))
 		err = -errno;
 	close(home);
 	free(w.seen);

@@ -87,18 +87,35 @@ def test_privileges_no_drop_keeps_root_and_capabilities():
 @test
 def test_privileges_non_root_with_capabilities_drops_them():
     # CAP_BPF and CAP_PERFMON as ambient capabilities of uid 65534: enough to
-    # trace. The bounding set needs CAP_SETPCAP to change; no_new_privs
-    # covers it.
+    # trace, and to walk the connections of its own network namespace open
+    # before tracing began (one closed while traced then starts from the
+    # state the walk found). The bounding set needs CAP_SETPCAP to change;
+    # no_new_privs covers it.
     tracer = Tracer("--json")
     tracer.args = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                    "--inh-caps=+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon"] + tracer.args
-    with tracer:
-        creds = credentials(tracer.proc.pid)
-        check_eq(creds["Uid"].split(), ["65534"] * 4, "uids")
-        for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
-            check_eq(creds[cap], NO_CAPS, cap)
-        check_eq(creds["NoNewPrivs"], "1", "NoNewPrivs")
-        check_still_traces(tracer)
+    server, client = Peer(), Peer()
+    try:
+        port = int(server.do("listen", "ipv4"))
+        cport = int(client.do("connect", "ipv4", port))
+        server.do("accept")
+        with tracer:
+            check("cannot walk" not in tracer.stderr, "start-up walk: %r" % tracer.stderr)
+            creds = credentials(tracer.proc.pid)
+            check_eq(creds["Uid"].split(), ["65534"] * 4, "uids")
+            for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+                check_eq(creds[cap], NO_CAPS, cap)
+            check_eq(creds["NoNewPrivs"], "1", "NoNewPrivs")
+            client.do("close")
+            server.do("close")
+            check_still_traces(tracer)
+        before = [r for r in tracer.records()
+                  if r.get("type") == "conn" and (r["lport"], r["rport"]) == (cport, port)]
+        check_eq([(r["open"], r["states"][0]["state"]) for r in before],
+                 [("unknown", "ESTABLISHED")], "the connection open before tracing began")
+    finally:
+        server.close()
+        client.close()
 
 
 @test
