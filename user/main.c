@@ -1286,6 +1286,8 @@ int main(int argc, char **argv)
 	}
 	if (privilege_plan(&app.privilege, app.opt.user, app.opt.no_drop))
 		return 2;
+	if (privilege_check_plan(&app.privilege))
+		return 1;
 	if (app.opt.output) {
 		if (sink_open_file(&app.out, app.opt.output))
 			return 1;

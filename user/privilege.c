@@ -48,6 +48,19 @@ int privilege_plan(struct privilege_plan *p, const char *user, bool keep)
 	return 0;
 }
 
+int privilege_check_plan(const struct privilege_plan *p)
+{
+	if (!p->switch_user ||
+	    (privilege_has_effective(CAP_SETUID) && privilege_has_effective(CAP_SETGID)))
+		return 0;
+	fprintf(stderr,
+		"tcpwave: cannot become '%s' once set up: root here lacks CAP_SETUID or "
+		"CAP_SETGID; run tcpwave as a user of its own given CAP_BPF and CAP_PERFMON "
+		"(docs/tcpwave.service does), or keep root with --no-drop\n",
+		p->user);
+	return -EPERM;
+}
+
 static int failed(const char *what)
 {
 	int err = errno;

@@ -39,6 +39,13 @@ struct privilege_plan {
 int privilege_plan(struct privilege_plan *p, const char *user, bool keep);
 
 /*
+ * Whether the plan can be carried out: root that is to become another user
+ * needs CAP_SETUID and CAP_SETGID, which a service's bounding set may have
+ * taken away. 0, or -EPERM after saying what to do instead; checked before
+ * anything is loaded, as a drop that fails must end tcpwave.
+ */
+int privilege_check_plan(const struct privilege_plan *p);
+/*
  * Carry the plan out: the bounding and ambient sets emptied, supplementary
  * groups cleared, gid and uid switched, every capability dropped, and
  * no_new_privs set; then checked. Prints what failed and returns a negative

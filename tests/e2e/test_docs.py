@@ -12,6 +12,7 @@ from harness import ROOT, TCPWAVE, Skip, check, check_eq, test
 DOCS = os.path.join(ROOT, "docs")
 MAN_PAGE = os.path.join(DOCS, "tcpwave.8")
 UNIT = os.path.join(DOCS, "tcpwave.service")
+SYSUSERS = os.path.join(DOCS, "tcpwave.sysusers")
 LOGROTATE = os.path.join(DOCS, "tcpwave.logrotate")
 VECTOR = os.path.join(DOCS, "vector.toml")
 
@@ -98,6 +99,24 @@ def test_docs_systemd_unit_verifies():
                     "/etc/systemd/system/tcpwave.service"],
                    env=dict(os.environ, MANPATH=inst.path("usr/local/share/man")))
         check_quiet(done, "systemd-analyze verify")
+
+
+@test
+def test_docs_sysusers_makes_the_user_the_unit_runs_as():
+    """systemd-sysusers, into a root of its own, makes a system user that
+    cannot log in."""
+    with open(UNIT) as f:
+        user = re.search(r"^User=(.*)$", f.read(), re.M).group(1)
+    with tempfile.TemporaryDirectory() as root:
+        os.makedirs(os.path.join(root, "etc", "sysusers.d"))
+        shutil.copy(SYSUSERS, os.path.join(root, "etc", "sysusers.d", "tcpwave.conf"))
+        done = run(["systemd-sysusers", "--root=" + root])
+        check_eq(done.returncode, 0, "systemd-sysusers' status (%s)" % done.stderr)
+        with open(os.path.join(root, "etc", "passwd")) as f:
+            entries = [line.rstrip("\n").split(":") for line in f]
+    made = [e for e in entries if e[0] == user]
+    check_eq([(e[6], int(e[2]) < 1000) for e in made], [("/usr/sbin/nologin", True)],
+             "the user %s: its shell, and a system uid" % user)
 
 
 def unit_log_file():

@@ -3,8 +3,10 @@
 Each test makes its connections in a namespace of its own and looks only at
 the records of that namespace; the file also gets every other connection on
 the host."""
+import grp
 import os
 import pwd
+import re
 import select
 import shutil
 import signal
@@ -12,8 +14,11 @@ import stat
 import tempfile
 import time
 
-from harness import Peer, Tracer, client_closes_first, check, check_eq, parse_record, test
+from harness import (ROOT, Peer, Tracer, client_closes_first, check, check_eq, parse_record,
+                     test)
 from netns import Netns
+
+UNIT = os.path.join(ROOT, "docs", "tcpwave.service")
 
 WAIT_S = 10
 
@@ -64,21 +69,28 @@ def wait_for_stderr(tracer, text):
 
 
 class Setup:
-    """A directory for the file, a namespace, two peers, and tcpwave -o path."""
+    """A directory for the file, a namespace, two peers, and tcpwave -o path:
+    as root, which drops to nobody after setup, or under `wrapper` (a command
+    that runs tcpwave with other credentials), as the directory's `owner`."""
 
-    def __init__(self, subdir=""):
+    def __init__(self, subdir="", wrapper=(), owner=None, dir_mode=0o755):
         self.dir = tempfile.mkdtemp(prefix="tcpwave-output-")
         self.path = os.path.join(self.dir, subdir, "tcpwave.json")
+        self.wrapper = list(wrapper)
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        # tcpwave reopens the file as the user it drops to after setup (nobody).
+        # tcpwave reopens the file as the user it runs as after setup.
         nobody = pwd.getpwnam("nobody")
+        uid, gid = owner or (nobody.pw_uid, nobody.pw_gid)
         for d in {self.dir, os.path.dirname(self.path)}:
-            os.chown(d, nobody.pw_uid, nobody.pw_gid)
+            os.chown(d, uid, gid)
+            os.chmod(d, dir_mode)
 
     def __enter__(self):
         self.ns = Netns().__enter__()
         self.server, self.client = Peer(self.ns.name), Peer(self.ns.name)
-        self.tracer = Tracer("--json", "-o", self.path).start()
+        self.tracer = Tracer("--json", "-o", self.path)
+        self.tracer.args = self.wrapper + self.tracer.args
+        self.tracer.start()
         return self
 
     def __exit__(self, *exc):
@@ -132,3 +144,48 @@ def test_output_file_failed_reopen_keeps_the_old_file():
         s.stop()
         check_eq(ends(records_in(kept, s.ns.inode)), sorted(first + second),
                  "records in the file tcpwave kept")
+
+
+def unit_settings():
+    """docs/tcpwave.service's [Service] settings, as {key: value}."""
+    with open(UNIT) as f:
+        return dict(re.findall(r"^(\w+)=(.*)$", f.read(), re.M))
+
+
+def caps_of(setting):
+    """"CAP_BPF CAP_PERFMON" as setpriv adds them: "+bpf,+perfmon"."""
+    return ",".join("+" + c.lower().replace("cap_", "") for c in setting.split())
+
+
+@test
+def test_output_file_rotates_under_the_shipped_units_credentials():
+    """What systemd gives docs/tcpwave.service (user nobody standing in for
+    its own user tcpwave): tcpwave starts, traces, and after a rotation makes
+    the file again itself, the unit's group and the umask's mode on it."""
+    unit = unit_settings()
+    check_eq((unit["User"], unit["NoNewPrivileges"], unit["ExecStart"].split()[1:3]),
+             ("tcpwave", "yes", ["--json", "-o"]), "the unit's user, no_new_privs, options")
+    check_eq(unit["AmbientCapabilities"], unit["CapabilityBoundingSet"],
+             "ambient capabilities, all of the bounding set")
+    plus = caps_of(unit["AmbientCapabilities"])
+    uid, gid = pwd.getpwnam("nobody").pw_uid, grp.getgrnam(unit["Group"]).gr_gid
+    umask = int(unit["UMask"], 8)
+    wrapper = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups",
+               "--bounding-set=-all," + plus, "--inh-caps=" + plus, "--ambient-caps=" + plus,
+               "--no-new-privs", "sh", "-c", 'umask %s && exec "$@"' % unit["UMask"], "sh"]
+    with Setup(wrapper=wrapper, owner=(uid, gid),
+               dir_mode=int(unit["LogsDirectoryMode"], 8)) as s:
+        check("warning" not in s.tracer.stderr, "start-up: %r" % s.tracer.stderr)
+        first = connection(s.ns, s.server, s.client)
+        wait_for_ends(s.path, s.ns.inode, first)
+        rotated = s.path + ".1"
+        os.rename(s.path, rotated)
+        s.tracer.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: os.path.exists(s.path), "tcpwave creating %s again" % s.path)
+        second = connection(s.ns, s.server, s.client)
+        wait_for_ends(s.path, s.ns.inode, second)
+        s.stop()
+        made = os.stat(s.path)
+        check_eq((made.st_uid, made.st_gid, oct(stat.S_IMODE(made.st_mode))),
+                 (uid, gid, oct(0o640 & ~umask)), "the new file's owner, group and mode")
+        check_eq(ends(records_in(s.path, s.ns.inode)), second, "records in the new file")
