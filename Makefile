@@ -18,7 +18,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
 # with ASan and UBSan, apart (build/sanitize/) so that no object of one build
 # is linked into the other, and `make test SANITIZE=1` tests that binary.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DTCPWAVE_VERSION='"$(VERSION)"'
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
 ifeq ($(SANITIZE),1)
 OUTPUT := build/sanitize
 BINARY := $(OUTPUT)/tcpwave
@@ -53,7 +53,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all bench build-deps clean deps run run-tests test test-deps unit e2e fuzz install vmlinux help check-arch
+.PHONY: all bench build-deps clean deps run run-tests test test-deps unit e2e fuzz install vmlinux help check-arch FORCE
 .DELETE_ON_ERROR:
 
 all: $(BINARY)
@@ -97,6 +97,16 @@ $(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) bpf/tcpwave.h | $(OUTPUT)
 
 # The loader embeds the BPF object through the skeleton.
 $(OUTPUT)/loader.o: $(OUTPUT)/tcpwave.skel.h
+
+# -V's text: rewritten only when it changes (a commit, an edit), so that
+# options.o is rebuilt then and only then.
+$(OUTPUT)/version.h: FORCE | $(OUTPUT)
+	$(Q)echo '#define TCPWAVE_VERSION "$(VERSION)"' > $@.new; \
+	cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+
+$(OUTPUT)/options.o $(OUTPUT)/fuzz/options.o $(OUTPUT)/fuzz-corpus.d/options.o: $(OUTPUT)/version.h
+
+FORCE:
 
 $(BINARY): $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,BINARY,$@)

@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef TCPWAVE_VERSION
-#define TCPWAVE_VERSION "unknown"
-#endif
+#include "version.h"
 
 #define RINGBUF_KB_DEFAULT 8192
 /* The kernel wants a power of two pages; 4 KiB pages up to 1 GiB. */
