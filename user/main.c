@@ -584,13 +584,18 @@ static void print_summary(struct app *app, uint64_t now_ns, const struct summary
 /* Metrics are not worth stopping the trace for: a failure is said once, and when it passes. */
 static int write_prom_file(struct app *app, uint64_t now_ns, const struct summary_sockets *sk)
 {
+	bool handing_over;
 	const char *step;
 	int err;
 
 	summary_end(&app->total, now_ns, app->counters, sk);
 	strbuf_reset(&app->line);
 	prom_format(&app->line, &app->total);
-	err = prom_file_write(app->opt.prom_file, &app->line, &step);
+	/* Root's writes, before the drop, leave the file to the user who writes it next. */
+	handing_over = app->privilege.switch_user && geteuid() == 0;
+	err = prom_file_write(app->opt.prom_file, &app->line,
+			      handing_over ? app->privilege.uid : (uid_t)-1,
+			      handing_over ? app->privilege.gid : (gid_t)-1, &step);
 	if (err && err != app->prom_err)
 		fprintf(stderr, "tcpwave: --prom-file: %s: %s\n", step, strerror(-err));
 	else if (!err && app->prom_err)

@@ -32,7 +32,8 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int prom_file_write(const char *path, const struct strbuf *sb, const char **step)
+int prom_file_write(const char *path, const struct strbuf *sb, uid_t uid, gid_t gid,
+		    const char **step)
 {
 	static char what[PATH_MAX + 32];
 	char tmp[PATH_MAX];
@@ -54,6 +55,8 @@ int prom_file_write(const char *path, const struct strbuf *sb, const char **step
 	err = write_all(fd, sb->data ? sb->data : "", sb->len);
 	/* open()'s mode is masked by the umask; node_exporter must be able to read it. */
 	if (!err && fchmod(fd, PROM_FILE_MODE))
+		err = -errno;
+	if (!err && uid != (uid_t)-1 && fchown(fd, uid, gid))
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;

@@ -551,6 +551,24 @@ def test_prom_file_that_only_root_can_write_stops_tcpwave_before_tracing():
     check_eq(done.stdout, "", "stdout")
 
 
+@test
+def test_prom_file_in_a_sticky_directory_belongs_to_the_user_who_rewrites_it():
+    """In /tmp and its like only a file's owner may replace it: root's first
+    write leaves the file to nobody, who writes it from then on."""
+    directory = tempfile.mkdtemp(prefix="tcpwave-prom-")
+    try:
+        os.chmod(directory, 0o1777)
+        path = os.path.join(directory, "tcpwave.prom")
+        done = subprocess.run([TCPWAVE, "--prom-file", path, "-d", "0.2"], capture_output=True,
+                              text=True, timeout=READY_TIMEOUT_S)
+        owner = os.stat(path)
+    finally:
+        shutil.rmtree(directory)
+    check_eq(done.returncode, 0, "exit status (stderr: %s)" % done.stderr)
+    nobody = pwd.getpwnam("nobody")
+    check_eq((owner.st_uid, owner.st_gid), (nobody.pw_uid, nobody.pw_gid), "the file's owner")
+
+
 def wait_stderr(proc, seen, text):
     """Read tcpwave's stderr until it has said `text` once more than in `seen`."""
     fd = proc.stderr.fileno()

@@ -52,7 +52,7 @@ static int write_text(const char *text, const char **step)
 	int err;
 
 	strbuf_adds(&sb, text);
-	err = prom_file_write(path, &sb, step);
+	err = prom_file_write(path, &sb, (uid_t)-1, (gid_t)-1, step);
 	strbuf_free(&sb);
 	return err;
 }
