@@ -4,10 +4,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/*
+ * Records are flushed at every turn of the poll loop, which under heavy
+ * churn hands over megabytes at once: this much goes out per write(2).
+ */
+#define SINK_BUFFER_BYTES (256 * 1024)
 
 /* EPIPE as an error return rather than a signal: see sink_failed(). */
 static void ignore_sigpipe(void)
@@ -15,73 +21,47 @@ static void ignore_sigpipe(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/*
- * Records are flushed at every turn of the poll loop, which under heavy
- * churn hands over megabytes at once: written 4 KiB at a time (stdio's
- * default for files and pipes), that is a system call per four records.
- * A terminal keeps its line buffering. glibc takes the size only with the
- * buffer itself (of SINK_BUFFER_BYTES); true if f uses it now.
- */
-#define SINK_BUFFER_BYTES (256 * 1024)
-
-static bool buffer_generously(FILE *f, char *buffer)
+static void sink_init(struct sink *s, int fd, const char *name, const char *path)
 {
-	return buffer && !isatty(fileno(f)) && !setvbuf(f, buffer, _IOFBF, SINK_BUFFER_BYTES);
+	ignore_sigpipe();
+	s->fd = fd;
+	s->buffer = malloc(SINK_BUFFER_BYTES);
+	if (!s->buffer) {
+		fputs("tcpwave: out of memory\n", stderr);
+		exit(1);
+	}
+	s->len = 0;
+	s->at_once = isatty(fd);
+	s->name = name;
+	s->path = path;
+	s->status = SINK_OK;
 }
 
 void sink_init_stdout(struct sink *s)
 {
-	static char buffer[SINK_BUFFER_BYTES];
-
-	ignore_sigpipe();
-	buffer_generously(stdout, buffer);
-	s->buffer = NULL;
-	s->f = stdout;
-	s->name = "standard output";
-	s->path = NULL;
-	s->status = SINK_OK;
+	sink_init(s, STDOUT_FILENO, "standard output", NULL);
 }
 
 /*
  * O_APPEND: every write lands at the end, whoever else appends, and a file
  * that logrotate truncated (copytruncate) is not padded up to our offset.
  */
-static FILE *open_append(const char *path, char **buffer, int *err)
+static int open_append(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, SINK_FILE_MODE);
-	FILE *f;
 
-	if (fd < 0) {
-		*err = -errno;
-		return NULL;
-	}
-	f = fdopen(fd, "a");
-	if (!f) {
-		*err = -errno;
-		close(fd);
-		return NULL;
-	}
-	*buffer = malloc(SINK_BUFFER_BYTES);
-	if (!buffer_generously(f, *buffer)) {
-		free(*buffer);
-		*buffer = NULL;
-	}
-	return f;
+	return fd < 0 ? -errno : fd;
 }
 
 int sink_open_file(struct sink *s, const char *path)
 {
-	int err = 0;
+	int fd = open_append(path);
 
-	ignore_sigpipe();
-	s->f = open_append(path, &s->buffer, &err);
-	if (!s->f) {
-		fprintf(stderr, "tcpwave: cannot open %s: %s\n", path, strerror(-err));
-		return err;
+	if (fd < 0) {
+		fprintf(stderr, "tcpwave: cannot open %s: %s\n", path, strerror(-fd));
+		return fd;
 	}
-	s->name = path;
-	s->path = path;
-	s->status = SINK_OK;
+	sink_init(s, fd, path, path);
 	return 0;
 }
 
@@ -96,29 +76,42 @@ static enum sink_status sink_failed(struct sink *s, int err)
 	return s->status;
 }
 
+/* All n bytes, through partial writes and interrupted ones. */
+static enum sink_status write_all(struct sink *s, const char *data, size_t n)
+{
+	ssize_t done;
+
+	while (n) {
+		done = write(s->fd, data, n);
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done < 0)
+			return sink_failed(s, errno);
+		data += done;
+		n -= (size_t)done;
+	}
+	return SINK_OK;
+}
+
 int sink_reopen(struct sink *s)
 {
-	char *buffer = NULL;
-	FILE *f;
-	int err = 0;
+	int fd;
 
 	if (!s->path || sink_flush(s) != SINK_OK)
 		return 0;
-	f = open_append(s->path, &buffer, &err);
-	if (!f) {
+	fd = open_append(s->path);
+	if (fd < 0) {
 		fprintf(stderr,
 			"tcpwave: cannot reopen %s: %s; still writing to the file it had open\n",
-			s->path, strerror(-err));
-		return err;
+			s->path, strerror(-fd));
+		return fd;
 	}
 	/* The flush above wrote everything; a failure now is one the kernel deferred (NFS). */
-	if (fclose(s->f) != 0)
+	if (close(s->fd) != 0)
 		fprintf(stderr,
 			"tcpwave: closing the previous %s: %s; records may be missing there\n",
 			s->path, strerror(errno));
-	free(s->buffer);
-	s->f = f;
-	s->buffer = buffer;
+	s->fd = fd;
 	return 0;
 }
 
@@ -126,33 +119,36 @@ enum sink_status sink_write(struct sink *s, const struct strbuf *sb)
 {
 	if (s->status != SINK_OK || sb->len == 0)
 		return s->status;
-	if (fwrite(sb->data, 1, sb->len, s->f) != sb->len)
-		return sink_failed(s, errno);
-	return SINK_OK;
+	/* Room for the whole record, or the records before it go first. */
+	if (s->len + sb->len > SINK_BUFFER_BYTES && sink_flush(s) != SINK_OK)
+		return s->status;
+	if (sb->len > SINK_BUFFER_BYTES)
+		return write_all(s, sb->data, sb->len);
+	memcpy(s->buffer + s->len, sb->data, sb->len);
+	s->len += sb->len;
+	return s->at_once ? sink_flush(s) : SINK_OK;
 }
 
 enum sink_status sink_flush(struct sink *s)
 {
 	if (s->status != SINK_OK)
 		return s->status;
-	if (fflush(s->f) != 0)
-		return sink_failed(s, errno);
+	if (s->len && write_all(s, s->buffer, s->len) != SINK_OK)
+		return s->status;
+	s->len = 0;
 	return SINK_OK;
 }
 
 enum sink_status sink_close(struct sink *s)
 {
-	FILE *f = s->f;
+	enum sink_status status = sink_flush(s);
 
-	int closed;
-
-	if (!s->path || !f)
-		return s->status;
-	s->f = NULL;
-	closed = fclose(f);
 	free(s->buffer);
 	s->buffer = NULL;
-	if (closed != 0 && s->status == SINK_OK)
-		return sink_failed(s, errno);
-	return s->status;
+	if (!s->path || s->fd < 0)
+		return status;
+	if (close(s->fd) != 0 && status == SINK_OK)
+		status = sink_failed(s, errno);
+	s->fd = -1;
+	return status;
 }

@@ -4,11 +4,16 @@
  * on request (SIGHUP, for logrotate). A reader that goes away (tcpwave |
  * head) ends tcpwave quietly; any other write failure (a full disk) is an
  * error.
+ *
+ * Records are buffered whole and each write(2) carries whole records only:
+ * a log pipeline reading the file, or a pipe, never meets half a line, even
+ * when tcpwave is ended at once (a second signal) with records still held.
  */
 #ifndef TCPWAVE_SINK_H
 #define TCPWAVE_SINK_H
 
-#include <stdio.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include "strbuf.h"
 
 /* A file tcpwave creates is rw-r----- (less the umask): records name processes. */
@@ -21,8 +26,10 @@ enum sink_status {
 };
 
 struct sink {
-	FILE *f;
-	char *buffer; /* f's, for a file (stdio would take 4 KiB); freed as f is closed */
+	int fd;
+	char *buffer; /* records not written yet, whole */
+	size_t len;
+	bool at_once; /* a terminal: each record goes out as it comes */
 	const char *name; /* for messages */
 	const char *path; /* the file to reopen; NULL for standard output */
 	enum sink_status status;
@@ -41,7 +48,7 @@ int sink_reopen(struct sink *s);
 /* Write the whole buffer; once the sink is not SINK_OK, writes are dropped. */
 enum sink_status sink_write(struct sink *s, const struct strbuf *sb);
 enum sink_status sink_flush(struct sink *s);
-/* Flush and close a file (standard output stays open). */
+/* Flush, and close a file (standard output stays open). */
 enum sink_status sink_close(struct sink *s);
 
 #endif

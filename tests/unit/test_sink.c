@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "sink.h"
@@ -172,7 +173,53 @@ TEST(test_sink_reopen_of_standard_output_does_nothing)
 
 	sink_init_stdout(&s);
 	CHECK_INT(sink_reopen(&s), 0);
-	CHECK(s.f == stdout);
+	CHECK_INT(s.fd, STDOUT_FILENO);
 	CHECK_INT(sink_close(&s), SINK_OK);
-	CHECK(s.f == stdout);
+	CHECK_INT(fcntl(STDOUT_FILENO, F_GETFD), 0);
+}
+
+/* The size of a file, or -1. */
+static long size_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : (long)st.st_size;
+}
+
+/* n records of len bytes each (the last a newline), not flushed. */
+static void write_records(struct sink *s, int n, size_t len)
+{
+	struct strbuf sb = { 0 };
+	int i;
+
+	strbuf_grow(&sb, len);
+	memset(sb.data, 'x', len - 1);
+	sb.data[len - 1] = '\n';
+	sb.len = len;
+	for (i = 0; i < n; i++)
+		CHECK_INT(sink_write(s, &sb), SINK_OK);
+	strbuf_free(&sb);
+}
+
+TEST(test_sink_writes_whole_records_only)
+{
+	struct dir d;
+	struct sink s;
+
+	/* 300 records of 1000 bytes fill the 256 KiB buffer at the 263rd. */
+	make_dir(&d);
+	CHECK_INT(sink_open_file(&s, d.file), 0);
+	write_records(&s, 300, 1000);
+	CHECK_INT(size_of(d.file), 262 * 1000);
+	CHECK_INT(sink_close(&s), SINK_OK);
+	CHECK_INT(size_of(d.file), 300 * 1000);
+	unlink(d.file);
+
+	/* One larger than the buffer goes out whole, after those before it. */
+	CHECK_INT(sink_open_file(&s, d.file), 0);
+	write_records(&s, 2, 100);
+	write_records(&s, 1, 300 * 1024);
+	CHECK_INT(size_of(d.file), 200 + 300 * 1024);
+	CHECK_INT(sink_close(&s), SINK_OK);
+	remove_dir(&d);
 }
