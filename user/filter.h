@@ -58,7 +58,7 @@ struct filter {
 	unsigned int nladdrs;
 	struct filter_cidr raddrs[FILTER_VALUES_MAX];
 	unsigned int nraddrs;
-	bool ipv4; /* -4; with -6 too, either family */
+	bool ipv4; /* -4; options_parse() refuses it with -6 */
 	bool ipv6;
 	__u32 netns[FILTER_VALUES_MAX];
 	unsigned int nnetns;

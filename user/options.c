@@ -76,7 +76,7 @@ static const char usage_text[] =
 	"                        2001:db8::/32, or one address)\n"
 	"      --raddr CIDR      the remote address is in CIDR\n"
 	"  -4, -6                IPv4 only (IPv4 on dual-stack sockets included),\n"
-	"                        IPv6 only\n"
+	"                        IPv6 only (one or the other)\n"
 	"      --netns INODE     network namespace (ls -iL /proc/PID/ns/net)\n"
 	"      --cgroup PATH     sockets in cgroup v2 PATH or below it: a systemd\n"
 	"                        unit's or a container's subtree\n"
@@ -525,6 +525,12 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 					argv[optind - 1]);
 			return OPTIONS_USAGE;
 		}
+	}
+	/* Different filters must all match, and no connection is of both families. */
+	if (o->filter.ipv4 && o->filter.ipv6) {
+		fprintf(err, "tcpwave: -6: cannot be combined with -4; "
+			     "leave both out for IPv4 and IPv6\n");
+		return OPTIONS_USAGE;
 	}
 	if (o->timeline && (o->json || o->events)) {
 		fprintf(err, "tcpwave: --timeline: cannot be combined with %s\n",

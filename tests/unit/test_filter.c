@@ -393,9 +393,8 @@ TEST(test_filter_family)
 
 	f.ipv6 = true;
 	CHECK(!match(&f, &c));
-	f.ipv4 = true; /* -4 -6: either */
-	CHECK(match(&f, &c));
 	f.ipv6 = false;
+	f.ipv4 = true;
 	CHECK(match(&f, &c));
 	c.ep.family = AF_INET6;
 	CHECK(!match(&f, &c));
