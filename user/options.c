@@ -494,6 +494,8 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 				return bad_value(err, "--stuck", optarg,
 						 "milliseconds, from 1 to 31622400000 (a year)");
 			o->stuck_ns = v * 1000000;
+			/* A replay prints the stuck reports found at the live run's MS. */
+			tracing_only = "--stuck";
 			break;
 		case OPT_USER:
 			if (!optarg[0])
