@@ -309,6 +309,18 @@ static bool filter_value_ok(FILE *err, const char *opt, const char *value, int r
 	return rc == 0;
 }
 
+/* --laddr and --raddr: filter_add_cidr()'s -ERANGE is a mapped prefix shorter than /96. */
+static bool cidr_value_ok(FILE *err, const char *opt, const char *value, int rc)
+{
+	if (rc != -ERANGE)
+		return filter_value_ok(err, opt, value, rc, "an address/prefix");
+	fprintf(err,
+		"tcpwave: %s: '%s': an IPv4-mapped prefix must be /96 or longer, as it stands "
+		"for an IPv4 prefix (/96 is 0.0.0.0/0); give the IPv4 prefix instead\n",
+		opt, value);
+	return false;
+}
+
 /* The filter options; 0 when c is not one of them. */
 static int filter_option(struct filter *f, int c, FILE *err, enum options_result *result)
 {
@@ -336,12 +348,10 @@ static int filter_option(struct filter *f, int c, FILE *err, enum options_result
 				     "a port or a list of them (1 to 65535, comma-separated)");
 		break;
 	case OPT_LADDR:
-		ok = filter_value_ok(err, "--laddr", v, filter_add_cidr(f, TW_ADDR_LOCAL, v),
-				     "an address/prefix");
+		ok = cidr_value_ok(err, "--laddr", v, filter_add_cidr(f, TW_ADDR_LOCAL, v));
 		break;
 	case OPT_RADDR:
-		ok = filter_value_ok(err, "--raddr", v, filter_add_cidr(f, TW_ADDR_REMOTE, v),
-				     "an address/prefix");
+		ok = cidr_value_ok(err, "--raddr", v, filter_add_cidr(f, TW_ADDR_REMOTE, v));
 		break;
 	case OPT_NETNS:
 		ok = filter_value_ok(err, "--netns", v, filter_add_netns(f, v),

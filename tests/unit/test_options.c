@@ -598,6 +598,14 @@ TEST(test_options_rejects_bad_filter_values)
 		  "tcpwave: --raddr: 'fe80::1%eth0' is not an address/prefix\n" },
 		{ { "--raddr", "::/129" },
 		  "tcpwave: --raddr: '::/129' is not an address/prefix\n" },
+		{ { "--laddr", "::ffff:0.0.0.0/95" },
+		  "tcpwave: --laddr: '::ffff:0.0.0.0/95': an IPv4-mapped prefix must be /96 or "
+		  "longer, as it stands for an IPv4 prefix (/96 is 0.0.0.0/0); give the IPv4 "
+		  "prefix instead\n" },
+		{ { "--raddr", "::ffff:10.0.0.0/8" },
+		  "tcpwave: --raddr: '::ffff:10.0.0.0/8': an IPv4-mapped prefix must be /96 or "
+		  "longer, as it stands for an IPv4 prefix (/96 is 0.0.0.0/0); give the IPv4 "
+		  "prefix instead\n" },
 		{ { "--netns", "0" }, "tcpwave: --netns: '0' is not a network namespace inode\n" },
 		{ { "--netns", "net:[4026531840]" },
 		  "tcpwave: --netns: 'net:[4026531840]' is not a network namespace inode\n" },
