@@ -113,9 +113,15 @@ static int parse_cidr(const char *s, struct filter_cidr *out)
 	prefix = bits;
 	if (slash && options_parse_u64(slash + 1, 0, bits, &prefix))
 		return -EINVAL;
-	/* Connections on dual-stack sockets show, and filter, as IPv4. */
-	if (out->family == AF_INET6 && prefix >= 96 &&
+	/*
+	 * Connections on dual-stack sockets show, and filter, as IPv4, so a
+	 * mapped address is an IPv4 one. Shorter than /96 it would be an IPv6
+	 * prefix, which no IPv4 connection is in: not what it asks for.
+	 */
+	if (out->family == AF_INET6 &&
 	    !memcmp(out->addr, v4_mapped_prefix, sizeof(v4_mapped_prefix))) {
+		if (prefix < 96)
+			return -ERANGE;
 		memmove(out->addr, out->addr + 12, 4);
 		memset(out->addr + 4, 0, 12);
 		out->family = AF_INET;
@@ -130,9 +136,10 @@ static int parse_cidr(const char *s, struct filter_cidr *out)
 int filter_add_cidr(struct filter *f, unsigned int end, const char *s)
 {
 	struct filter_cidr c;
+	int err = parse_cidr(s, &c);
 
-	if (parse_cidr(s, &c))
-		return -EINVAL;
+	if (err)
+		return err;
 	if (end == TW_ADDR_LOCAL)
 		return add_unique(f->laddrs, &f->nladdrs, &c, sizeof(c));
 	return add_unique(f->raddrs, &f->nraddrs, &c, sizeof(c));

@@ -58,7 +58,7 @@ struct filter {
 	unsigned int nladdrs;
 	struct filter_cidr raddrs[FILTER_VALUES_MAX];
 	unsigned int nraddrs;
-	bool ipv4; /* -4; with -6 too, either family */
+	bool ipv4; /* -4; options_parse() refuses it with -6 */
 	bool ipv6;
 	__u32 netns[FILTER_VALUES_MAX];
 	unsigned int nnetns;
@@ -83,8 +83,9 @@ int filter_add_comm(struct filter *f, const char *s);
 int filter_add_ports(struct filter *f, unsigned int which, const char *s);
 /*
  * "10.0.0.0/8", "2001:db8::/32", or an address alone (all its bits). An
- * IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) is the IPv4 prefix it maps.
- * end is TW_ADDR_LOCAL or TW_ADDR_REMOTE.
+ * IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) is the IPv4 prefix it maps,
+ * and -ERANGE when shorter than /96; any other IPv6 prefix, ::/0 too, is
+ * IPv6 only. end is TW_ADDR_LOCAL or TW_ADDR_REMOTE.
  */
 int filter_add_cidr(struct filter *f, unsigned int end, const char *s);
 /* A network namespace inode (ls -iL /proc/PID/ns/net). */

@@ -74,7 +74,7 @@ static const char usage_text[] =
 	"                        2001:db8::/32, or one address)\n"
 	"      --raddr CIDR      the remote address is in CIDR\n"
 	"  -4, -6                IPv4 only (IPv4 on dual-stack sockets included),\n"
-	"                        IPv6 only\n"
+	"                        IPv6 only (one or the other)\n"
 	"      --netns INODE     network namespace (ls -iL /proc/PID/ns/net)\n"
 	"      --cgroup PATH     sockets in cgroup v2 PATH or below it: a systemd\n"
 	"                        unit's or a container's subtree\n"
@@ -307,6 +307,18 @@ static bool filter_value_ok(FILE *err, const char *opt, const char *value, int r
 	return rc == 0;
 }
 
+/* --laddr and --raddr: filter_add_cidr()'s -ERANGE is a mapped prefix shorter than /96. */
+static bool cidr_value_ok(FILE *err, const char *opt, const char *value, int rc)
+{
+	if (rc != -ERANGE)
+		return filter_value_ok(err, opt, value, rc, "an address/prefix");
+	fprintf(err,
+		"tcpwave: %s: '%s': an IPv4-mapped prefix must be /96 or longer, as it stands "
+		"for an IPv4 prefix (/96 is 0.0.0.0/0); give the IPv4 prefix instead\n",
+		opt, value);
+	return false;
+}
+
 /* The filter options; 0 when c is not one of them. */
 static int filter_option(struct filter *f, int c, FILE *err, enum options_result *result)
 {
@@ -334,12 +346,10 @@ static int filter_option(struct filter *f, int c, FILE *err, enum options_result
 				     "a port or a list of them (1 to 65535, comma-separated)");
 		break;
 	case OPT_LADDR:
-		ok = filter_value_ok(err, "--laddr", v, filter_add_cidr(f, TW_ADDR_LOCAL, v),
-				     "an address/prefix");
+		ok = cidr_value_ok(err, "--laddr", v, filter_add_cidr(f, TW_ADDR_LOCAL, v));
 		break;
 	case OPT_RADDR:
-		ok = filter_value_ok(err, "--raddr", v, filter_add_cidr(f, TW_ADDR_REMOTE, v),
-				     "an address/prefix");
+		ok = cidr_value_ok(err, "--raddr", v, filter_add_cidr(f, TW_ADDR_REMOTE, v));
 		break;
 	case OPT_NETNS:
 		ok = filter_value_ok(err, "--netns", v, filter_add_netns(f, v),
@@ -492,6 +502,8 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 				return bad_value(err, "--stuck", optarg,
 						 "milliseconds, from 1 to 31622400000 (a year)");
 			o->stuck_ns = v * 1000000;
+			/* A replay prints the stuck reports found at the live run's MS. */
+			tracing_only = "--stuck";
 			break;
 		case OPT_USER:
 			if (!optarg[0])
@@ -523,6 +535,12 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 					argv[optind - 1]);
 			return OPTIONS_USAGE;
 		}
+	}
+	/* Different filters must all match, and no connection is of both families. */
+	if (o->filter.ipv4 && o->filter.ipv6) {
+		fprintf(err, "tcpwave: -6: cannot be combined with -4; "
+			     "leave both out for IPv4 and IPv6\n");
+		return OPTIONS_USAGE;
 	}
 	if (o->timeline && (o->json || o->events)) {
 		fprintf(err, "tcpwave: --timeline: cannot be combined with %s\n",

@@ -47,6 +47,19 @@ class Installed:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def man_section(name):
+    """The lines of the man page's section NAME, with \\- as -."""
+    with open(MAN_PAGE) as f:
+        page = f.read().replace("\\-", "-")
+    return page.split(".SH %s\n" % name, 1)[1].split("\n.SH ", 1)[0].splitlines()
+
+
+def man_tags(name):
+    """The entries of section NAME: each .TP's next line, the one that names it."""
+    section = man_section(name)
+    return " ".join(nxt for tp, nxt in zip(section, section[1:]) if tp == ".TP")
+
+
 @test
 def test_docs_man_page_renders_without_warnings():
     check_quiet(run(["groff", "-man", "-ww", "-z", MAN_PAGE]), "groff -man -ww")
@@ -63,13 +76,24 @@ def test_docs_man_page_documents_every_option_of_help():
     help_text = run([TCPWAVE, "--help"]).stdout
     options = re.findall(r"^\s+(?:-\w, )?(--[a-z0-9-]+)", help_text, re.M)
     check(len(options) >= 10, "options found in --help: %r" % options)
-    with open(MAN_PAGE) as f:
-        page = f.read().replace("\\-", "-")
-    section = page.split(".SH OPTIONS\n", 1)[1].split("\n.SH ", 1)[0].splitlines()
-    # Each option has an entry of its own: a .TP, then the line that names it.
-    tags = " ".join(nxt for tp, nxt in zip(section, section[1:]) if tp == ".TP")
+    tags = man_tags("OPTIONS")  # each option has an entry of its own
     missing = [o for o in options if not re.search(r"(^|[\s\"])%s\b" % re.escape(o), tags)]
     check_eq(missing, [], "options of --help without an entry under OPTIONS in the man page")
+
+
+@test
+def test_docs_man_page_has_every_exit_status_of_the_readme():
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    # "0 done (...), 1 runtime error (...), 2 bad command line"; "130 (SIGINT) or 143 (SIGTERM)"
+    statuses = set(re.findall(r"\b(\d+)\s+(?:done|runtime\s+error|bad\s+command\s+line|"
+                              r"\(SIG[A-Z]+\))", readme))
+    check(statuses >= {"0", "1", "2", "130", "143"}, "README's exit statuses: %r" % statuses)
+    tags = man_tags("EXIT STATUS")
+    missing = [s for s in sorted(statuses, key=int) if not re.search(r"\b%s\b" % s, tags)]
+    check_eq(missing, [], "README's exit statuses without an entry under EXIT STATUS")
+    signals = " ".join(man_section("SIGNALS"))
+    check("A second SIGINT or SIGTERM" in signals, "SIGNALS says what a second signal does")
 
 
 @test

@@ -511,3 +511,17 @@ def test_filter_cgroup_that_does_not_exist_exits_2():
     check_eq(done.returncode, 2, "exit status")
     check(done.stderr.startswith("tcpwave: --cgroup: '/tcpwave_no_such_cgroup_"),
           "the message names the option: %r" % done.stderr)
+
+
+@test
+def test_filter_that_would_match_nothing_exits_2():
+    for args, message in [
+            (["-4", "-6"],
+             "tcpwave: -6: cannot be combined with -4; leave both out for IPv4 and IPv6\n"),
+            (["--laddr", "::ffff:0.0.0.0/95"],
+             "tcpwave: --laddr: '::ffff:0.0.0.0/95': an IPv4-mapped prefix must be /96 or "
+             "longer, as it stands for an IPv4 prefix (/96 is 0.0.0.0/0); give the IPv4 "
+             "prefix instead\n")]:
+        done = subprocess.run([TCPWAVE] + args, capture_output=True, text=True, timeout=30)
+        check_eq((done.returncode, done.stdout, done.stderr), (2, "", message),
+                 "exit status, output and message for %r" % args)

@@ -318,6 +318,18 @@ def test_recording_replay_needs_no_privileges():
 
 
 @test
+def test_recording_replay_refuses_what_only_tracing_uses_with_2():
+    # Refused before the file is opened: the recording need not exist.
+    for args in (["--duration", "5"], ["--ringbuf-kb", "64"], ["--table-entries", "1024"],
+                 ["--slots", "0"], ["--attach", "btf"], ["--stuck", "5000"],
+                 ["-s", "--interval", "5"], ["--prom-file", "x.prom"]):
+        run = replay("no-such.twr", *args)
+        check_eq((run.returncode, run.stdout, run.stderr),
+                 (2, "", "tcpwave: %s: cannot be combined with --read, which replays a "
+                  "recording\n" % args[-2]), "-r with %r" % args)
+
+
+@test
 def test_recording_to_a_full_disk_exits_1_and_says_so():
     started = time.monotonic()
     run = subprocess.run([TCPWAVE, "-w", "/dev/full", "-d", "20"], capture_output=True,

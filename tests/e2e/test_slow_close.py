@@ -52,10 +52,12 @@ def check_between(got, low, high, what):
 
 
 def duration(ns):
-    """As the diagnosis writes it (user/diagnosis.c)."""
-    if ns >= 10**9:
-        return "%d.%03d s" % (ns // 10**9, ns // 10**6 % 1000)
-    return "%d.%03d ms" % (ns // 10**6, ns // 1000 % 1000)
+    """As the diagnosis writes it (user/diagnosis.c): rounded to its last digit."""
+    us = (ns + 500) // 1000
+    if us >= 10**6:
+        ms = (ns + 500000) // 10**6
+        return "%d.%03d s" % (ms // 1000, ms % 1000)
+    return "%d.%03d ms" % (us // 1000, us % 1000)
 
 
 def times(n):

@@ -747,6 +747,61 @@ TEST(test_diagnosis_selection_is_either_threshold)
 	CHECK(!diagnosis_selected(&a, &t));
 }
 
+/* ---- the sentence's time ---- */
+
+#define LOCAL_APP_WORDS "the local application did not close() after the peer's FIN"
+
+/* The sentence of a close whose CLOSE_WAIT, its longest state, lasted cw_ns. */
+static const char *close_wait_text(__u64 cw_ns)
+{
+	struct tw_conn c = passive_close(1, 1);
+	struct diagnosis d;
+
+	c.step_ns[3] = c.step_ns[2] + cw_ns;
+	c.step_ns[4] = c.step_ns[3] + 1 * MS;
+	d = diagnose(&c);
+	return text(&d.close);
+}
+
+TEST(test_diagnosis_time_rounds_to_the_last_digit_shown)
+{
+	struct tw_conn last_ack = passive_close(1, 1);
+	struct tw_conn syn_sent = active_close(1, 1);
+	struct diagnosis d;
+
+	/* The timeline shows this LAST_ACK as 1668.996 ms. */
+	last_ack.step_ns[4] = last_ack.step_ns[3] + 1668996000;
+	d = diagnose(&last_ack);
+	CHECK_PHASE(d.close, TW_LAST_ACK, 1668996000, DIAG_FIN_ACK_LATE, 0);
+	CHECK_STR(text(&d.close), "LAST_ACK 1.669 s: the final ACK was late, with no FIN "
+				  "retransmitted (data still unacknowledged before it, or a slow "
+				  "peer)");
+
+	syn_sent.step_ns[1] = 1005670000;
+	syn_sent.step_ns[2] = syn_sent.step_ns[1] + 1 * MS;
+	syn_sent.step_ns[3] = syn_sent.step_ns[2] + 1 * MS;
+	syn_sent.step_ns[4] = syn_sent.step_ns[3] + 1 * MS;
+	syn_sent.retrans[TW_RETRANS_SYN] = 1;
+	d = diagnose(&syn_sent);
+	CHECK_PHASE(d.handshake, TW_SYN_SENT, 1005670000, DIAG_SYN_RETRANSMITTED, 1);
+	CHECK_STR(text(&d.handshake),
+		  "SYN_SENT 1.006 s: our SYN went unanswered, retransmitted once");
+
+	/* Half a unit rounds up; less than half, down: seconds to the ms, ms to the µs. */
+	CHECK_STR(close_wait_text(1999500000), "CLOSE_WAIT 2.000 s: " LOCAL_APP_WORDS);
+	CHECK_STR(close_wait_text(1999499999), "CLOSE_WAIT 1.999 s: " LOCAL_APP_WORDS);
+	CHECK_STR(close_wait_text(300000500), "CLOSE_WAIT 300.001 ms: " LOCAL_APP_WORDS);
+	CHECK_STR(close_wait_text(300000499), "CLOSE_WAIT 300.000 ms: " LOCAL_APP_WORDS);
+}
+
+TEST(test_diagnosis_time_that_rounds_to_1000_ms_is_a_second)
+{
+	CHECK_STR(close_wait_text(999999600), "CLOSE_WAIT 1.000 s: " LOCAL_APP_WORDS);
+	CHECK_STR(close_wait_text(999999500), "CLOSE_WAIT 1.000 s: " LOCAL_APP_WORDS);
+	CHECK_STR(close_wait_text(999999499), "CLOSE_WAIT 999.999 ms: " LOCAL_APP_WORDS);
+	CHECK_STR(close_wait_text(1000000000), "CLOSE_WAIT 1.000 s: " LOCAL_APP_WORDS);
+}
+
 TEST(test_diagnosis_cause_names)
 {
 	CHECK(diagnosis_cause_name(DIAG_CAUSE_NONE) == NULL);

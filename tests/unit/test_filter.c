@@ -176,6 +176,33 @@ TEST(test_filter_cidr_v4_mapped_is_ipv4)
 	CHECK(!memcmp(f.laddrs[1].addr, v4_10_1_2_3, 16));
 }
 
+TEST(test_filter_cidr_v4_mapped_shorter_than_96_is_refused)
+{
+	struct filter f = {};
+
+	CHECK_INT(filter_add_cidr(&f, TW_ADDR_LOCAL, "::ffff:0.0.0.0/95"), -ERANGE);
+	CHECK_INT(filter_add_cidr(&f, TW_ADDR_REMOTE, "::ffff:10.0.0.0/8"), -ERANGE);
+	CHECK_INT(filter_add_cidr(&f, TW_ADDR_LOCAL, "::ffff:0:0/80"), -ERANGE);
+	CHECK_INT(f.nladdrs + f.nraddrs, 0);
+	CHECK_INT(filter_add_cidr(&f, TW_ADDR_LOCAL, "::ffff:0.0.0.0/96"), 0);
+	CHECK_INT(f.laddrs[0].family, AF_INET);
+	CHECK_INT(f.laddrs[0].prefix, 0);
+}
+
+/* Only an address written as mapped is IPv4: ::/0 holds the mapped range, yet is IPv6. */
+TEST(test_filter_cidr_ipv6_prefix_over_the_mapped_range_stays_ipv6)
+{
+	struct filter f = {};
+	struct tw_conn c = conn();
+
+	CHECK_INT(filter_add_cidr(&f, TW_ADDR_LOCAL, "::/0"), 0);
+	CHECK_INT(filter_add_cidr(&f, TW_ADDR_LOCAL, "::/80"), 0);
+	CHECK_INT(f.laddrs[0].family, AF_INET6);
+	CHECK_INT(f.laddrs[1].family, AF_INET6);
+	CHECK_INT(f.laddrs[1].prefix, 80);
+	CHECK(!match(&f, &c)); /* 10.1.2.3, maybe on a dual-stack socket */
+}
+
 TEST(test_filter_cidr_rejects_what_is_no_prefix)
 {
 	struct filter f = {};
@@ -393,9 +420,8 @@ TEST(test_filter_family)
 
 	f.ipv6 = true;
 	CHECK(!match(&f, &c));
-	f.ipv4 = true; /* -4 -6: either */
-	CHECK(match(&f, &c));
 	f.ipv6 = false;
+	f.ipv4 = true;
 	CHECK(match(&f, &c));
 	c.ep.family = AF_INET6;
 	CHECK(!match(&f, &c));

@@ -510,7 +510,7 @@ TEST(test_options_filters_repeat_and_combine)
 
 	CHECK_INT(PARSE(&o, "-p", "10", "--pid", "11", "-c", "nginx", "--comm=curl", "-P",
 			"80,443", "--port", "8080", "--lport", "22", "--rport=53,5353", "--laddr",
-			"10.0.0.0/8", "--laddr", "::1", "--raddr", "192.168.1.0/24", "-4", "-6",
+			"10.0.0.0/8", "--laddr", "::1", "--raddr", "192.168.1.0/24", "-6",
 			"--netns", "4026531840", "--cgroup", "/system.slice"),
 		  OPTIONS_RUN);
 	CHECK_INT(o.filter.npids, 2);
@@ -525,7 +525,7 @@ TEST(test_options_filters_repeat_and_combine)
 	CHECK_INT(o.filter.nladdrs, 2);
 	CHECK_INT(o.filter.nraddrs, 1);
 	CHECK_INT(o.filter.raddrs[0].prefix, 24);
-	CHECK(o.filter.ipv4 && o.filter.ipv6);
+	CHECK(!o.filter.ipv4 && o.filter.ipv6);
 	CHECK_INT(o.filter.nnetns, 1);
 	CHECK_INT(o.filter.ncgroups, 1);
 	CHECK_STR(o.filter.cgroups[0].path, "/system.slice");
@@ -540,6 +540,20 @@ TEST(test_options_short_filter_flags_combine)
 	CHECK(o.filter.ipv4 && !o.filter.ipv6);
 	CHECK_INT(o.json, 1);
 	CHECK_INT(o.filter.pids[0], 7);
+}
+
+TEST(test_options_rejects_both_families)
+{
+	struct options o;
+
+	CHECK_REFUSED(&o,
+		      "tcpwave: -6: cannot be combined with -4; leave both out for IPv4 and IPv6\n",
+		      "-4", "-6");
+	CHECK_REFUSED(&o,
+		      "tcpwave: -6: cannot be combined with -4; leave both out for IPv4 and IPv6\n",
+		      "-64j");
+	CHECK_INT(PARSE(&o, "-4", "-4"), OPTIONS_RUN);
+	CHECK(o.filter.ipv4 && !o.filter.ipv6);
 }
 
 TEST(test_options_parse_again_forgets_filters)
@@ -584,6 +598,14 @@ TEST(test_options_rejects_bad_filter_values)
 		  "tcpwave: --raddr: 'fe80::1%eth0' is not an address/prefix\n" },
 		{ { "--raddr", "::/129" },
 		  "tcpwave: --raddr: '::/129' is not an address/prefix\n" },
+		{ { "--laddr", "::ffff:0.0.0.0/95" },
+		  "tcpwave: --laddr: '::ffff:0.0.0.0/95': an IPv4-mapped prefix must be /96 or "
+		  "longer, as it stands for an IPv4 prefix (/96 is 0.0.0.0/0); give the IPv4 "
+		  "prefix instead\n" },
+		{ { "--raddr", "::ffff:10.0.0.0/8" },
+		  "tcpwave: --raddr: '::ffff:10.0.0.0/8': an IPv4-mapped prefix must be /96 or "
+		  "longer, as it stands for an IPv4 prefix (/96 is 0.0.0.0/0); give the IPv4 "
+		  "prefix instead\n" },
 		{ { "--netns", "0" }, "tcpwave: --netns: '0' is not a network namespace inode\n" },
 		{ { "--netns", "net:[4026531840]" },
 		  "tcpwave: --netns: 'net:[4026531840]' is not a network namespace inode\n" },

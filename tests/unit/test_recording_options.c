@@ -78,9 +78,23 @@ TEST(test_recording_options_read_refuses_what_only_tracing_uses)
 	CHECK_INT(PARSE(&o, "-r", "a", "--prom-file", "x.prom"), OPTIONS_USAGE);
 	CHECK_STR(err_text,
 		  "tcpwave: --prom-file: cannot be combined with --read, which replays a recording\n");
+	CHECK_INT(PARSE(&o, "-r", "a", "--table-entries", "1024"), OPTIONS_USAGE);
+	CHECK_STR(err_text, "tcpwave: --table-entries: cannot be combined with --read, which "
+			    "replays a recording\n");
+	CHECK_INT(PARSE(&o, "--slots", "0", "-r", "a"), OPTIONS_USAGE);
+	CHECK_STR(err_text,
+		  "tcpwave: --slots: cannot be combined with --read, which replays a recording\n");
+	/* The recording's stuck reports were found at the live run's threshold, not this one. */
+	CHECK_INT(PARSE(&o, "-r", "a", "--stuck", "5000"), OPTIONS_USAGE);
+	CHECK_STR(err_text,
+		  "tcpwave: --stuck: cannot be combined with --read, which replays a recording\n");
 	/* Output options apply to a replay as they do to tracing; -s covers the recording. */
 	CHECK_INT(PARSE(&o, "-r", "a", "-j", "--events", "-v"), OPTIONS_RUN);
 	CHECK_STR(err_text, "");
 	CHECK_INT(PARSE(&o, "-r", "a", "-s"), OPTIONS_RUN);
+	CHECK_STR(err_text, "");
+	/* A replay drops privileges as tracing does. */
+	CHECK_INT(PARSE(&o, "-r", "a", "--user", "daemon"), OPTIONS_RUN);
+	CHECK_INT(PARSE(&o, "-r", "a", "--no-drop"), OPTIONS_RUN);
 	CHECK_STR(err_text, "");
 }
