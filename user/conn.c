@@ -291,7 +291,8 @@ void conn_open_until(struct conn_verdict *v, const struct tw_conn *c, uint64_t e
 	int n = conn_steps(c);
 
 	/* An end before its last step (a clock gone wrong) would measure nothing. */
-	if (!v->complete && n && end_ns >= c->start_ns + c->step_ns[n - 1])
+	if ((!v->complete || v->fin_wait2_end == CONN_FW2_WAITING) && n &&
+	    end_ns >= c->start_ns + c->step_ns[n - 1])
 		v->open_ns = (int64_t)(end_ns - c->start_ns);
 }
 

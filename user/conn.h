@@ -106,7 +106,7 @@ struct conn_verdict {
 	int64_t lifetime_ns; /* first step to the last */
 	int64_t close_start_ns; /* offset of the first FIN sent or received */
 	int64_t close_ns; /* first FIN to CLOSE or the hand-over */
-	int64_t open_ns; /* still open: first step to the end of tracing (conn_open_until()) */
+	int64_t open_ns; /* not over: first step to the end of tracing (conn_open_until()) */
 	int64_t handover_hold_ns; /* how long the kernel keeps the timewait socket */
 	enum conn_fin_wait2_end fin_wait2_end;
 	int64_t fin_wait2_end_ns; /* offset of that end from the first step, or -1 */
@@ -141,9 +141,11 @@ void conn_classify(const struct tw_conn *c, const struct conn_env *env, struct c
  */
 void conn_end_fin_wait2(struct conn_verdict *v, enum conn_fin_wait2_end end, int64_t end_ns);
 /*
- * A connection still open when tracing ended, at end_ns (monotonic, as
- * c->start_ns): how long it had been open by then (open_ns), so that the
- * phase it was still in is diagnosed. Nothing for a finished connection.
+ * A connection not over when tracing ended, at end_ns (monotonic, as
+ * c->start_ns): still open, or handed over in FIN_WAIT2 and still waiting
+ * for the peer's FIN (after conn_end_fin_wait2()). How long it had lasted by
+ * then (open_ns), so that the phase it was still in is diagnosed. Nothing
+ * for a connection that was over.
  */
 void conn_open_until(struct conn_verdict *v, const struct tw_conn *c, uint64_t end_ns);
 

@@ -24,16 +24,25 @@ static bool is_close_state(__u8 s)
 	       s == TW_CLOSING;
 }
 
+/* A FIN_WAIT2 hand-over's end: learned, or the end of tracing while still waiting; or -1. */
+static int64_t handover_end_ns(const struct conn_verdict *v)
+{
+	if (v->fin_wait2_end_ns >= 0)
+		return v->fin_wait2_end_ns;
+	return v->fin_wait2_end == CONN_FW2_WAITING ? v->open_ns : -1;
+}
+
 /*
  * Time in step i: until the next step; a handed-over FIN_WAIT2 until its
- * learned end; the last step of a connection still open until tracing ended.
+ * end (handover_end_ns()); the last step of a connection still open until
+ * tracing ended.
  */
 static int64_t dwell(const struct tw_conn *c, const struct conn_verdict *v, int i)
 {
 	if (i == conn_steps(c) - 1)
 		return v->open_ns - (int64_t)c->step_ns[i];
-	if (i == conn_steps(c) - 2 && c->step_state[i] == TW_FIN_WAIT2 && v->fin_wait2_end_ns >= 0)
-		return v->fin_wait2_end_ns - (int64_t)c->step_ns[i];
+	if (i == conn_steps(c) - 2 && c->step_state[i] == TW_FIN_WAIT2 && handover_end_ns(v) >= 0)
+		return handover_end_ns(v) - (int64_t)c->step_ns[i];
 	return (int64_t)(c->step_ns[i + 1] - c->step_ns[i]);
 }
 
@@ -53,7 +62,7 @@ static enum diag_end close_end(const struct conn_verdict *v, const struct tw_con
 		return DIAG_END_STILL_OPEN;
 	switch (v->fin_wait2_end) {
 	case CONN_FW2_WAITING:
-		return DIAG_END_FIN_WAIT2_WAITING;
+		return v->open_ns >= 0 ? DIAG_END_FIN_WAIT2_STILL_WAITING : DIAG_END_FIN_WAIT2_WAITING;
 	case CONN_FW2_PEER_RESET:
 		return DIAG_END_RESET_BY_PEER;
 	case CONN_FW2_LOCAL_RESET:
@@ -75,10 +84,10 @@ static void fill_phase(struct diag_phase *p, const struct tw_conn *c, __u8 state
 	p->srtt_ns = (c->flags & TW_CONN_COUNTERS_KNOWN) && c->srtt_us ? c->srtt_us * 1000ll : -1;
 }
 
-/* How long the close took, or had taken when tracing ended; -1 if not known. */
+/* How long the close took, or had taken when tracing ended (open_ns); -1 if not known. */
 static int64_t close_time(const struct conn_verdict *v)
 {
-	if (v->complete || v->close_start_ns < 0 || v->open_ns < 0)
+	if (v->close_start_ns < 0 || v->open_ns < 0)
 		return v->close_ns;
 	return v->open_ns - v->close_start_ns;
 }
@@ -339,8 +348,11 @@ static void add_end(struct strbuf *sb, const struct diag_phase *p)
 		strbuf_adds(sb, ", then the application gave up");
 		break;
 	case DIAG_END_FIN_WAIT2_WAITING:
+	case DIAG_END_FIN_WAIT2_STILL_WAITING:
 		strbuf_adds(sb, ", then the kernel took the connection over, still waiting for the "
 				"peer's FIN");
+		if (p->end == DIAG_END_FIN_WAIT2_STILL_WAITING)
+			strbuf_adds(sb, " when tracing ended");
 		break;
 	case DIAG_END_FIN_WAIT2_TIMEOUT:
 		strbuf_adds(sb, ", then the kernel dropped the connection after tcp_fin_timeout");

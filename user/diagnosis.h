@@ -45,6 +45,7 @@ enum diag_end {
 	DIAG_END_REFUSED,
 	DIAG_END_APP_GAVE_UP, /* the application closed a connect() still under way */
 	DIAG_END_FIN_WAIT2_WAITING, /* handed to the kernel, still waiting for the peer's FIN */
+	DIAG_END_FIN_WAIT2_STILL_WAITING, /* ... and still when tracing ended */
 	DIAG_END_FIN_WAIT2_TIMEOUT, /* ... which did not come within tcp_fin_timeout */
 	DIAG_END_DATA_AFTER_CLOSE, /* the peer sent data after our close() and was reset */
 	DIAG_END_STILL_OPEN, /* it had not ended when tracing did */

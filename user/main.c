@@ -237,6 +237,9 @@ static void print_released(struct app *app, const struct handover_release *r)
 
 	conn_classify(&r->conn, &app->env, &v);
 	conn_end_fin_wait2(&v, r->end, r->end_ns);
+	/* Still waiting as tracing ends (release_all()): its FIN_WAIT2 lasted until now. */
+	if (r->end == CONN_FW2_WAITING)
+		conn_open_until(&v, &r->conn, app->now_ns);
 	print_verdict(app, &r->conn, &v);
 }
 

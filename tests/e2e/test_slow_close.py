@@ -281,6 +281,32 @@ def test_orphan_still_waiting_when_tracing_ends_is_printed_as_waiting():
              "the server at exit")
 
 
+@test
+def test_orphan_still_waiting_when_tracing_ends_is_diagnosed_by_its_fin_wait2_so_far():
+    """Its peer never closes: --slow-close takes the orphan by how long its
+    FIN_WAIT2 had lasted when tracing ended, and its diagnosis says so."""
+    with Scenario("ipv4", TRACER + ("--slow-close", SLOW_MS)) as sc:
+        port, cport = sc.establish()
+        t_close = now()
+        close_orphaned_in_fin_wait2(sc.client)
+        t_fin_wait2 = now()
+        sc.server.do("recv_eof")  # and stays in CLOSE_WAIT
+        time.sleep(int(SLOW_MS) / 1000)  # the close lasts past the threshold
+        t_stop = now()
+        records = sc.stop()
+        t_stopped = now()
+    client = record(records, cport, port)
+    check_eq(client["fin_wait2_end"], "waiting", "fin_wait2_end")
+    close = (client["diagnosis"] or {}).get("close") or {}
+    check_eq((close.get("state"), close.get("cause")), ("FIN_WAIT2", "peer_did_not_close"),
+             "the close's diagnosis: %r" % client["diagnosis"])
+    check_between(close["ns"], t_stop - t_fin_wait2, t_stopped - t_close,
+                  "FIN_WAIT2 until tracing ended")
+    check(close["text"].endswith(", then the kernel took the connection over, still waiting "
+                                 "for the peer's FIN when tracing ended"),
+          "the sentence: %r" % close["text"])
+
+
 class ScenarioTracedFromInside(Scenario):
     """tcpwave runs inside the scenario's namespace: its own namespace."""
 

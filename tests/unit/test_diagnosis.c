@@ -679,6 +679,23 @@ TEST(test_diagnosis_longest_close_state_of_an_open_connection_may_be_an_earlier_
 	CHECK_STILL_OPEN_PHASE(d.close, TW_FIN_WAIT2, 4000 * MS, DIAG_PEER_DID_NOT_CLOSE, 0);
 }
 
+TEST(test_diagnosis_orphan_still_waiting_when_tracing_ended_counts_its_fin_wait2_so_far)
+{
+	/* FIN_WAIT2 from 11 ms, handed over at once; tracing ended at 3011 ms. */
+	struct tw_conn c = orphan_handover(1);
+	struct diag_thresholds t = none;
+	struct diagnosis d = diagnose_open_until(&c, &t, 3011);
+
+	CHECK_PHASE(d.close, TW_FIN_WAIT2, 3000 * MS, DIAG_PEER_DID_NOT_CLOSE, 0);
+	CHECK_INT(d.close.end, DIAG_END_FIN_WAIT2_STILL_WAITING);
+	CHECK_INT(d.close_ns, 3001 * MS);
+	CHECK_STR(text(&d.close), "FIN_WAIT2 3.000 s: " FIN_WAIT2_WORDS ", then the kernel took "
+				  "the connection over, still waiting for the peer's FIN when "
+				  "tracing ended");
+	t.close_ns = 3001 * MS;
+	CHECK(diagnosis_selected(&d, &t));
+}
+
 TEST(test_diagnosis_open_connection_not_closing_has_no_close_diagnosis)
 {
 	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_OPEN, { TW_SYN_SENT, 0 },
