@@ -212,18 +212,19 @@ const char *diagnosis_cause_name(enum diag_cause cause)
 
 /*
  * "4.200 s" from a second on, "0.250 ms" below: the unit a reader expects,
- * rounded to its last digit, so that it agrees with the timeline beside it
- * (1668.996 ms is 1.669 s). What rounds to 1000.000 ms is a second.
+ * agreeing with the timeline beside it, which shows milliseconds cut to the
+ * µs: below a second the same digits, from a second on those rounded to the
+ * ms (1668.996 ms is 1.669 s).
  */
 static void add_duration(struct strbuf *sb, int64_t ns)
 {
 	uint64_t u = ns > 0 ? (uint64_t)ns : 0;
-	uint64_t us = (u + 500) / 1000, ms = (u + 500000) / 1000000;
+	uint64_t ms = (u / 1000 + 500) / 1000;
 
-	if (us >= 1000000)
+	if (u >= 1000000000)
 		strbuf_addf(sb, "%" PRIu64 ".%03" PRIu64 " s", ms / 1000, ms % 1000);
 	else
-		strbuf_addf(sb, "%" PRIu64 ".%03" PRIu64 " ms", us / 1000, us % 1000);
+		strbuf_addf(sb, "%" PRIu64 ".%03" PRIu64 " ms", u / 1000000, u / 1000 % 1000);
 }
 
 static void add_times(struct strbuf *sb, uint32_t n)

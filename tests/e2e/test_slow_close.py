@@ -52,10 +52,11 @@ def check_between(got, low, high, what):
 
 
 def duration(ns):
-    """As the diagnosis writes it (user/diagnosis.c): rounded to its last digit."""
-    us = (ns + 500) // 1000
-    if us >= 10**6:
-        ms = (ns + 500000) // 10**6
+    """As the diagnosis writes it (user/diagnosis.c): the timeline's ms to the
+    µs, and from a second on those rounded to the ms."""
+    us = ns // 1000
+    if ns >= 10**9:
+        ms = (us + 500) // 1000
         return "%d.%03d s" % (ms // 1000, ms % 1000)
     return "%d.%03d ms" % (us // 1000, us % 1000)
 
