@@ -26,6 +26,7 @@ static void sink_init(struct sink *s, int fd, const char *name, const char *path
 	ignore_sigpipe();
 	s->fd = fd;
 	s->buffer = malloc(SINK_BUFFER_BYTES);
+	/* As strbuf_grow(): out of memory on the output path has no useful recovery. */
 	if (!s->buffer) {
 		fputs("tcpwave: out of memory\n", stderr);
 		exit(1);

@@ -6,8 +6,10 @@
  * error.
  *
  * Records are buffered whole and each write(2) carries whole records only:
- * a log pipeline reading the file, or a pipe, never meets half a line, even
- * when tcpwave is ended at once (a second signal) with records still held.
+ * a log pipeline reading the file never meets half a line, even when
+ * tcpwave is ended at once (a second signal) with records still held. A
+ * pipe can be left half a record only when that second signal ends a
+ * write(2) that a full pipe holds up.
  */
 #ifndef TCPWAVE_SINK_H
 #define TCPWAVE_SINK_H

@@ -125,18 +125,48 @@ def test_docs_systemd_unit_verifies():
         check_quiet(done, "systemd-analyze verify")
 
 
+def unit_setting(key):
+    with open(UNIT) as f:
+        return re.search(r"^%s=(.*)$" % key, f.read(), re.M).group(1)
+
+
+class HostWithUnitUser:
+    """This host's /etc/passwd and /etc/group, copied into a root of their own,
+    with the unit's user added by systemd-sysusers from docs/tcpwave.sysusers."""
+
+    FILES = ("passwd", "group", "shadow", "gshadow")
+
+    def __enter__(self):
+        self.root = tempfile.mkdtemp(prefix="tcpwave-sysusers-")
+        os.makedirs(self.etc("sysusers.d"))
+        for name in self.FILES:
+            if os.path.exists(os.path.join("/etc", name)):
+                shutil.copy(os.path.join("/etc", name), self.etc(name))
+        shutil.copy(SYSUSERS, self.etc("sysusers.d", "tcpwave.conf"))
+        done = run(["systemd-sysusers", "--root=" + self.root])
+        check_eq(done.returncode, 0, "systemd-sysusers' status (%s)" % done.stderr)
+        return self
+
+    def etc(self, *parts):
+        return os.path.join(self.root, "etc", *parts)
+
+    def run_as_if_installed(self, argv):
+        """argv in a mount namespace of its own where /etc/passwd and
+        /etc/group are these."""
+        binds = " && ".join("mount --bind %s /etc/%s" % (self.etc(n), n)
+                            for n in ("passwd", "group"))
+        return run(["unshare", "--mount", "sh", "-c", binds + ' && exec "$@"', "sh"] + argv)
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 @test
 def test_docs_sysusers_makes_the_user_the_unit_runs_as():
-    """systemd-sysusers, into a root of its own, makes a system user that
-    cannot log in."""
-    with open(UNIT) as f:
-        user = re.search(r"^User=(.*)$", f.read(), re.M).group(1)
-    with tempfile.TemporaryDirectory() as root:
-        os.makedirs(os.path.join(root, "etc", "sysusers.d"))
-        shutil.copy(SYSUSERS, os.path.join(root, "etc", "sysusers.d", "tcpwave.conf"))
-        done = run(["systemd-sysusers", "--root=" + root])
-        check_eq(done.returncode, 0, "systemd-sysusers' status (%s)" % done.stderr)
-        with open(os.path.join(root, "etc", "passwd")) as f:
+    """A system user that cannot log in."""
+    user = unit_setting("User")
+    with HostWithUnitUser() as host:
+        with open(host.etc("passwd")) as f:
             entries = [line.rstrip("\n").split(":") for line in f]
     made = [e for e in entries if e[0] == user]
     check_eq([(e[6], int(e[2]) < 1000) for e in made], [("/usr/sbin/nologin", True)],
@@ -158,9 +188,12 @@ def test_docs_logrotate_and_vector_follow_the_units_file():
     check(rotate.lstrip("#").find(log_file + " {") >= 0, "logrotate rotates %s" % log_file)
     check("systemctl kill --kill-whom=main --signal=HUP tcpwave.service" in rotate,
           "postrotate signals the unit")
-    with tempfile.TemporaryDirectory() as state:
-        parsed = run(["logrotate", "--debug", "--state", os.path.join(state, "status"),
-                      LOGROTATE])
+    # Root rotates in a directory the unit's user owns: as that user.
+    check("\tsu %s %s\n" % (unit_setting("User"), unit_setting("Group")) in rotate,
+          "logrotate rotates as the unit's user and group")
+    with HostWithUnitUser() as host, tempfile.TemporaryDirectory() as state:
+        parsed = host.run_as_if_installed(["logrotate", "--debug", "--state",
+                                           os.path.join(state, "status"), LOGROTATE])
     check(parsed.returncode == 0 and "error" not in parsed.stderr.lower(),
           "logrotate --debug: %s" % parsed.stderr)
     with open(VECTOR, "rb") as f:

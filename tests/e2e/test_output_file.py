@@ -186,6 +186,7 @@ def test_output_file_rotates_under_the_shipped_units_credentials():
         wait_for_ends(s.path, s.ns.inode, second)
         s.stop()
         made = os.stat(s.path)
+        # rw-r-----: tcpwave's own mode, which the unit's umask leaves as it is.
         check_eq((made.st_uid, made.st_gid, oct(stat.S_IMODE(made.st_mode))),
                  (uid, gid, oct(0o640 & ~umask)), "the new file's owner, group and mode")
         check_eq(ends(records_in(s.path, s.ns.inode)), second, "records in the new file")

@@ -4,9 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 #include "sink.h"
 
@@ -222,4 +225,37 @@ TEST(test_sink_writes_whole_records_only)
 	CHECK_INT(size_of(d.file), 200 + 300 * 1024);
 	CHECK_INT(sink_close(&s), SINK_OK);
 	remove_dir(&d);
+}
+
+TEST(test_sink_on_a_terminal_writes_each_record_at_once)
+{
+	int terminal, side, saved = dup(STDOUT_FILENO), polled = -1;
+	struct pollfd ready;
+	struct termios raw;
+	char got[64] = "";
+	struct sink s;
+	ssize_t n = -1;
+
+	CHECK_INT(openpty(&terminal, &side, NULL, NULL, NULL), 0);
+	/* Raw: the line discipline passes the bytes as written. */
+	CHECK_INT(tcgetattr(side, &raw), 0);
+	cfmakeraw(&raw);
+	CHECK_INT(tcsetattr(side, TCSANOW, &raw), 0);
+	/* Standard output is the terminal until the checks, which print there. */
+	fflush(stdout);
+	dup2(side, STDOUT_FILENO);
+	sink_init_stdout(&s);
+	write_line(&s, "{\"n\":1}\n");
+	ready = (struct pollfd){ .fd = terminal, .events = POLLIN };
+	polled = poll(&ready, 1, 1000);
+	if (polled == 1)
+		n = read(terminal, got, sizeof(got) - 1);
+	sink_close(&s);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(side);
+	close(terminal);
+	CHECK_INT(polled, 1);
+	CHECK_INT(n, 8);
+	CHECK_STR(got, "{\"n\":1}\n");
 }
