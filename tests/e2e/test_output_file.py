@@ -107,18 +107,25 @@ class Setup:
         check_eq(self.tracer.stdout, "", "standard output with -o")
 
 
+def rotate(s):
+    """A connection, logrotate's move and SIGHUP, another connection, then
+    stop: the two connections' ends, and the moved file's path."""
+    first = connection(s.ns, s.server, s.client)
+    wait_for_ends(s.path, s.ns.inode, first)
+    rotated = s.path + ".1"
+    os.rename(s.path, rotated)
+    s.tracer.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: os.path.exists(s.path), "tcpwave creating %s again" % s.path)
+    second = connection(s.ns, s.server, s.client)
+    wait_for_ends(s.path, s.ns.inode, second)
+    s.stop()
+    return first, second, rotated
+
+
 @test
 def test_output_file_sighup_reopens_after_rename():
     with Setup() as s:
-        first = connection(s.ns, s.server, s.client)
-        wait_for_ends(s.path, s.ns.inode, first)
-        rotated = s.path + ".1"
-        os.rename(s.path, rotated)
-        s.tracer.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: os.path.exists(s.path), "tcpwave creating %s again" % s.path)
-        second = connection(s.ns, s.server, s.client)
-        wait_for_ends(s.path, s.ns.inode, second)
-        s.stop()
+        first, second, rotated = rotate(s)
         check_eq(ends(records_in(rotated, s.ns.inode)), first, "records in the rotated file")
         check_eq(ends(records_in(s.path, s.ns.inode)), second, "records in the new file")
         umask = os.umask(0)
@@ -176,15 +183,7 @@ def test_output_file_rotates_under_the_shipped_units_credentials():
     with Setup(wrapper=wrapper, owner=(uid, gid),
                dir_mode=int(unit["LogsDirectoryMode"], 8)) as s:
         check("warning" not in s.tracer.stderr, "start-up: %r" % s.tracer.stderr)
-        first = connection(s.ns, s.server, s.client)
-        wait_for_ends(s.path, s.ns.inode, first)
-        rotated = s.path + ".1"
-        os.rename(s.path, rotated)
-        s.tracer.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: os.path.exists(s.path), "tcpwave creating %s again" % s.path)
-        second = connection(s.ns, s.server, s.client)
-        wait_for_ends(s.path, s.ns.inode, second)
-        s.stop()
+        _, second, _ = rotate(s)
         made = os.stat(s.path)
         # rw-r-----: tcpwave's own mode, which the unit's umask leaves as it is.
         check_eq((made.st_uid, made.st_gid, oct(stat.S_IMODE(made.st_mode))),
