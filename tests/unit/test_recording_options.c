@@ -57,37 +57,41 @@ TEST(test_recording_options_write_needs_a_file_not_standard_output)
 	CHECK_STR(err_text, "tcpwave: -w: needs a value\n");
 }
 
+/* Each option that only tracing uses, refused with --read before or after it. */
+static const struct {
+	char *argv[4];
+	const char *option;
+} tracing_only[] = {
+	{ { "-d", "5", "-r", "a" }, "--duration" },
+	{ { "-r", "a", "--ringbuf-kb", "64" }, "--ringbuf-kb" },
+	{ { "--attach", "classic", "-r", "a" }, "--attach" },
+	{ { "-r", "a", "--prom-file", "x.prom" }, "--prom-file" },
+	{ { "-r", "a", "--table-entries", "1024" }, "--table-entries" },
+	{ { "--slots", "0", "-r", "a" }, "--slots" },
+	/* The recording's stuck reports were found at the live run's threshold, not this one. */
+	{ { "-r", "a", "--stuck", "5000" }, "--stuck" },
+};
+
 TEST(test_recording_options_read_refuses_what_only_tracing_uses)
 {
+	char want[128];
 	struct options o;
+	size_t i;
 
+	for (i = 0; i < sizeof(tracing_only) / sizeof(tracing_only[0]); i++) {
+		CHECK_INT(PARSE(&o, tracing_only[i].argv[0], tracing_only[i].argv[1],
+				tracing_only[i].argv[2], tracing_only[i].argv[3]),
+			  OPTIONS_USAGE);
+		snprintf(want, sizeof(want),
+			 "tcpwave: %s: cannot be combined with --read, which replays a recording\n",
+			 tracing_only[i].option);
+		CHECK_STR(err_text, want);
+	}
 	CHECK_INT(PARSE(&o, "-r", "a", "-w", "b"), OPTIONS_USAGE);
 	CHECK_STR(err_text, "tcpwave: --write: cannot be combined with --read\n");
-	CHECK_INT(PARSE(&o, "-d", "5", "-r", "a"), OPTIONS_USAGE);
-	CHECK_STR(err_text,
-		  "tcpwave: --duration: cannot be combined with --read, which replays a recording\n");
-	CHECK_INT(PARSE(&o, "-r", "a", "--ringbuf-kb", "64"), OPTIONS_USAGE);
-	CHECK_STR(err_text,
-		  "tcpwave: --ringbuf-kb: cannot be combined with --read, which replays a recording\n");
-	CHECK_INT(PARSE(&o, "--attach", "classic", "-r", "a"), OPTIONS_USAGE);
-	CHECK_STR(err_text,
-		  "tcpwave: --attach: cannot be combined with --read, which replays a recording\n");
 	CHECK_INT(PARSE(&o, "-r", "a", "-s", "--interval", "5"), OPTIONS_USAGE);
 	CHECK_STR(err_text,
 		  "tcpwave: --interval: cannot be combined with --read, which replays a recording\n");
-	CHECK_INT(PARSE(&o, "-r", "a", "--prom-file", "x.prom"), OPTIONS_USAGE);
-	CHECK_STR(err_text,
-		  "tcpwave: --prom-file: cannot be combined with --read, which replays a recording\n");
-	CHECK_INT(PARSE(&o, "-r", "a", "--table-entries", "1024"), OPTIONS_USAGE);
-	CHECK_STR(err_text, "tcpwave: --table-entries: cannot be combined with --read, which "
-			    "replays a recording\n");
-	CHECK_INT(PARSE(&o, "--slots", "0", "-r", "a"), OPTIONS_USAGE);
-	CHECK_STR(err_text,
-		  "tcpwave: --slots: cannot be combined with --read, which replays a recording\n");
-	/* The recording's stuck reports were found at the live run's threshold, not this one. */
-	CHECK_INT(PARSE(&o, "-r", "a", "--stuck", "5000"), OPTIONS_USAGE);
-	CHECK_STR(err_text,
-		  "tcpwave: --stuck: cannot be combined with --read, which replays a recording\n");
 	/* Output options apply to a replay as they do to tracing; -s covers the recording. */
 	CHECK_INT(PARSE(&o, "-r", "a", "-j", "--events", "-v"), OPTIONS_RUN);
 	CHECK_STR(err_text, "");
