@@ -211,11 +211,15 @@ static __always_inline void note_counters(struct tw_conn *c, const struct sock *
 /*
  * At ->CLOSE (tcp_set_state() runs before tcp_done() sets sk_shutdown): did
  * the peer's FIN arrive (tcp_fin() sets SOCK_DONE), had the application
- * closed the socket (SOCK_DEAD), and which error ended it.
+ * closed the socket (SOCK_DEAD), which error ended it, and, from LAST_ACK or
+ * CLOSING, was our FIN acknowledged (TW_CONN_FIN_UNACKED; tcp_disconnect()
+ * sets the state before it clears the sequence numbers).
  */
-static __always_inline void note_close(struct tw_conn *c, const struct sock *sk, int btf)
+static __always_inline void note_close(struct tw_conn *c, const struct sock *sk, __u8 old_state,
+				       int btf)
 {
 	__u64 sk_flags = TW_READ(btf, sk, __sk_common.skc_flags);
+	const struct tcp_sock *tp;
 
 	if (sk_flags & (1ull << SOCK_DONE))
 		c->flags |= TW_CONN_PEER_FIN;
@@ -223,6 +227,11 @@ static __always_inline void note_close(struct tw_conn *c, const struct sock *sk,
 		c->flags |= TW_CONN_ORPHAN;
 	c->sk_err = TW_READ(btf, sk, sk_err);
 	note_counters(c, sk, btf);
+	if (old_state != TW_LAST_ACK && old_state != TW_CLOSING)
+		return;
+	tp = tcp_sock_of(sk, btf);
+	if (tp && TW_READ(btf, tp, snd_una) != TW_READ(btf, tp, write_seq))
+		c->flags |= TW_CONN_FIN_UNACKED;
 }
 
 /* A transition record: one just made, or one held back (tw_held) until the filters decided. */
@@ -516,7 +525,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	if (t->new_state != TW_CLOSE)
 		return;
 	if (emit_connections && tw_is_connection(c)) {
-		note_close(c, t->sk, btf);
+		note_close(c, t->sk, t->old_state, btf);
 		if (awaits_owner(c, t->sk, btf)) {
 			st->awaits_owner = 1;
 			return;

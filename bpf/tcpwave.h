@@ -123,6 +123,13 @@ enum tw_retrans_kind {
  * see tw_note_reset().
  */
 #define TW_CONN_RESET_MAYBE_OURS (1u << 12)
+/*
+ * LAST_ACK or CLOSING ended with our FIN not acknowledged (snd_una short of
+ * write_seq at ->CLOSE): not the ACK that ends them, but an abort, which in
+ * these states sends no RST (tcp_disconnect(): SO_LINGER 0), or a RST or a
+ * retransmission timeout, which say so themselves.
+ */
+#define TW_CONN_FIN_UNACKED (1u << 13)
 
 struct tw_conn {
 	__u8 type; /* TW_REC_CONN */

@@ -132,8 +132,12 @@ static enum conn_end classify_end(const struct tw_conn *c, bool complete, bool *
 	*tw_overflow = false;
 	if (!complete)
 		return CONN_END_OPEN;
-	/* tcp_time_wait() sets no error; a retransmission timeout (CLOSING, ETIMEDOUT) does. */
-	if (has_reset(c) || c->sk_err || last_state(c) != TW_CLOSE)
+	/*
+	 * tcp_time_wait() sets no error; a retransmission timeout (CLOSING,
+	 * ETIMEDOUT) does, and it comes only once our FIN is acknowledged.
+	 */
+	if (has_reset(c) || c->sk_err || last_state(c) != TW_CLOSE ||
+	    (c->flags & TW_CONN_FIN_UNACKED))
 		return CONN_END_CLOSED;
 	if ((before == TW_FIN_WAIT1 || before == TW_FIN_WAIT2 || before == TW_CLOSING) &&
 	    ((c->flags & TW_CONN_PEER_FIN) || before == TW_CLOSING))
@@ -169,6 +173,8 @@ static enum conn_step_event closing_step_event(const struct tw_conn *c,
 		return STEP_RESET_RECEIVED;
 	if (v->close == CONN_CLOSE_TIMEOUT || c->sk_err == ETIMEDOUT)
 		return STEP_TIMEOUT;
+	if (c->flags & TW_CONN_FIN_UNACKED)
+		return STEP_ABORTED_FIN_UNACKED;
 	if (prev == TW_LAST_ACK)
 		return STEP_FINAL_ACK;
 	return STEP_CLOSED;
@@ -226,7 +232,8 @@ static bool our_fin_acked(const struct tw_conn *c, const struct conn_verdict *v)
 
 	if (conn_find_state(c, TW_FIN_WAIT2) >= 0 || v->end == CONN_END_TIME_WAIT)
 		return true;
-	return !has_reset(c) && !c->sk_err && (before == TW_LAST_ACK || before == TW_CLOSING);
+	return !has_reset(c) && !c->sk_err && !(c->flags & TW_CONN_FIN_UNACKED) &&
+	       (before == TW_LAST_ACK || before == TW_CLOSING);
 }
 
 /*

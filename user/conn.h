@@ -78,6 +78,7 @@ enum conn_step_event {
 	STEP_FINS_CROSSED, /* CLOSING: the peer's FIN arrived before the ACK of ours */
 	STEP_LAST_FIN_SENT, /* LAST_ACK: we sent our FIN after the peer's */
 	STEP_FINAL_ACK, /* CLOSE from LAST_ACK: our FIN acknowledged */
+	STEP_ABORTED_FIN_UNACKED, /* CLOSE from LAST_ACK or CLOSING by the application, no RST */
 	STEP_TIME_WAIT, /* CLOSE: handed over to TIME_WAIT */
 	STEP_FIN_WAIT2_HANDOVER, /* CLOSE: handed over, still waiting for the peer's FIN */
 	STEP_RESET_SENT, /* CLOSE: we sent a RST */

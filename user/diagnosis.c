@@ -53,7 +53,9 @@ static enum diag_end socket_end(const struct conn_verdict *v, const struct tw_co
 		return DIAG_END_RESET_BY_US;
 	if (v->reset_by == CONN_RESET_PEER)
 		return DIAG_END_RESET_BY_PEER;
-	return c->sk_err ? DIAG_END_GAVE_UP : DIAG_END_NORMAL;
+	if (c->sk_err)
+		return DIAG_END_GAVE_UP;
+	return (c->flags & TW_CONN_FIN_UNACKED) ? DIAG_END_ABORTED_FIN_UNACKED : DIAG_END_NORMAL;
 }
 
 static enum diag_end close_end(const struct conn_verdict *v, const struct tw_conn *c)
@@ -360,6 +362,10 @@ static void add_end(struct strbuf *sb, const struct diag_phase *p)
 		break;
 	case DIAG_END_DATA_AFTER_CLOSE:
 		strbuf_adds(sb, ", then the peer sent data after our close() and was reset");
+		break;
+	case DIAG_END_ABORTED_FIN_UNACKED:
+		strbuf_adds(sb, ", then the application closed it before our FIN was acknowledged "
+				"(no RST in this state)");
 		break;
 	case DIAG_END_STILL_OPEN:
 		strbuf_adds(sb, ", and it was still open when tracing ended");

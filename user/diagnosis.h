@@ -48,6 +48,7 @@ enum diag_end {
 	DIAG_END_FIN_WAIT2_STILL_WAITING, /* ... and still when tracing ended */
 	DIAG_END_FIN_WAIT2_TIMEOUT, /* ... which did not come within tcp_fin_timeout */
 	DIAG_END_DATA_AFTER_CLOSE, /* the peer sent data after our close() and was reset */
+	DIAG_END_ABORTED_FIN_UNACKED, /* LAST_ACK or CLOSING aborted by the application, no RST */
 	DIAG_END_STILL_OPEN, /* it had not ended when tracing did */
 };
 

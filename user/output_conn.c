@@ -343,6 +343,8 @@ static const char *const step_words[] = {
 	[STEP_FINS_CROSSED] = "peer FIN crossed ours (simultaneous close)",
 	[STEP_LAST_FIN_SENT] = "FIN sent",
 	[STEP_FINAL_ACK] = "final ACK received",
+	[STEP_ABORTED_FIN_UNACKED] = "closed by the application before our FIN was acknowledged "
+				     "(no RST in this state)",
 	[STEP_RESET_SENT] = "RST sent by us",
 	[STEP_RESET_RECEIVED] = "RST received from peer",
 	[STEP_REFUSED] = "connection refused",
@@ -400,7 +402,7 @@ static void format_step_words(char *out, size_t size, enum conn_step_event ev, i
 static bool step_is_failure(enum conn_step_event ev)
 {
 	return ev == STEP_RESET_SENT || ev == STEP_RESET_RECEIVED || ev == STEP_REFUSED ||
-	       ev == STEP_TIMEOUT;
+	       ev == STEP_TIMEOUT || ev == STEP_ABORTED_FIN_UNACKED;
 }
 
 /* The retransmission counter that belongs to a step in `state`, or -1. */

@@ -7,6 +7,7 @@ clock readings around the steps that caused them."""
 from close_paths import (STATE_TIMEOUT_S, Scenario, crossing_fins, last_ack_with_lost_acks,
                          syn_timeout)
 from harness import check, check_eq, test
+from netfilter import FIN, RST, Count, Hold
 
 TRACER_ARGS = ("--json", "--ringbuf-kb", "32768")
 # Slack for the kernel's work between the test's clock readings and the transition.
@@ -127,3 +128,27 @@ def test_close_records_full_timewait_table_means_no_time_wait():
              "client states")
     check_eq((client["close"], client["time_wait"], client["handover"], client["tw_overflow"]),
              ("active", False, None, True), "close, time_wait, handover, tw_overflow")
+
+
+@test
+def test_close_records_abort_in_closing_is_no_time_wait():
+    """SO_LINGER 0 while in CLOSING (the client's FIN held on its way, the
+    server's received): tcp_disconnect() sends no RST in that state and no
+    timewait socket takes over, so the record must not say TIME_WAIT. (A FIN
+    dropped at the output hook would count as unsent, and then a RST goes.)"""
+    with Scenario("ipv4", TRACER_ARGS) as sc:
+        port, cport = sc.establish()
+        with Hold(sport=cport, dport=port, flags=FIN, netns=sc.ns), \
+                Count(sport=cport, dport=port, flags=RST, netns=sc.ns) as rsts:
+            sc.client.do("shutdown")
+            sc.client.do("wait_state", "FIN_WAIT1", STATE_TIMEOUT_S)
+            sc.server.do("shutdown")
+            sc.client.do("wait_state", "CLOSING", STATE_TIMEOUT_S)
+            sc.client.do("abort")
+            sent = rsts.packets()
+        records = sc.stop()
+    check_eq(sent, 0, "RSTs from the client")
+    r = record(records, cport, port)
+    check_eq(states(r)[-3:], ["FIN_WAIT1", "CLOSING", "CLOSE"], "last states")
+    check_eq((r["close"], r["reset_by"], r["time_wait"], r["handover"]),
+             ("simultaneous", None, False, None), "close, reset_by, time_wait, handover")

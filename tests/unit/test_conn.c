@@ -97,6 +97,32 @@ TEST(test_conn_simultaneous_close_goes_through_closing_to_time_wait)
 	CHECK_STR(conn_close_name(v.close), "simultaneous");
 }
 
+TEST(test_conn_abort_in_closing_or_last_ack_is_no_final_ack_nor_time_wait)
+{
+	/* SO_LINGER 0 with our FIN unacknowledged: tcp_disconnect() sends no RST there. */
+	struct tw_conn closing = TIMELINE(TW_CLOSE, TW_CONN_PEER_FIN | TW_CONN_FIN_UNACKED,
+					  { TW_SYN_SENT, 0 }, { TW_ESTABLISHED, 1 * MS },
+					  { TW_FIN_WAIT1, 10 * MS }, { TW_CLOSING, 20 * MS },
+					  { TW_CLOSE, 30 * MS });
+	struct tw_conn last_ack = TIMELINE(TW_CLOSE, TW_CONN_PEER_FIN | TW_CONN_FIN_UNACKED,
+					   { TW_SYN_SENT, 0 }, { TW_ESTABLISHED, 1 * MS },
+					   { TW_CLOSE_WAIT, 10 * MS }, { TW_LAST_ACK, 20 * MS },
+					   { TW_CLOSE, 30 * MS });
+	struct conn_verdict v;
+
+	closing.tx_bytes = 3; /* the SYN and two bytes: no FIN was acknowledged */
+	v = classify(&closing);
+	CHECK_INT(v.close, CONN_CLOSE_SIMULTANEOUS);
+	CHECK_INT(v.reset_by, CONN_RESET_NONE);
+	CHECK_INT(v.end, CONN_END_CLOSED);
+	CHECK_INT(v.steps[4], STEP_ABORTED_FIN_UNACKED);
+	CHECK_INT(v.tx_bytes, 2);
+	v = classify(&last_ack);
+	CHECK_INT(v.close, CONN_CLOSE_PASSIVE);
+	CHECK_INT(v.end, CONN_END_CLOSED);
+	CHECK_INT(v.steps[4], STEP_ABORTED_FIN_UNACKED);
+}
+
 /* A RST sent (or received) in each state a connection can be reset in. */
 TEST(test_conn_reset_in_each_state_names_who_reset)
 {

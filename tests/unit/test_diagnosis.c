@@ -427,6 +427,21 @@ TEST(test_diagnosis_truncated_timeline_blames_no_state_for_its_lost_steps)
 	CHECK_PHASE(diagnose(&c).close, TW_CLOSE_WAIT, 300 * MS, DIAG_LOCAL_APP_DID_NOT_CLOSE, 0);
 }
 
+TEST(test_diagnosis_last_ack_aborted_by_the_application_says_so)
+{
+	struct tw_conn c = passive_close(1, 2000);
+	struct diagnosis d;
+
+	c.flags |= TW_CONN_FIN_UNACKED;
+	c.retrans[TW_RETRANS_FIN] = 3;
+	d = diagnose(&c);
+	CHECK_PHASE(d.close, TW_LAST_ACK, 2000 * MS, DIAG_FIN_RETRANSMITTED, 3);
+	CHECK_INT(d.close.end, DIAG_END_ABORTED_FIN_UNACKED);
+	CHECK_STR(text(&d.close), "LAST_ACK 2.000 s: the final ACK did not arrive, FIN "
+				  "retransmitted 3 times, then the application closed it before "
+				  "our FIN was acknowledged (no RST in this state)");
+}
+
 /* ---- handshakes ---- */
 
 TEST(test_diagnosis_syn_retransmits_in_a_slow_connect)
