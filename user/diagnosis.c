@@ -166,6 +166,9 @@ static int64_t diagnose_handshake(const struct tw_conn *c, const struct conn_ver
 	p->retransmits = retrans;
 	if (retrans)
 		p->cause = active ? DIAG_SYN_RETRANSMITTED : DIAG_SYNACK_RETRANSMITTED;
+	else if (active && !established && v->close != CONN_CLOSE_REFUSED)
+		/* No SYN-ACK came, and not even a RST: no answer to be late. */
+		p->cause = DIAG_SYN_UNANSWERED;
 	else if (p->srtt_ns > 0 && ns <= 2 * p->srtt_ns)
 		p->cause = DIAG_SLOW_PATH;
 	else
@@ -202,6 +205,7 @@ const char *diagnosis_cause_name(enum diag_cause cause)
 		[DIAG_FIN_RETRANSMITTED] = "fin_retransmitted",
 		[DIAG_FIN_ACK_LATE] = "fin_ack_late",
 		[DIAG_SYN_RETRANSMITTED] = "syn_retransmitted",
+		[DIAG_SYN_UNANSWERED] = "syn_unanswered",
 		[DIAG_SYNACK_RETRANSMITTED] = "synack_retransmitted",
 		[DIAG_SLOW_PATH] = "slow_path",
 		[DIAG_SLOW_PEER] = "slow_peer",
@@ -247,6 +251,7 @@ static void add_srtt(struct strbuf *sb, const struct diag_phase *p)
 }
 
 #define CLOSING_WORDS "both sides closed at once and the ACK of our FIN was late"
+#define SYN_UNANSWERED_WORDS "our SYN went unanswered"
 
 static void add_cause(struct strbuf *sb, const struct diag_phase *p)
 {
@@ -276,8 +281,11 @@ static void add_cause(struct strbuf *sb, const struct diag_phase *p)
 				"it, or a slow peer)");
 		break;
 	case DIAG_SYN_RETRANSMITTED:
-		strbuf_adds(sb, "our SYN went unanswered, retransmitted ");
+		strbuf_adds(sb, SYN_UNANSWERED_WORDS ", retransmitted ");
 		add_times(sb, p->retransmits);
+		break;
+	case DIAG_SYN_UNANSWERED:
+		strbuf_adds(sb, SYN_UNANSWERED_WORDS);
 		break;
 	case DIAG_SYNACK_RETRANSMITTED:
 		strbuf_adds(sb, "the handshake's final ACK did not arrive, SYN-ACK retransmitted ");

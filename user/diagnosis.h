@@ -31,6 +31,7 @@ enum diag_cause {
 	DIAG_FIN_RETRANSMITTED, /* FIN_WAIT1, CLOSING, LAST_ACK: our FIN was lost or its ACK */
 	DIAG_FIN_ACK_LATE, /* ... acknowledged late, never retransmitted */
 	DIAG_SYN_RETRANSMITTED, /* SYN_SENT */
+	DIAG_SYN_UNANSWERED, /* SYN_SENT, never retransmitted: no answer before it ended */
 	DIAG_SYNACK_RETRANSMITTED, /* SYN_RECV */
 	DIAG_SLOW_PATH, /* no retransmission; about a round trip (srtt) of a slow path */
 	DIAG_SLOW_PEER, /* no retransmission; well beyond the round trip (or none known) */

@@ -500,18 +500,28 @@ TEST(test_diagnosis_connect_refused_after_retransmits)
 	d = diagnose(&c);
 	CHECK(!d.handshake.found);
 	CHECK_INT(d.handshake_ns, 80000);
+
+	/* Refused late, the first SYN answered: a RST is an answer. */
+	c.step_ns[1] = 300 * MS;
+	d = diagnose(&c);
+	CHECK_PHASE(d.handshake, TW_SYN_SENT, 300 * MS, DIAG_SLOW_PEER, 0);
 }
 
-TEST(test_diagnosis_connect_the_application_gave_up_on)
+TEST(test_diagnosis_connect_the_application_gave_up_on_went_unanswered)
 {
 	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_ORPHAN, { TW_SYN_SENT, 0 },
 				    { TW_CLOSE, 2000 * MS });
 	struct diagnosis d = diagnose(&c);
 
-	CHECK_PHASE(d.handshake, TW_SYN_SENT, 2000 * MS, DIAG_SLOW_PEER, 0);
+	CHECK_PHASE(d.handshake, TW_SYN_SENT, 2000 * MS, DIAG_SYN_UNANSWERED, 0);
 	CHECK_INT(d.handshake.end, DIAG_END_APP_GAVE_UP);
-	CHECK_STR(text(&d.handshake), "SYN_SENT 2.000 s: the peer answered late, with no "
-				      "retransmission, then the application gave up");
+	CHECK_STR(text(&d.handshake), "SYN_SENT 2.000 s: our SYN went unanswered, then the "
+				      "application gave up");
+	CHECK_STR(diagnosis_cause_name(d.handshake.cause), "syn_unanswered");
+	/* However slow the round trip: no answer came to be slow. */
+	c.srtt_us = 1500000;
+	d = diagnose(&c);
+	CHECK_INT(d.handshake.cause, DIAG_SYN_UNANSWERED);
 }
 
 TEST(test_diagnosis_synack_retransmits_in_a_slow_accept)
@@ -651,6 +661,16 @@ TEST(test_diagnosis_connect_still_retrying_its_syn_at_exit)
 				      "2 times, and it was still open when tracing ended");
 	CHECK(!d.close.found);
 	CHECK_INT(d.close_ns, -1);
+}
+
+TEST(test_diagnosis_connect_not_yet_answered_at_exit)
+{
+	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_OPEN, { TW_SYN_SENT, 0 });
+	struct diagnosis d = diagnose_open_until(&c, &none, 300);
+
+	CHECK_STILL_OPEN_PHASE(d.handshake, TW_SYN_SENT, 300 * MS, DIAG_SYN_UNANSWERED, 0);
+	CHECK_STR(text(&d.handshake), "SYN_SENT 300.000 ms: our SYN went unanswered, and it "
+				      "was still open when tracing ended");
 }
 
 TEST(test_diagnosis_close_wait_still_waiting_for_the_application_at_exit)
