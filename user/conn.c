@@ -171,6 +171,12 @@ static enum conn_step_event closing_step_event(const struct tw_conn *c,
 		return STEP_RESET_SENT;
 	if (v->reset_by == CONN_RESET_PEER)
 		return STEP_RESET_RECEIVED;
+	/*
+	 * A connect() the kernel gave up on ends with an error (tcp_write_err()); one
+	 * without error nor RST was closed by its application before any answer came.
+	 */
+	if (v->close == CONN_CLOSE_TIMEOUT && v->open == CONN_OPEN_ACTIVE && !c->sk_err)
+		return STEP_CONNECT_ABANDONED;
 	if (v->close == CONN_CLOSE_TIMEOUT || c->sk_err == ETIMEDOUT)
 		return STEP_TIMEOUT;
 	if (c->flags & TW_CONN_FIN_UNACKED)

@@ -85,6 +85,7 @@ enum conn_step_event {
 	STEP_RESET_RECEIVED, /* CLOSE: the peer sent a RST */
 	STEP_REFUSED, /* CLOSE from SYN_SENT: the peer refused */
 	STEP_TIMEOUT, /* CLOSE: the handshake or a retransmission timed out */
+	STEP_CONNECT_ABANDONED, /* CLOSE from SYN_SENT: the application closed it, no error */
 	STEP_CLOSED, /* CLOSE, otherwise */
 	STEP_OTHER, /* a transition the textbook does not name */
 };

@@ -349,6 +349,7 @@ static const char *const step_words[] = {
 	[STEP_RESET_RECEIVED] = "RST received from peer",
 	[STEP_REFUSED] = "connection refused",
 	[STEP_TIMEOUT] = "timed out",
+	[STEP_CONNECT_ABANDONED] = "connect abandoned by the application",
 	[STEP_CLOSED] = "closed",
 	[STEP_OTHER] = "a transition outside the textbook",
 };
@@ -402,7 +403,7 @@ static void format_step_words(char *out, size_t size, enum conn_step_event ev, i
 static bool step_is_failure(enum conn_step_event ev)
 {
 	return ev == STEP_RESET_SENT || ev == STEP_RESET_RECEIVED || ev == STEP_REFUSED ||
-	       ev == STEP_TIMEOUT || ev == STEP_ABORTED_FIN_UNACKED;
+	       ev == STEP_TIMEOUT || ev == STEP_ABORTED_FIN_UNACKED || ev == STEP_CONNECT_ABANDONED;
 }
 
 /* The retransmission counter that belongs to a step in `state`, or -1. */

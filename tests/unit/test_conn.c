@@ -209,7 +209,7 @@ TEST(test_conn_syn_timeout_is_a_timeout)
 	CHECK_INT(v.steps[1], STEP_TIMEOUT);
 }
 
-TEST(test_conn_application_giving_up_on_connect_is_a_timeout)
+TEST(test_conn_application_giving_up_on_connect_is_a_timeout_it_abandoned)
 {
 	/* A non-blocking connect() closed by its application: no error, no RST. */
 	struct tw_conn c = TIMELINE(TW_CLOSE, TW_CONN_ORPHAN, { TW_SYN_SENT, 0 },
@@ -217,6 +217,7 @@ TEST(test_conn_application_giving_up_on_connect_is_a_timeout)
 	struct conn_verdict v = classify(&c);
 
 	CHECK_INT(v.close, CONN_CLOSE_TIMEOUT);
+	CHECK_INT(v.steps[1], STEP_CONNECT_ABANDONED);
 }
 
 TEST(test_conn_already_open_when_tracing_began)

@@ -239,6 +239,21 @@ static struct rec timed_out(void)
 	return r;
 }
 
+/* A non-blocking connect() to a host that drops SYNs, closed 300 ms later: no error. */
+static struct rec abandoned(void)
+{
+	struct rec r = client();
+
+	add_step(&r, TW_SYN_SENT, 0, STEP_SYN_SENT);
+	add_step(&r, TW_CLOSE, 300 * MS, STEP_CONNECT_ABANDONED);
+	end_at_report(&r);
+	r.v.close = CONN_CLOSE_TIMEOUT;
+	r.v.end = CONN_END_CLOSED;
+	r.v.lifetime_ns = 300 * MS;
+	r.join.conn_state = "S0";
+	return r;
+}
+
 /* Established before tracing began and still open when it ended: nothing known but that. */
 static struct rec still_open(void)
 {
@@ -884,6 +899,18 @@ TEST(test_output_conn_timeline_timed_out_counts_syn_retransmits)
 		  "\n");
 }
 
+TEST(test_output_conn_timeline_abandoned_connect_did_not_time_out)
+{
+	struct rec r = abandoned();
+
+	CHECK_STR(timeline_of(&r, false),
+		  "22:13:19.823456 " CURL_HEADER " open active, close timeout\n"
+		  "    +0.000 ms  SYN_SENT  300.000 ms  SYN sent\n"
+		  "  +300.000 ms  CLOSE                 connect abandoned by the application\n"
+		  "\n");
+	CHECK_HAS(timeline_of(&r, true), "\x1b[31mconnect abandoned by the application\x1b[0m");
+}
+
 TEST(test_output_conn_timeline_still_open)
 {
 	struct rec r = still_open();
@@ -1052,7 +1079,8 @@ TEST(test_output_conn_timeline_escape_codes_only_in_color)
 {
 	struct rec recs[] = {
 		active_close(), passive_close(), reset_by_peer(), reset_by_us(),
-		refused(),	timed_out(),	 still_open(),	  fin_wait2_handover(),
+		refused(),	timed_out(),	 abandoned(),	  still_open(),
+		fin_wait2_handover(),
 	};
 	size_t i;
 
