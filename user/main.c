@@ -505,15 +505,17 @@ static int poll_timeout_ms(const struct app *app, uint64_t now_ns)
 static const struct loss_kind {
 	enum tw_counter counter;
 	const char *reason; /* JSON */
-	const char *words; /* stderr: what was lost, why, what to do */
+	const char *what; /* stderr: what was lost, one of it ("record") */
+	const char *words; /* stderr: how, why, what to do; the same for one or many */
 } loss_kinds[] = {
-	{ TW_CNT_LOST, "ring_buffer_full", "records lost (ring buffer full%s): raise --ringbuf-kb" },
-	{ TW_CNT_MISSED, "program_busy",
-	  "transitions missed (the kernel skipped tcpwave's program, already running on that "
-	  "CPU when an interrupt nested in it%s)" },
-	{ TW_CNT_UNREPORTED, "unreported",
-	  "connections left no record: tcpwave saw them begin but neither their end nor them "
-	  "still open at exit%s. See Losses in the README" },
+	{ TW_CNT_LOST, "ring_buffer_full", "record",
+	  "lost (ring buffer full%s): raise --ringbuf-kb" },
+	{ TW_CNT_MISSED, "program_busy", "transition",
+	  "missed (the kernel skipped tcpwave's program, already running on that CPU when an "
+	  "interrupt nested in it%s)" },
+	{ TW_CNT_UNREPORTED, "unreported", "connection",
+	  "left no record: seen to begin, but neither seen to end nor found still open at "
+	  "exit%s. See Losses in the README" },
 };
 
 /*
@@ -538,7 +540,8 @@ static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX], 
 		if (total == *reported)
 			continue;
 		snprintf(in_all, sizeof(in_all), "; %" PRIu64 " in all", total);
-		fprintf(stderr, "tcpwave: %" PRIu64 " ", total - *reported);
+		fprintf(stderr, "tcpwave: %" PRIu64 " %s%s ", total - *reported, k->what,
+			total - *reported == 1 ? "" : "s");
 		fprintf(stderr, k->words, in_all);
 		fputc('\n', stderr);
 		if (app->opt.json) {

@@ -66,7 +66,8 @@ def check_unreported(tracer, records, want):
     if want:
         check_eq([(r["count"], r["total"]) for r in lost], [(want, want)],
                  "unreported lost records")
-        check("%d connections left no record" % want in tracer.stderr,
+        said = "%d connection%s left no record" % (want, "" if want == 1 else "s")
+        check(said in tracer.stderr,
               "stderr says %d left no record: %s" % (want, tracer.stderr[-400:]))
     else:
         check_eq(lost, [], "unreported lost records")
