@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fd_write.h"
 
 #define PROM_FILE_MODE 0644
 
@@ -14,22 +15,6 @@ static int failed(char *step, size_t n, const char *what, const char *file, int 
 {
 	snprintf(step, n, "%s %s", what, file);
 	return -err;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int prom_file_write(const char *path, const struct strbuf *sb, uid_t uid, gid_t gid,
@@ -52,7 +37,7 @@ int prom_file_write(const char *path, const struct strbuf *sb, uid_t uid, gid_t 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, PROM_FILE_MODE);
 	if (fd < 0)
 		return failed(what, sizeof(what), "creating", tmp, errno);
-	err = write_all(fd, sb->data ? sb->data : "", sb->len);
+	err = fd_write_all(fd, sb->data ? sb->data : "", sb->len);
 	/* open()'s mode is masked by the umask; node_exporter must be able to read it. */
 	if (!err && fchmod(fd, PROM_FILE_MODE))
 		err = -errno;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include "fd_write.h"
 #include "rst_reason.h"
 #include "tcpwave.h"
 
@@ -44,19 +45,13 @@ int recording_writer_open(struct recording_writer *w, const char *path)
 
 int recording_writer_flush(struct recording_writer *w)
 {
-	size_t done = 0;
-	ssize_t n;
+	int err;
 
 	if (w->fd < 0 || w->err)
 		return w->err;
-	while (done < w->len) {
-		n = write(w->fd, w->buf + done, w->len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return failed(w, -errno);
-		done += (size_t)n;
-	}
+	err = fd_write_all(w->fd, w->buf, w->len);
+	if (err)
+		return failed(w, err);
 	w->len = 0;
 	return 0;
 }

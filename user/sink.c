@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "fd_write.h"
 
 /*
  * Records are flushed at every turn of the poll loop, which under heavy
@@ -77,21 +78,11 @@ static enum sink_status sink_failed(struct sink *s, int err)
 	return s->status;
 }
 
-/* All n bytes, through partial writes and interrupted ones. */
 static enum sink_status write_all(struct sink *s, const char *data, size_t n)
 {
-	ssize_t done;
+	int err = fd_write_all(s->fd, data, n);
 
-	while (n) {
-		done = write(s->fd, data, n);
-		if (done < 0 && errno == EINTR)
-			continue;
-		if (done < 0)
-			return sink_failed(s, errno);
-		data += done;
-		n -= (size_t)done;
-	}
-	return SINK_OK;
+	return err ? sink_failed(s, -err) : SINK_OK;
 }
 
 int sink_reopen(struct sink *s)
