@@ -39,10 +39,12 @@ static int64_t handover_end_ns(const struct conn_verdict *v)
  */
 static int64_t dwell(const struct tw_conn *c, const struct conn_verdict *v, int i)
 {
+	int64_t handover_end = handover_end_ns(v);
+
 	if (i == conn_steps(c) - 1)
 		return v->open_ns - (int64_t)c->step_ns[i];
-	if (i == conn_steps(c) - 2 && c->step_state[i] == TW_FIN_WAIT2 && handover_end_ns(v) >= 0)
-		return handover_end_ns(v) - (int64_t)c->step_ns[i];
+	if (i == conn_steps(c) - 2 && c->step_state[i] == TW_FIN_WAIT2 && handover_end >= 0)
+		return handover_end - (int64_t)c->step_ns[i];
 	return (int64_t)(c->step_ns[i + 1] - c->step_ns[i]);
 }
 
@@ -102,19 +104,18 @@ static int64_t close_time(const struct conn_verdict *v)
 static void diagnose_close(const struct tw_conn *c, const struct conn_verdict *v,
 			   const struct diag_thresholds *t, struct diag_phase *p, int64_t close_ns)
 {
-	int n = conn_steps(c), best = -1, i;
+	int n = conn_steps(c), end = v->complete ? n - 1 : n, best = -1, i;
 	uint32_t fin_retrans = c->retrans[TW_RETRANS_FIN];
 	int64_t best_ns = -1;
 	__u8 state;
 
 	if (close_ns < 0)
 		return;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < end; i++) {
 		/* A truncated timeline lost steps before its last: that gap is no state's time. */
-		bool gap = i == n - 2 && (c->flags & TW_CONN_TRUNCATED);
-
-		if ((i < n - 1 || !v->complete) && !gap && is_close_state(c->step_state[i]) &&
-		    dwell(c, v, i) > best_ns) {
+		if (i == n - 2 && (c->flags & TW_CONN_TRUNCATED))
+			continue;
+		if (is_close_state(c->step_state[i]) && dwell(c, v, i) > best_ns) {
 			best = i;
 			best_ns = dwell(c, v, i);
 		}
