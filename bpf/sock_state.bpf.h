@@ -172,15 +172,12 @@ static __always_inline void timeline_end(struct tw_sock_state *st, const void *s
  * put it into total_rto_time (ms) when one was. req->num_retrans became
  * total_retrans. Move the start back to the first SYN-ACK.
  */
-static __always_inline void note_passive_handshake(struct tw_conn *c, const struct sock *sk,
+static __always_inline void note_passive_handshake(struct tw_conn *c, const struct tcp_sock *tp,
 						   __u64 now, int btf)
 {
-	const struct tcp_sock *tp = tcp_sock_of(sk, btf);
 	__u32 synack_retrans;
 	__u64 us = 0;
 
-	if (!tp)
-		return;
 	synack_retrans = TW_READ(btf, tp, total_retrans);
 	c->retrans[TW_RETRANS_SYNACK] = synack_retrans;
 	if (!synack_retrans)
@@ -194,6 +191,38 @@ static __always_inline void note_passive_handshake(struct tw_conn *c, const stru
 	c->start_ns = now - us * 1000;
 }
 
+/*
+ * Whether the handshake carried data by TCP Fast Open (TW_CONN_FAST_OPEN):
+ * tcp_try_fastopen() marks an accepted socket it made at the SYN,
+ * tcp_rcv_fastopen_synack() a connect() whose SYN-ACK acknowledged the
+ * SYN's data, just after ->ESTABLISHED; tcp_disconnect() clears both after
+ * ->CLOSE. Older kernels lack the accepted socket's mark.
+ */
+static __always_inline int handshake_fast_open(const struct tcp_sock *tp, int btf)
+{
+	if (btf ? BPF_CORE_READ_BITFIELD(tp, syn_data_acked) :
+		  BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data_acked))
+		return 1;
+	if (!bpf_core_field_exists(tp->syn_fastopen_child))
+		return 0;
+	return btf ? BPF_CORE_READ_BITFIELD(tp, syn_fastopen_child) :
+		     BPF_CORE_READ_BITFIELD_PROBED(tp, syn_fastopen_child);
+}
+
+/*
+ * An accepted connection's handshake, as the final ACK moves it to
+ * ESTABLISHED. A Fast Open child's began at the SYN, with the socket, and
+ * the SYN-ACKs it resent are counted as they go (on_retransmit_synack_btf).
+ */
+static __always_inline void note_passive_established(struct tw_conn *c, const struct sock *sk,
+						     __u64 now, int btf)
+{
+	const struct tcp_sock *tp = tcp_sock_of(sk, btf);
+
+	if (tp && !handshake_fast_open(tp, btf))
+		note_passive_handshake(c, tp, now, btf);
+}
+
 /* Counters the socket takes with it: read at close, or live at exit. */
 static __always_inline void note_counters(struct tw_conn *c, const struct sock *sk, int btf)
 {
@@ -205,6 +234,8 @@ static __always_inline void note_counters(struct tw_conn *c, const struct sock *
 	c->tx_bytes = TW_READ(btf, tp, bytes_acked);
 	c->srtt_us = TW_READ(btf, tp, srtt_us) >> 3;
 	c->flags |= TW_CONN_COUNTERS_KNOWN;
+	if (handshake_fast_open(tp, btf))
+		c->flags |= TW_CONN_FAST_OPEN;
 	death_row_load(sk, &c->tw_count, &c->tw_max, btf);
 }
 
@@ -500,7 +531,7 @@ static __always_inline void on_transition(struct transition *t, struct tw_sock_s
 	}
 	if (t->old_state == TW_SYN_RECV && t->new_state == TW_ESTABLISHED &&
 	    c->first_old_state == TW_LISTEN && c->nsteps == 1)
-		note_passive_handshake(c, t->sk, t->ts_ns, btf);
+		note_passive_established(c, t->sk, t->ts_ns, btf);
 	timeline_add(c, t->new_state, t->ts_ns);
 	c->netns = t->netns;
 	st->walked = 0;

@@ -574,6 +574,37 @@ int on_retransmit_classic(struct trace_event_raw_tcp_retransmit_skb *ctx)
 }
 
 /*
+ * A SYN-ACK sent again. A request socket's names its listener as sk, and
+ * its count reaches the socket it becomes (note_passive_handshake()); a Fast
+ * Open child, already a full socket (SYN_RECV, or FIN_WAIT1 once its
+ * application closed it), resends its own, and total_retrans, which also
+ * counts its data, cannot tell them apart.
+ */
+static __always_inline void synack_retransmitted(struct tw_sock_state *st)
+{
+	if (st)
+		on_retransmit(st, TCPHDR_SYN | TCPHDR_ACK);
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(on_retransmit_synack_btf, const struct sock *sk, const struct request_sock *req)
+{
+	if (sk->__sk_common.skc_state != TW_LISTEN)
+		synack_retransmitted(btf_state(sk, NULL));
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_synack")
+int on_retransmit_synack_classic(struct trace_event_raw_tcp_retransmit_synack *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TW_LISTEN)
+		synack_retransmitted(classic_state(sk, NULL));
+	return 0;
+}
+
+/*
  * Whether a RST sent by sk (not NULL) is a full socket's, which has socket
  * state; not a request socket's, nor a timewait socket's, whose RST ends a
  * watched hand-over.

@@ -130,6 +130,13 @@ enum tw_retrans_kind {
  * retransmission timeout, which say so themselves.
  */
 #define TW_CONN_FIN_UNACKED (1u << 13)
+/*
+ * TCP Fast Open: the SYN carried data the server took. An accepted socket
+ * was made at the SYN (syn_fastopen_child), so its SYN_RECV began then and
+ * its application may answer, even close, before the handshake's final
+ * ACK; a connect()'s SYN-ACK acknowledged the SYN's data (syn_data_acked).
+ */
+#define TW_CONN_FAST_OPEN (1u << 14)
 
 struct tw_conn {
 	__u8 type; /* TW_REC_CONN */

@@ -191,6 +191,7 @@ static enum conn_step_event step_event(const struct tw_conn *c, const struct con
 {
 	__u8 state = c->step_state[i];
 	__u8 prev = i ? c->step_state[i - 1] : c->first_old_state;
+	bool fast_open = c->flags & TW_CONN_FAST_OPEN;
 
 	if (i == 0 && v->open == CONN_OPEN_UNKNOWN)
 		return STEP_SEEN;
@@ -198,13 +199,13 @@ static enum conn_step_event step_event(const struct tw_conn *c, const struct con
 	case TW_SYN_SENT:
 		return STEP_SYN_SENT;
 	case TW_SYN_RECV:
-		return STEP_SYN_RECEIVED;
+		return fast_open ? STEP_FAST_OPEN_SYN_RECEIVED : STEP_SYN_RECEIVED;
 	case TW_ESTABLISHED:
 		if (prev == TW_SYN_SENT)
-			return STEP_SYNACK_RECEIVED;
+			return fast_open ? STEP_FAST_OPEN_SYNACK_RECEIVED : STEP_SYNACK_RECEIVED;
 		return prev == TW_SYN_RECV ? STEP_ACK_RECEIVED : STEP_OTHER;
 	case TW_FIN_WAIT1:
-		return STEP_FIN_SENT;
+		return prev == TW_SYN_RECV ? STEP_FIN_SENT_IN_HANDSHAKE : STEP_FIN_SENT;
 	case TW_FIN_WAIT2:
 		return STEP_FIN_ACKED;
 	case TW_CLOSE_WAIT:

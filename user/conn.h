@@ -70,9 +70,12 @@ enum conn_step_event {
 	STEP_SEEN, /* already in this state when tracing began */
 	STEP_SYN_SENT, /* SYN_SENT: connect() sent the SYN */
 	STEP_SYN_RECEIVED, /* SYN_RECV: the peer's SYN arrived, SYN-ACK sent */
+	STEP_FAST_OPEN_SYN_RECEIVED, /* ... the SYN's data taken (TCP Fast Open) */
 	STEP_SYNACK_RECEIVED, /* ESTABLISHED from SYN_SENT: SYN-ACK received, ACK sent */
+	STEP_FAST_OPEN_SYNACK_RECEIVED, /* ... acknowledging the SYN's data (TCP Fast Open) */
 	STEP_ACK_RECEIVED, /* ESTABLISHED from SYN_RECV: the handshake's final ACK */
 	STEP_FIN_SENT, /* FIN_WAIT1: we sent the first FIN */
+	STEP_FIN_SENT_IN_HANDSHAKE, /* FIN_WAIT1 from SYN_RECV: a Fast Open child's, early */
 	STEP_FIN_ACKED, /* FIN_WAIT2: the peer acknowledged our FIN */
 	STEP_PEER_FIN, /* CLOSE_WAIT: the peer's FIN arrived first */
 	STEP_FINS_CROSSED, /* CLOSING: the peer's FIN arrived before the ACK of ours */
@@ -122,6 +125,17 @@ struct conn_verdict {
 static inline int conn_steps(const struct tw_conn *c)
 {
 	return c->nsteps < TW_STEPS_MAX ? c->nsteps : TW_STEPS_MAX;
+}
+
+/*
+ * An accepted Fast Open child whose application answered and closed before
+ * the handshake's final ACK came (SYN_RECV -> FIN_WAIT1): that ACK moves no
+ * state, and waiting for it is FIN_WAIT1's time.
+ */
+static inline bool conn_fin_sent_in_handshake(const struct tw_conn *c)
+{
+	return conn_steps(c) >= 2 && c->step_state[0] == TW_SYN_RECV &&
+	       c->step_state[1] == TW_FIN_WAIT1;
 }
 
 /* The first step that entered state, or -1. */

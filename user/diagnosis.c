@@ -106,6 +106,7 @@ static void diagnose_close(const struct tw_conn *c, const struct conn_verdict *v
 {
 	int n = conn_steps(c), end = v->complete ? n - 1 : n, best = -1, i;
 	uint32_t fin_retrans = c->retrans[TW_RETRANS_FIN];
+	uint32_t synack_retrans = c->retrans[TW_RETRANS_SYNACK];
 	int64_t best_ns = -1;
 	__u8 state;
 
@@ -128,12 +129,17 @@ static void diagnose_close(const struct tw_conn *c, const struct conn_verdict *v
 		p->cause = DIAG_LOCAL_APP_DID_NOT_CLOSE;
 	} else if (state == TW_FIN_WAIT2) {
 		p->cause = DIAG_PEER_DID_NOT_CLOSE;
+	} else if (state == TW_FIN_WAIT1 && conn_fin_sent_in_handshake(c) && synack_retrans &&
+		   !fin_retrans) {
+		/* tcp_fastopen_synack_timer() resends the SYN-ACK, not the FIN, until that ACK. */
+		p->cause = DIAG_SYNACK_RETRANSMITTED;
+		p->retransmits = synack_retrans;
 	} else {
 		p->cause = fin_retrans ? DIAG_FIN_RETRANSMITTED : DIAG_FIN_ACK_LATE;
 		p->retransmits = fin_retrans;
 	}
 	p->end = close_end(v, c);
-	p->found = best_ns >= DIAG_REMARKABLE_NS || fin_retrans ||
+	p->found = best_ns >= DIAG_REMARKABLE_NS || p->retransmits ||
 		   (t->close_ns >= 0 && close_ns >= t->close_ns);
 }
 
@@ -160,7 +166,8 @@ static int64_t diagnose_handshake(const struct tw_conn *c, const struct conn_ver
 	int64_t ns = established ? v->handshake_ns : v->complete ? v->lifetime_ns : v->open_ns;
 	uint32_t retrans;
 
-	if (v->open == CONN_OPEN_UNKNOWN || ns < 0)
+	/* It did not fail: the application was done before it ended (see diagnose_close()). */
+	if (v->open == CONN_OPEN_UNKNOWN || ns < 0 || conn_fin_sent_in_handshake(c))
 		return -1;
 	retrans = c->retrans[active ? TW_RETRANS_SYN : TW_RETRANS_SYNACK];
 	fill_phase(p, c, active ? TW_SYN_SENT : TW_SYN_RECV, ns);
@@ -309,8 +316,9 @@ static void add_cause(struct strbuf *sb, const struct diag_phase *p)
 
 /*
  * The limit that ran out when the kernel gave up in this state:
- * tcp_write_timeout(), and tcp_fastopen_synack_timer() for the only full
- * socket in SYN_RECV, a Fast Open child. A socket option set on the socket
+ * tcp_write_timeout(), and tcp_fastopen_synack_timer() for a Fast Open
+ * child, the only full socket that resends its SYN-ACK (in SYN_RECV, or in
+ * FIN_WAIT1 once its application closed it). A socket option set on the socket
  * overrides the sysctl, and the record does not say whether one was set:
  * both are named.
  */
@@ -318,7 +326,7 @@ static const char *retry_limit(const struct diag_phase *p)
 {
 	if (p->state == TW_SYN_SENT)
 		return "tcp_syn_retries or TCP_SYNCNT";
-	if (p->state == TW_SYN_RECV)
+	if (p->state == TW_SYN_RECV || p->cause == DIAG_SYNACK_RETRANSMITTED)
 		return "tcp_synack_retries or TCP_SYNCNT";
 	return p->orphan ? "tcp_orphan_retries or TCP_USER_TIMEOUT" :
 			   "tcp_retries2 or TCP_USER_TIMEOUT";

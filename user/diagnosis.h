@@ -32,7 +32,7 @@ enum diag_cause {
 	DIAG_FIN_ACK_LATE, /* ... acknowledged late, never retransmitted */
 	DIAG_SYN_RETRANSMITTED, /* SYN_SENT */
 	DIAG_SYN_UNANSWERED, /* SYN_SENT, never retransmitted: no answer before it ended */
-	DIAG_SYNACK_RETRANSMITTED, /* SYN_RECV */
+	DIAG_SYNACK_RETRANSMITTED, /* SYN_RECV; FIN_WAIT1 of a Fast Open child closed early */
 	DIAG_SLOW_PATH, /* no retransmission; about a round trip (srtt) of a slow path */
 	DIAG_SLOW_PEER, /* no retransmission; well beyond the round trip (or none known) */
 };

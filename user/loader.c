@@ -166,6 +166,7 @@ static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const s
 	if (!btf_mode) {
 		out[TRACER_STATE] = skel->progs.on_state_classic;
 		out[TRACER_RETRANSMIT] = skel->progs.on_retransmit_classic;
+		out[TRACER_RETRANSMIT_SYNACK] = skel->progs.on_retransmit_synack_classic;
 		out[TRACER_SEND_RESET] = skel->progs.on_send_reset_classic;
 		out[TRACER_RECEIVE_RESET] = skel->progs.on_receive_reset_classic;
 		out[TRACER_DESTROY] = skel->progs.on_destroy_classic;
@@ -176,6 +177,7 @@ static void programs_of(struct tcpwave_bpf *skel, enum attach_mode mode, const s
 	out[TRACER_RETRANSMIT] = tracepoint_arity(btf, "tcp_retransmit_skb") >= 3 ?
 					 skel->progs.on_retransmit_err_btf :
 					 skel->progs.on_retransmit_btf;
+	out[TRACER_RETRANSMIT_SYNACK] = skel->progs.on_retransmit_synack_btf;
 	out[TRACER_SEND_RESET] = tracepoint_arity(btf, "tcp_send_reset") >= 3 ?
 					 skel->progs.on_send_reset_reason_btf :
 					 skel->progs.on_send_reset_btf;

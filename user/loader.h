@@ -23,6 +23,7 @@ struct tcpwave_bpf;
 enum tracer_prog {
 	TRACER_STATE,
 	TRACER_RETRANSMIT,
+	TRACER_RETRANSMIT_SYNACK,
 	TRACER_SEND_RESET,
 	TRACER_RECEIVE_RESET,
 	TRACER_DESTROY,
@@ -38,7 +39,7 @@ struct tracer {
 	struct tcpwave_bpf *skel;
 	struct ring_buffer *rb;
 	/*
-	 * This mode's: state, retransmit, send and receive reset, socket
+	 * This mode's: state, retransmit, SYN-ACK retransmit, send and receive reset, socket
 	 * destroyed; then read and write, which name an accepted socket's owner
 	 * (tp_btf mode only, where the kernel has them; else NULL).
 	 */

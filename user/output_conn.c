@@ -154,6 +154,7 @@ void output_conn_json(struct strbuf *sb, const struct tw_conn *c, const struct c
 	json_add_name_or_null(sb, "community_id", join->community_id);
 	json_add_owner(sb, &c->owner, owner_known(c));
 	json_add_name_or_null(sb, "open", conn_open_name(v->open));
+	json_add_bool(sb, "fast_open", c->flags & TW_CONN_FAST_OPEN);
 	json_add_name_or_null(sb, "close", conn_close_name(v->close));
 	json_add_name_or_null(sb, "reset_by", conn_reset_by_name(v->reset_by));
 	json_add_name_or_null(sb, "conn_state", join->conn_state);
@@ -335,9 +336,13 @@ static const char *const step_words[] = {
 	[STEP_SEEN] = "already open when tracing began",
 	[STEP_SYN_SENT] = "SYN sent",
 	[STEP_SYN_RECEIVED] = "SYN received, SYN-ACK sent",
+	[STEP_FAST_OPEN_SYN_RECEIVED] = "SYN with data received (Fast Open), SYN-ACK sent",
 	[STEP_SYNACK_RECEIVED] = "SYN-ACK received, ACK sent",
+	[STEP_FAST_OPEN_SYNACK_RECEIVED] = "SYN-ACK received, the SYN's data acknowledged "
+					   "(Fast Open), ACK sent",
 	[STEP_ACK_RECEIVED] = "handshake's final ACK received",
 	[STEP_FIN_SENT] = "FIN sent",
+	[STEP_FIN_SENT_IN_HANDSHAKE] = "FIN sent before the handshake's final ACK arrived",
 	[STEP_FIN_ACKED] = "our FIN acknowledged",
 	[STEP_PEER_FIN] = "peer FIN received",
 	[STEP_FINS_CROSSED] = "peer FIN crossed ours (simultaneous close)",
@@ -476,6 +481,9 @@ static void timeline_layout(struct timeline *tl)
 		format_step_dur(text, tl->c, i, tl->n);
 		tl->w_dur = max_int(tl->w_dur, (int)strlen(text));
 	}
+	/* Waiting for the final ACK (diagnosis.c), where the SYN-ACK went again. */
+	if (conn_fin_sent_in_handshake(tl->c))
+		tl->note_step[TW_RETRANS_SYNACK] = 1;
 }
 
 static void add_note(struct strbuf *sb, bool color, const char *sgr, const char *text)

@@ -10,6 +10,8 @@ Commands:
   listen FAMILY [mptcp]     bind a listener on loopback, port 0 -> ok PORT
   listen_on HOST            bind a listener on HOST, an address of the peer's
                             network namespace, port 0 -> ok PORT
+  listen_fastopen FAMILY    a listener that takes data in the SYN (TCP Fast
+                            Open) without asking for a cookie -> ok PORT
   accept                    accept one connection -> ok RPORT
   socket FAMILY             create the next connection's socket now, so options
                             can be set before connect -> ok
@@ -18,6 +20,8 @@ Commands:
                             (1: after 1 s + 2 s) -> ok
   connect FAMILY PORT [mptcp]  connect to loopback PORT -> ok LPORT  (err CODE on failure);
                             FAMILY ipv4-mapped: an IPv6 socket to ::ffff:127.0.0.1
+  connect_fastopen FAMILY PORT N  connect by sending N bytes in the SYN (TCP
+                            Fast Open, no cookie) -> ok LPORT
   connect_nowait FAMILY HOST PORT  non-blocking connect -> ok
   wait_connect SECONDS      wait for a non-blocking connect -> ok | err CODE
   local_port                the connection's local port, kept after a failed
@@ -52,6 +56,11 @@ import time
 LOOPBACK = {"ipv4": (socket.AF_INET, "127.0.0.1"), "ipv6": (socket.AF_INET6, "::1"),
             "ipv4-mapped": (socket.AF_INET6, "::ffff:127.0.0.1")}
 PROTOCOLS = {"tcp": 0, "mptcp": 262}  # IPPROTO_MPTCP
+# TCP Fast Open (include/uapi/linux/tcp.h, linux/socket.h); the namespace's
+# net.ipv4.tcp_fastopen must allow it (the test sets it).
+TCP_FASTOPEN = 23
+TCP_FASTOPEN_NO_COOKIE = 34
+MSG_FASTOPEN = 0x20000000
 
 # tcpi_state, the first byte of struct tcp_info, in the kernel's numbering
 # (include/net/tcp_states.h).
@@ -74,6 +83,15 @@ class Peer:
     def do_listen(self, family, proto="tcp"):
         af, host = LOOPBACK[family]
         self.listener = socket.socket(af, socket.SOCK_STREAM, PROTOCOLS[proto])
+        self.listener.bind((host, 0))
+        self.listener.listen(128)
+        return self.listener.getsockname()[1]
+
+    def do_listen_fastopen(self, family):
+        af, host = LOOPBACK[family]
+        self.listener = socket.socket(af, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN, 16)  # queue length
+        self.listener.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1)
         self.listener.bind((host, 0))
         self.listener.listen(128)
         return self.listener.getsockname()[1]
@@ -111,6 +129,13 @@ class Peer:
         err = self.conn.connect_ex((host, int(port)))
         if err:
             raise OSError(err, errno.errorcode.get(err, str(err)))
+        return self.conn.getsockname()[1]
+
+    def do_connect_fastopen(self, family, port, n):
+        af, host = LOOPBACK[family]
+        self.conn = self._new_conn(af)
+        self.conn.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1)
+        self.conn.sendto(b"x" * int(n), MSG_FASTOPEN, (host, int(port)))
         return self.conn.getsockname()[1]
 
     def do_local_port(self):

@@ -220,6 +220,42 @@ TEST(test_conn_application_giving_up_on_connect_is_a_timeout_it_abandoned)
 	CHECK_INT(v.steps[1], STEP_CONNECT_ABANDONED);
 }
 
+TEST(test_conn_fast_open_child_closed_before_the_final_ack_did_not_fail)
+{
+	/* Made at the SYN, it answered and closed; the final ACK came with the ACK of our FIN. */
+	struct tw_conn c = TIMELINE(TW_LISTEN, TW_CONN_PEER_FIN | TW_CONN_ORPHAN | TW_CONN_FAST_OPEN,
+				    { TW_SYN_RECV, 0 }, { TW_FIN_WAIT1, 2 * MS },
+				    { TW_FIN_WAIT2, 2500 * MS }, { TW_CLOSE, 2501 * MS });
+	struct conn_verdict v = classify(&c);
+
+	CHECK_INT(v.open, CONN_OPEN_PASSIVE);
+	CHECK_INT(v.close, CONN_CLOSE_ACTIVE);
+	CHECK_INT(v.end, CONN_END_TIME_WAIT);
+	CHECK_INT(v.handshake_ns, -1);
+	CHECK_INT(v.close_ns, 2499 * MS);
+	CHECK_INT(v.steps[0], STEP_FAST_OPEN_SYN_RECEIVED);
+	CHECK_INT(v.steps[1], STEP_FIN_SENT_IN_HANDSHAKE);
+	CHECK_INT(v.steps[2], STEP_FIN_ACKED);
+	CHECK(conn_fin_sent_in_handshake(&c));
+}
+
+TEST(test_conn_fast_open_handshakes_say_so_on_both_ends)
+{
+	struct tw_conn child = TIMELINE(TW_LISTEN, TW_CONN_FAST_OPEN, { TW_SYN_RECV, 0 },
+					{ TW_ESTABLISHED, 80000 }, { TW_CLOSE_WAIT, 5 * MS },
+					{ TW_LAST_ACK, 6 * MS }, { TW_CLOSE, 7 * MS });
+	struct tw_conn client = active_close_client();
+	struct conn_verdict v = classify(&child);
+
+	/* The child began at the SYN: its handshake is its own SYN_RECV. */
+	CHECK_INT(v.handshake_ns, 80000);
+	CHECK_INT(v.steps[0], STEP_FAST_OPEN_SYN_RECEIVED);
+	CHECK_INT(v.steps[1], STEP_ACK_RECEIVED);
+	CHECK(!conn_fin_sent_in_handshake(&child));
+	client.flags |= TW_CONN_FAST_OPEN;
+	CHECK_INT(classify(&client).steps[1], STEP_FAST_OPEN_SYNACK_RECEIVED);
+}
+
 TEST(test_conn_already_open_when_tracing_began)
 {
 	struct tw_conn c = TIMELINE(TW_ESTABLISHED, TW_CONN_PEER_FIN, { TW_ESTABLISHED, 0 },

@@ -538,6 +538,61 @@ TEST(test_diagnosis_synack_retransmits_in_a_slow_accept)
 	CHECK_STR(diagnosis_cause_name(d.handshake.cause), "synack_retransmitted");
 }
 
+/* A Fast Open child that answered and closed at 2 ms; the final ACK came at fw1_ms. */
+static struct tw_conn fast_open_closed_in_handshake(__u64 fw1_ms, __u32 synacks_again)
+{
+	struct tw_conn c = TIMELINE(TW_LISTEN, TW_CONN_PEER_FIN | TW_CONN_ORPHAN | TW_CONN_FAST_OPEN,
+				    { TW_SYN_RECV, 0 }, { TW_FIN_WAIT1, 2 * MS },
+				    { TW_FIN_WAIT2, (2 + fw1_ms) * MS },
+				    { TW_CLOSE, (2 + fw1_ms) * MS + 10000 });
+
+	c.retrans[TW_RETRANS_SYNACK] = synacks_again;
+	c.srtt_us = 40;
+	return c;
+}
+
+TEST(test_diagnosis_fast_open_child_closed_before_the_final_ack_waits_in_fin_wait1)
+{
+	struct tw_conn c = fast_open_closed_in_handshake(3000, 2);
+	struct diagnosis d = diagnose(&c);
+
+	/* Its handshake did not fail: it was answered and closed. */
+	CHECK(!d.handshake.found);
+	CHECK_INT(d.handshake_ns, -1);
+	CHECK_PHASE(d.close, TW_FIN_WAIT1, 3000 * MS, DIAG_SYNACK_RETRANSMITTED, 2);
+	CHECK_INT(d.close.end, DIAG_END_NORMAL);
+	CHECK_STR(text(&d.close), "FIN_WAIT1 3.000 s: the handshake's final ACK did not arrive, "
+				  "SYN-ACK retransmitted 2 times");
+}
+
+TEST(test_diagnosis_fast_open_child_whose_final_ack_never_came_names_tcp_synack_retries)
+{
+	struct tw_conn c = fast_open_closed_in_handshake(0, 6);
+	struct diagnosis d;
+
+	/* tcp_fastopen_synack_timer() gave up while our FIN waited behind the handshake. */
+	c.flags &= ~TW_CONN_PEER_FIN;
+	c.nsteps = 3;
+	c.step_state[2] = TW_CLOSE;
+	c.step_ns[2] = 127002 * MS;
+	c.sk_err = ETIMEDOUT;
+	d = diagnose(&c);
+	CHECK(!d.handshake.found);
+	CHECK_PHASE(d.close, TW_FIN_WAIT1, 127000 * MS, DIAG_SYNACK_RETRANSMITTED, 6);
+	CHECK_STR(text(&d.close), "FIN_WAIT1 127.000 s: the handshake's final ACK did not arrive, "
+				  "SYN-ACK retransmitted 6 times, then the kernel gave up "
+				  "(ETIMEDOUT, tcp_synack_retries or TCP_SYNCNT)");
+}
+
+TEST(test_diagnosis_fast_open_child_with_a_fin_retransmit_blames_the_fin)
+{
+	/* Once the handshake ended, the FIN was what went again. */
+	struct tw_conn c = fast_open_closed_in_handshake(700, 1);
+
+	c.retrans[TW_RETRANS_FIN] = 1;
+	CHECK_PHASE(diagnose(&c).close, TW_FIN_WAIT1, 700 * MS, DIAG_FIN_RETRANSMITTED, 1);
+}
+
 TEST(test_diagnosis_fast_open_child_whose_synack_retries_ran_out)
 {
 	/* TCP Fast Open makes the child at the SYN: a full socket in SYN_RECV. */

@@ -164,6 +164,34 @@ static struct rec passive_close(void)
 	return r;
 }
 
+/*
+ * A Fast Open child: its application answered the SYN's request and closed
+ * at 2 ms, and the handshake's final ACK came with the ACK of our FIN after
+ * two more SYN-ACKs.
+ */
+static struct rec fast_open_closed_in_handshake(void)
+{
+	struct rec r = passive_close();
+
+	r.c.nsteps = 0;
+	r.c.flags = (r.c.flags & ~TW_CONN_HANDSHAKE_KNOWN) | TW_CONN_FAST_OPEN;
+	r.c.retrans[TW_RETRANS_SYNACK] = 2;
+	r.c.retrans[TW_RETRANS_FIN] = 0;
+	add_step(&r, TW_SYN_RECV, 0, STEP_FAST_OPEN_SYN_RECEIVED);
+	add_step(&r, TW_FIN_WAIT1, 2 * MS, STEP_FIN_SENT_IN_HANDSHAKE);
+	add_step(&r, TW_FIN_WAIT2, 3002 * MS, STEP_FIN_ACKED);
+	add_step(&r, TW_CLOSE, 3003 * MS, STEP_TIME_WAIT);
+	end_at_report(&r);
+	r.v.close = CONN_CLOSE_ACTIVE;
+	r.v.end = CONN_END_TIME_WAIT;
+	r.v.handshake_ns = -1;
+	r.v.lifetime_ns = 3003 * MS;
+	r.v.close_start_ns = 2 * MS;
+	r.v.close_ns = 3001 * MS;
+	r.v.handover_hold_ns = 60 * SEC;
+	return r;
+}
+
 /* Established for 2 s, then the peer's RST. */
 static struct rec reset_by_peer(void)
 {
@@ -370,7 +398,7 @@ TEST(test_output_conn_json_active_close_with_time_wait)
 		  "\"start_ts\":\"2023-11-14T22:13:19.710956789Z\",\"sock\":4242,"
 		  "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":43210,"
 		  "\"raddr\":\"10.0.0.2\",\"rport\":80,\"community_id\":\"" CLIENT_CID "\",\"pid\":1234,\"tid\":1235,\"comm\":\"curl\","
-		  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"SF\","
+		  "\"open\":\"active\",\"fast_open\":false,\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"SF\","
 		  "\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"
 		  "{\"state\":\"ESTABLISHED\",\"t_ns\":1500000},"
 		  "{\"state\":\"FIN_WAIT1\",\"t_ns\":412000000},"
@@ -394,7 +422,7 @@ TEST(test_output_conn_json_passive_close)
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:20.023156789Z\",\"sock\":4242,"
 			  "\"family\":\"ipv4\",\"laddr\":\"10.0.0.2\",\"lport\":80,"
 			  "\"raddr\":\"10.0.0.1\",\"rport\":43210,\"community_id\":\"" CLIENT_CID "\",\"pid\":800,\"tid\":800,"
-			  "\"comm\":\"nginx\",\"open\":\"passive\",\"close\":\"passive\","
+			  "\"comm\":\"nginx\",\"open\":\"passive\",\"fast_open\":false,\"close\":\"passive\","
 			  "\"reset_by\":null,\"conn_state\":\"SF\",\"states\":[{\"state\":\"SYN_RECV\",\"t_ns\":0},"
 			  "{\"state\":\"ESTABLISHED\",\"t_ns\":200000},"
 			  "{\"state\":\"CLOSE_WAIT\",\"t_ns\":100000000},"
@@ -415,7 +443,7 @@ TEST(test_output_conn_json_reset_by_peer_has_error_and_no_reason)
 	rst_reason_set(12, "TCP_ABORT_ON_LINGER");
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:18.122456789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"reset\",\"reset_by\":\"peer\",\"conn_state\":\"RSTR\","
+			  "\"open\":\"active\",\"fast_open\":false,\"close\":\"reset\",\"reset_by\":\"peer\",\"conn_state\":\"RSTR\","
 			  JSON_RESET_STATES
 			  "\"handshake_ns\":1000000,\"lifetime_ns\":2001000000,\"close_ns\":null,"
 			  JSON_NO_HANDOVER JSON_NO_RETRANS JSON_COUNTERS
@@ -431,7 +459,7 @@ TEST(test_output_conn_json_reset_by_us_names_the_kernel_reason)
 	rst_reason_set(11, "TCP_ABORT_ON_CLOSE");
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:18.122456789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"reset\",\"reset_by\":\"local\",\"conn_state\":\"RSTO\","
+			  "\"open\":\"active\",\"fast_open\":false,\"close\":\"reset\",\"reset_by\":\"local\",\"conn_state\":\"RSTO\","
 			  JSON_RESET_STATES
 			  "\"handshake_ns\":1000000,\"lifetime_ns\":2001000000,\"close_ns\":null,"
 			  JSON_NO_HANDOVER JSON_NO_RETRANS JSON_COUNTERS
@@ -457,7 +485,7 @@ TEST(test_output_conn_json_refused)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:20.123336789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"refused\",\"reset_by\":\"peer\",\"conn_state\":\"REJ\","
+			  "\"open\":\"active\",\"fast_open\":false,\"close\":\"refused\",\"reset_by\":\"peer\",\"conn_state\":\"REJ\","
 			  "\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"
 			  "{\"state\":\"CLOSE\",\"t_ns\":120000}],"
 			  "\"handshake_ns\":null,\"lifetime_ns\":120000,\"close_ns\":null,"
@@ -473,7 +501,7 @@ TEST(test_output_conn_json_timed_out)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:11:13.123456789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"timeout\",\"reset_by\":null,\"conn_state\":\"S0\","
+			  "\"open\":\"active\",\"fast_open\":false,\"close\":\"timeout\",\"reset_by\":null,\"conn_state\":\"S0\","
 			  "\"states\":[{\"state\":\"SYN_SENT\",\"t_ns\":0},"
 			  "{\"state\":\"CLOSE\",\"t_ns\":127000000000}],"
 			  "\"handshake_ns\":null,\"lifetime_ns\":127000000000,\"close_ns\":null,"
@@ -489,7 +517,7 @@ TEST(test_output_conn_json_still_open_has_nulls_where_nothing_is_known)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:18.123456789Z\"," JSON_CLIENT
-			  "\"open\":\"unknown\",\"close\":null,\"reset_by\":null,\"conn_state\":\"OTH\","
+			  "\"open\":\"unknown\",\"fast_open\":false,\"close\":null,\"reset_by\":null,\"conn_state\":\"OTH\","
 			  "\"states\":[{\"state\":\"ESTABLISHED\",\"t_ns\":0}],"
 			  "\"handshake_ns\":null,\"lifetime_ns\":null,\"close_ns\":null,"
 			  JSON_NO_HANDOVER
@@ -505,7 +533,7 @@ TEST(test_output_conn_json_fin_wait2_handover_is_not_time_wait)
 
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:19.710956789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"S2\","
+			  "\"open\":\"active\",\"fast_open\":false,\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"S2\","
 			  JSON_ACTIVE_STATES
 			  "\"handshake_ns\":1500000,\"lifetime_ns\":412500000,\"close_ns\":500000,"
 			  "\"time_wait\":false,\"handover\":\"FIN_WAIT2\","
@@ -577,7 +605,7 @@ TEST(test_output_conn_json_truncated_and_tw_overflow)
 	r.v.handover_hold_ns = -1;
 	CHECK_STR(json_of(&r),
 		  JSON_TS "\"start_ts\":\"2023-11-14T22:13:19.710956789Z\"," JSON_CLIENT
-			  "\"open\":\"active\",\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"SF\","
+			  "\"open\":\"active\",\"fast_open\":false,\"close\":\"active\",\"reset_by\":null,\"conn_state\":\"SF\","
 			  JSON_ACTIVE_STATES
 			  "\"handshake_ns\":1500000,\"lifetime_ns\":412500000,\"close_ns\":500000,"
 			  "\"time_wait\":false,\"handover\":null,\"handover_hold_ns\":null,"
@@ -822,6 +850,31 @@ TEST(test_output_conn_timeline_passive_close)
 		  "  +100.100 ms  LAST_ACK      0.200 ms  FIN sent; FIN retransmitted x3\n"
 		  "  +100.300 ms  CLOSE                   final ACK received\n"
 		  "\n");
+}
+
+TEST(test_output_conn_timeline_fast_open_child_resends_its_syn_ack_while_closing)
+{
+	struct rec r = fast_open_closed_in_handshake();
+
+	CHECK_STR(timeline_of(&r, false),
+		  "22:13:17.120456 10.0.0.2:80 -> 10.0.0.1:43210 pid 800 (nginx) "
+		  "open passive, close active\n"
+		  "     +0.000 ms  SYN_RECV      2.000 ms  SYN with data received (Fast Open), "
+		  "SYN-ACK sent\n"
+		  "     +2.000 ms  FIN_WAIT1  3000.000 ms  FIN sent before the handshake's final ACK "
+		  "arrived; SYN-ACK retransmitted x2\n"
+		  "  +3002.000 ms  FIN_WAIT2     1.000 ms  our FIN acknowledged\n"
+		  "  +3003.000 ms  CLOSE                   TIME_WAIT 60 s (kernel hold)\n"
+		  "\n");
+}
+
+TEST(test_output_conn_json_fast_open)
+{
+	struct rec r = fast_open_closed_in_handshake();
+
+	CHECK_HAS(json_of(&r), "\"open\":\"passive\",\"fast_open\":true,\"close\":\"active\",");
+	CHECK_HAS(json_of(&r), "\"handshake_ns\":null,\"lifetime_ns\":3003000000,");
+	CHECK_HAS(json_of(&r), "\"retrans\":{\"syn\":0,\"synack\":2,\"fin\":0,\"data\":0},");
 }
 
 TEST(test_output_conn_timeline_simultaneous_close)
