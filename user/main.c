@@ -121,7 +121,8 @@ struct app {
 	uint64_t records;
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
-	uint64_t reported[TW_CNT_MAX]; /* each loss counter as report_lost last said it */
+	uint64_t reported[TW_CNT_MAX]; /* each loss counter as report_losses() last said it */
+	uint64_t reported_ns[TW_CNT_MAX]; /* and when; 0: never */
 	uint64_t filtered_here; /* connection records the filters rejected in userspace */
 	uint64_t counters[TW_CNT_MAX];
 	struct summary shown; /* -s: restarted at each --interval */
@@ -519,25 +520,29 @@ static const struct loss_kind {
 };
 
 /*
- * The kernel's counters as read at read_ns: recorded when they change, the
- * queue of finished connections told of losses (a record there may have
- * lost its late reset), and reported whenever the kernel could not hand
- * over a record or a transition.
+ * A loss is reported at once, then at most once a second while it goes on:
+ * the counters are read at every turn of the loop while records are being
+ * lost, and an overload that lasts minutes would otherwise write a line
+ * (and a JSON record) per turn.
  */
-static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX], uint64_t read_ns)
+#define LOSS_REPORT_EVERY_NS (1000 * 1000 * 1000ull)
+
+/*
+ * What the kernel could not hand over since the last report, as of now_ns;
+ * all of it when final (at the end: nothing is left unsaid).
+ */
+static void report_losses(struct app *app, uint64_t now_ns, bool final)
 {
 	size_t i;
 
-	if (memcmp(counters, app->counters, sizeof(app->counters)))
-		recording_write_counters(&app->rec, counters, TW_CNT_MAX, read_ns);
-	memcpy(app->counters, counters, sizeof(app->counters));
-	conn_queue_note_lost(&app->pending, counters[TW_CNT_LOST], read_ns);
 	for (i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
 		const struct loss_kind *k = &loss_kinds[i];
 		uint64_t total = app->counters[k->counter], *reported = &app->reported[k->counter];
+		uint64_t *reported_ns = &app->reported_ns[k->counter];
 		char in_all[48];
 
-		if (total == *reported)
+		if (total == *reported ||
+		    (!final && *reported_ns && now_ns - *reported_ns < LOSS_REPORT_EVERY_NS))
 			continue;
 		snprintf(in_all, sizeof(in_all), "; %" PRIu64 " in all", total);
 		fprintf(stderr, "tcpwave: %" PRIu64 " %s%s ", total - *reported, k->what,
@@ -547,12 +552,27 @@ static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX], 
 		if (app->opt.json) {
 			strbuf_reset(&app->line);
 			output_lost_json(&app->line,
-					 timefmt_unix_ns(read_ns, app->real_minus_mono_ns),
+					 timefmt_unix_ns(now_ns, app->real_minus_mono_ns),
 					 k->reason, total - *reported, total);
 			sink_write(&app->out, &app->line);
 		}
 		*reported = total;
+		*reported_ns = now_ns;
 	}
+}
+
+/*
+ * The kernel's counters as read at read_ns: recorded when they change, the
+ * queue of finished connections told of losses (a record there may have
+ * lost its late reset), and the losses reported (report_losses()).
+ */
+static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX], uint64_t read_ns)
+{
+	if (memcmp(counters, app->counters, sizeof(app->counters)))
+		recording_write_counters(&app->rec, counters, TW_CNT_MAX, read_ns);
+	memcpy(app->counters, counters, sizeof(app->counters));
+	conn_queue_note_lost(&app->pending, counters[TW_CNT_LOST], read_ns);
+	report_losses(app, read_ns, false);
 }
 
 /* The TIME_WAIT and CLOSE_WAIT sockets of tcpwave's network namespace now. */
@@ -792,6 +812,7 @@ static void finish(struct app *app, struct tracer *t)
 	release_all(app, app->now_ns);
 	if (listing)
 		hand_over_open(app, t, listed);
+	report_losses(app, app->now_ns, true);
 	if (app->opt.summary || app->opt.prom_file)
 		report(app, &sk, true);
 	sink_flush(&app->out);
@@ -1009,6 +1030,7 @@ static void replay_finish(void *ctx, uint64_t now_ns)
 
 	app->now_ns = now_ns;
 	release_all(app, now_ns);
+	report_losses(app, now_ns, true);
 }
 
 static void replay_cgroup(void *ctx, uint64_t id, const char *path, size_t len)

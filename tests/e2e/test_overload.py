@@ -211,6 +211,36 @@ def socket_streams(records, port):
 
 
 @test
+def test_overload_a_loss_that_goes_on_is_reported_at_most_once_a_second():
+    """Round after round the stopped tracer's 4 KiB ring overflows, and each
+    round tcpwave reads the counters anew: the first loss is reported at
+    once, then no more than a line (and a JSON record) a second, and the
+    last of it at exit, so the counts still add up to the total."""
+    lst, port = listener()
+    rounds = 0
+    with Tracer("--events", "--json", "--ringbuf-kb", "4") as tracer:
+        started = time.monotonic()
+        while time.monotonic() - started < 2.5:
+            # 20 connections, 200 transitions of 112 bytes: five times the ring.
+            while_stopped(tracer, lambda: [close_client_first(*open_pair(lst, port))
+                                           for _ in range(20)])
+            rounds += 1
+            time.sleep(0.1)  # tcpwave drains the ring and reads the counters
+        seconds = time.monotonic() - started
+        tracer.stop()
+        records = tracer.records()
+    lst.close()
+    total = check_lost_reported(tracer, records)
+    lines = tracer.stderr.count("records lost (ring buffer full")
+    lost = [r for r in records if r["type"] == "lost" and r["reason"] == "ring_buffer_full"]
+    check(total >= rounds, "every one of the %d rounds lost records: %d in all" % (rounds, total))
+    check_eq(len(lost), lines, "JSON lost records, one per stderr line")
+    # The first at once, then one a second, then the rest at exit.
+    check(2 <= lines <= int(seconds) + 2, "%d loss lines in %d rounds over %.1f s"
+          % (lines, rounds, seconds))
+
+
+@test
 def test_overload_events_carry_the_loss_on_the_sockets_next_record():
     lst, port = listener()
     flood = overflowing(EVENTS_RINGBUF_KB, TRANSITIONS_BYTES)
