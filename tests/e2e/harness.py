@@ -132,6 +132,19 @@ def parse_record(line):
     return record
 
 
+def conn_record(records, lport, rport):
+    """The one connection record of lport -> rport among records."""
+    found = [r for r in records if r.get("type") == "conn" and r["lport"] == lport
+             and r["rport"] == rport]
+    check(len(found) == 1, "one connection record %d -> %d: %r" % (lport, rport, found))
+    return found[0]
+
+
+def state_names(record):
+    """The states a connection record went through, in order."""
+    return [s["state"] for s in record["states"]]
+
+
 def check_parsed_records():
     """Check every line parse_record() handed out since the last call."""
     lines = list(dict.fromkeys(_unchecked))  # records() may parse a line again

@@ -6,23 +6,12 @@ the close kind, retransmit counts, and durations bracketed by the test's own
 clock readings around the steps that caused them."""
 from close_paths import (STATE_TIMEOUT_S, Scenario, crossing_fins, last_ack_with_lost_acks,
                          syn_timeout)
-from harness import check, check_eq, test
+from harness import check, check_eq, conn_record, state_names, test
 from netfilter import FIN, RST, Count, Hold
 
 TRACER_ARGS = ("--json", "--ringbuf-kb", "32768")
 # Slack for the kernel's work between the test's clock readings and the transition.
 SLACK_NS = 30 * 1000 * 1000
-
-
-def record(records, lport, rport):
-    found = [r for r in records if r.get("type") == "conn" and r["lport"] == lport
-             and r["rport"] == rport]
-    check(len(found) == 1, "one connection record %d -> %d: %r" % (lport, rport, found))
-    return found[0]
-
-
-def states(r):
-    return [s["state"] for s in r["states"]]
 
 
 def time_in(r, state):
@@ -45,11 +34,11 @@ def check_simultaneous(family):
     check_eq(run["held"], 2, "FINs held")
     for lport, rport, peer, opened in ((run["cport"], run["port"], sc.client, "active"),
                                        (run["port"], run["cport"], sc.server, "passive")):
-        r = record(records, lport, rport)
+        r = conn_record(records, lport, rport)
         what = "%s end" % opened
         check_eq(r["close"], "simultaneous", what + " close")
         check_eq(r["open"], opened, what + " open")
-        check_eq(states(r)[-3:], ["FIN_WAIT1", "CLOSING", "CLOSE"], what + " last states")
+        check_eq(state_names(r)[-3:], ["FIN_WAIT1", "CLOSING", "CLOSE"], what + " last states")
         check_eq((r["time_wait"], r["handover"]), (True, "TIME_WAIT"), what + " hand-over")
         check_eq(r["pid"], peer.pid, what + " owner")
         # The close lasts from the shutdown to just after the FINs were let go.
@@ -72,9 +61,9 @@ def test_close_records_last_ack_lingers_with_fin_retransmits():
     with Scenario("ipv4", TRACER_ARGS) as sc:
         run = last_ack_with_lost_acks(sc)
         records = sc.stop()
-    server = record(records, run["port"], run["cport"])
-    client = record(records, run["cport"], run["port"])
-    check_eq(states(server), ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"],
+    server = conn_record(records, run["port"], run["cport"])
+    client = conn_record(records, run["cport"], run["port"])
+    check_eq(state_names(server), ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"],
              "server states")
     check_eq((server["close"], server["time_wait"], server["error"]), ("passive", False, None),
              "server close, hand-over, error")
@@ -102,7 +91,7 @@ def test_close_records_syn_timeout_counts_syn_retransmits():
     r = found[0]
     check_eq((r["open"], r["close"], r["error"], r["reset_by"]),
              ("active", "timeout", "ETIMEDOUT", None), "open, close, error, reset_by")
-    check_eq(states(r), ["SYN_SENT", "CLOSE"], "states")
+    check_eq(state_names(r), ["SYN_SENT", "CLOSE"], "states")
     check_eq(r["retrans"]["syn"], run["syns_dropped"] - 1, "SYN retransmits")
     check_eq(r["pid"], sc.client.pid, "owner")
     check_between(r["lifetime_ns"], 0, run["t_failed"] - run["t_connect"], "lifetime")
@@ -123,8 +112,8 @@ def test_close_records_full_timewait_table_means_no_time_wait():
         sc.client.do("wait_state", "CLOSE", STATE_TIMEOUT_S)
         sc.client.do("close")
         records = sc.stop()
-    client = record(records, cport, port)
-    check_eq(states(client), ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"],
+    client = conn_record(records, cport, port)
+    check_eq(state_names(client), ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"],
              "client states")
     check_eq((client["close"], client["time_wait"], client["handover"], client["tw_overflow"]),
              ("active", False, None, True), "close, time_wait, handover, tw_overflow")
@@ -148,7 +137,7 @@ def test_close_records_abort_in_closing_is_no_time_wait():
             sent = rsts.packets()
         records = sc.stop()
     check_eq(sent, 0, "RSTs from the client")
-    r = record(records, cport, port)
-    check_eq(states(r)[-3:], ["FIN_WAIT1", "CLOSING", "CLOSE"], "last states")
+    r = conn_record(records, cport, port)
+    check_eq(state_names(r)[-3:], ["FIN_WAIT1", "CLOSING", "CLOSE"], "last states")
     check_eq((r["close"], r["reset_by"], r["time_wait"], r["handover"]),
              ("simultaneous", None, False, None), "close, reset_by, time_wait, handover")

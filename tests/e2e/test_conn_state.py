@@ -10,7 +10,7 @@ import time
 
 import close_paths
 from close_paths import STATE_TIMEOUT_S, Scenario
-from harness import Peer, Tracer, check, check_eq, close_orphaned_in_fin_wait2, test
+from harness import Peer, Tracer, check, check_eq, close_orphaned_in_fin_wait2, conn_record, test
 from netfilter import SYN, Drop
 from netns import Netns
 
@@ -18,13 +18,6 @@ TRACER_ARGS = ("--json", "--ringbuf-kb", "32768")
 # Records of orphans leave at their FIN_WAIT2 hand-over, as for a peer on
 # another host; test_conn_state_once_the_peers_fin_is_learned covers the hold.
 NO_HOLD_ARGS = TRACER_ARGS + ("--no-fin-wait2-hold",)
-
-
-def record(records, lport, rport):
-    found = [r for r in records if r.get("type") == "conn" and r["lport"] == lport
-             and r["rport"] == rport]
-    check(len(found) == 1, "one connection record %d -> %d: %r" % (lport, rport, found))
-    return found[0]
 
 
 def wait_for_record(tracer, netns, lport, rport):
@@ -59,7 +52,7 @@ def check_end(r, what, close, conn_state):
 
 def check_pair(records, port, cport, what, client, server):
     """client and server: (close, conn_state) of each end; one community_id for both."""
-    c, s = record(records, cport, port), record(records, port, cport)
+    c, s = conn_record(records, cport, port), conn_record(records, port, cport)
     check_end(c, what + ", client", *client)
     check_end(s, what + ", server", *server)
     check(c["community_id"] is not None and c["community_id"] == s["community_id"],
@@ -144,7 +137,7 @@ def test_conn_state_once_the_peers_fin_is_learned():
         sc.wait_for(port, cport, "LAST_ACK", "CLOSE")
         records = sc.stop()
     check_pair(records, port, cport, "client closes first", ("active", "SF"), ("passive", "SF"))
-    check_eq(record(records, cport, port)["fin_wait2_end"], "peer_fin", "client fin_wait2_end")
+    check_eq(conn_record(records, cport, port)["fin_wait2_end"], "peer_fin", "client fin_wait2_end")
 
 
 @test

@@ -7,8 +7,8 @@ import select
 import subprocess
 import time
 
-from harness import (REPLY_TIMEOUT_S, TCPWAVE, Peer, Tracer, check, check_eq, test,
-                     wait_until_tracing)
+from harness import (REPLY_TIMEOUT_S, TCPWAVE, Peer, Tracer, check, check_eq, state_names,
+                     test, wait_until_tracing)
 from netfilter import FIN, RST, SYN, Drop
 
 # How far a duration tcpwave reports may be from the delay the test made.
@@ -24,10 +24,6 @@ def find_conn(records, lport, rport):
     found = [r for r in records if r["lport"] == lport and r["rport"] == rport]
     check(len(found) == 1, "one record for %d -> %d, got %d: %r" % (lport, rport, len(found), found))
     return found[0]
-
-
-def states(record):
-    return [s["state"] for s in record["states"]]
 
 
 def check_fields(record, what, **want):
@@ -119,8 +115,8 @@ def client_closes_first(family, *tracer_args):
                  pid=pair.client.pid, family=family, tx_bytes=100, rx_bytes=0, complete=True)
     check_fields(server, "server", open="passive", close="passive", reset_by=None,
                  pid=pair.server.pid, family=family, rx_bytes=100, tx_bytes=0, complete=True)
-    check_eq(states(client), CLIENT_STATES, "client states")
-    check_eq(states(server), SERVER_PASSIVE_STATES, "server states")
+    check_eq(state_names(client), CLIENT_STATES, "client states")
+    check_eq(state_names(server), SERVER_PASSIVE_STATES, "server states")
     # The client closed before the server's FIN: an orphan, handed to a
     # timewait socket in the FIN_WAIT2 substate at once. Not TIME_WAIT.
     check_fields(client, "client", time_wait=False, handover="FIN_WAIT2")
@@ -162,9 +158,9 @@ def test_conn_server_closes_first():
     pair, client, server = run(scenario)
     check_fields(server, "server", open="passive", close="active", pid=pair.server.pid)
     check_fields(client, "client", open="active", close="passive", pid=pair.client.pid)
-    check_eq(states(server), ["SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"],
+    check_eq(state_names(server), ["SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"],
              "server states")
-    check_eq(states(client), ["SYN_SENT", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"],
+    check_eq(state_names(client), ["SYN_SENT", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"],
              "client states")
 
 
@@ -209,7 +205,7 @@ def test_conn_shutdown_then_peer_fin_hands_over_to_time_wait():
         p.client.do("close")
 
     pair, client, server = run(scenario)
-    check_eq(states(client), CLIENT_STATES, "client states")
+    check_eq(state_names(client), CLIENT_STATES, "client states")
     check_fields(client, "client", close="active", time_wait=True, handover="TIME_WAIT",
                  handover_hold_ns=60 * 10**9, tw_overflow=False)
     check_fields(server, "server", close="passive", time_wait=False)
@@ -222,8 +218,8 @@ def check_abort(closer, scenario):
     check_fields(remote, "its peer", close="reset", reset_by="peer", error="ECONNRESET",
                  reset_reason=None)
     check(local["reset_reason"] is not None, "the kernel's reason for our RST: %r" % local)
-    check_eq(states(local)[-2:], ["ESTABLISHED", "CLOSE"], "%s's last states" % closer)
-    check_eq(states(remote)[-2:], ["ESTABLISHED", "CLOSE"], "peer's last states")
+    check_eq(state_names(local)[-2:], ["ESTABLISHED", "CLOSE"], "%s's last states" % closer)
+    check_eq(state_names(remote)[-2:], ["ESTABLISHED", "CLOSE"], "peer's last states")
     check_eq(local["pid"], (pair.client if closer == "client" else pair.server).pid, "owner")
 
 
@@ -250,7 +246,7 @@ def test_conn_data_after_our_shutdown_is_our_reset_not_the_peers():
     pair, client, server = run(scenario)
     check_fields(server, "server", close="reset", reset_by="local",
                  reset_reason="TCP_ABORT_ON_DATA")
-    check_eq(states(server)[-3:], ["FIN_WAIT1", "FIN_WAIT2", "CLOSE"], "server's last states")
+    check_eq(state_names(server)[-3:], ["FIN_WAIT1", "FIN_WAIT2", "CLOSE"], "server's last states")
     check_fields(client, "client", close="reset", reset_by="peer")
 
 
@@ -269,7 +265,7 @@ def test_conn_data_after_our_close_is_our_reset_not_the_peers():
         pair, client, server = run(scenario, "--attach", mode)
         check_fields(server, "%s: server" % mode, close="reset", reset_by="local",
                      reset_reason="TCP_ABORT_ON_DATA")
-        check_eq(states(server)[-2:], ["FIN_WAIT1", "CLOSE"], "%s: server's last states" % mode)
+        check_eq(state_names(server)[-2:], ["FIN_WAIT1", "CLOSE"], "%s: server's last states" % mode)
         check_fields(client, "%s: client" % mode, close="reset", reset_by="peer")
 
 
@@ -288,7 +284,7 @@ def test_conn_peer_reset_after_our_close_is_the_peers():
     pair, client, server = run(scenario)
     check_fields(server, "server", close="reset", reset_by="peer", conn_state="RSTO",
                  error="ECONNRESET", reset_reason=None)
-    check_eq(states(server)[-2:], ["FIN_WAIT1", "CLOSE"], "server's last states")
+    check_eq(state_names(server)[-2:], ["FIN_WAIT1", "CLOSE"], "server's last states")
     check_fields(client, "client", close="reset", reset_by="local")
 
 
@@ -319,7 +315,7 @@ def check_reset_before_the_server_acted(*tracer_args):
         check_fields(server, "server", type="conn", lport=pair.port, rport=pair.cport,
                      pid=pair.server.pid, open="passive", close="reset", reset_by="peer",
                      error="ECONNRESET", complete=True, lost_events=False)
-        check_eq(states(server), ["SYN_RECV", "ESTABLISHED", "CLOSE"], "server states")
+        check_eq(state_names(server), ["SYN_RECV", "ESTABLISHED", "CLOSE"], "server states")
         check(server["lifetime_ns"] < time.monotonic_ns() - reset_ns,
               "the record ends at the reset, not at the close %.0f ms later: lifetime %r"
               % (HOLD_S * 1e3, server["lifetime_ns"]))
@@ -382,7 +378,7 @@ def test_conn_refused_connect():
         check_fields(r, "refused", open="active", close="refused", reset_by="peer",
                      error="ECONNREFUSED", pid=client.pid, handshake_ns=None, close_ns=None,
                      time_wait=False, lport=cport)
-        check_eq(states(r), ["SYN_SENT", "CLOSE"], "states")
+        check_eq(state_names(r), ["SYN_SENT", "CLOSE"], "states")
     finally:
         server.close()
         client.close()
@@ -401,7 +397,7 @@ def test_conn_still_open_at_exit_is_printed_incomplete():
     for r, peer, what in ((client, pair.client, "client"), (server, pair.server, "server")):
         check_fields(r, what, complete=False, close=None, lifetime_ns=None, close_ns=None,
                      pid=peer.pid)
-        check_eq(states(r)[-1], "ESTABLISHED", "%s state at exit" % what)
+        check_eq(state_names(r)[-1], "ESTABLISHED", "%s state at exit" % what)
     check_eq(client["tx_bytes"], 10, "bytes sent so far")
 
 
@@ -422,7 +418,7 @@ def test_conn_still_connecting_at_exit_has_its_local_port():
         check_eq(len(found), 1, "records of the connect")
         check_fields(found[0], "connecting", lport=cport, complete=False, open="active",
                      pid=client.pid)
-        check_eq(states(found[0]), ["SYN_SENT"], "states")
+        check_eq(state_names(found[0]), ["SYN_SENT"], "states")
         check(found[0]["community_id"] is not None, "a Community ID: %r" % found[0])
     finally:
         server.close()
@@ -482,8 +478,8 @@ def test_conn_opened_before_tracing_is_open_unknown():
     check_fields(client, "client", open="unknown", close="active", handshake_ns=None,
                  lifetime_ns=None, pid=pair.client.pid)
     check_fields(server, "server", open="unknown", close="passive", handshake_ns=None)
-    check_eq(states(client), ["ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"], "client states")
-    check_eq(states(server), ["ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"], "server states")
+    check_eq(state_names(client), ["ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"], "client states")
+    check_eq(state_names(server), ["ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"], "server states")
     # The server never transitioned in process context before its close;
     # its owner is the process that closed it.
     check_eq(server["pid"], pair.server.pid, "server owner")

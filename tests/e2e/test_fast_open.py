@@ -8,7 +8,7 @@ so the first connection already carries data in its SYN."""
 import time
 
 from close_paths import STATE_POLL_S, STATE_TIMEOUT_S, Scenario, now
-from harness import check, check_eq, test
+from harness import check, check_eq, conn_record, state_names, test
 from netfilter import ACK_ONLY, Count, Drop
 
 TRACER_ARGS = ("--json", "--ringbuf-kb", "32768")
@@ -20,17 +20,6 @@ SLACK_NS = 30 * 1000 * 1000
 
 def allow_fast_open(sc):
     sc.ns.run(["sysctl", "-qw", "net.ipv4.tcp_fastopen=3"])
-
-
-def record(records, lport, rport):
-    found = [r for r in records if r.get("type") == "conn" and r["lport"] == lport
-             and r["rport"] == rport]
-    check(len(found) == 1, "one connection record %d -> %d: %r" % (lport, rport, found))
-    return found[0]
-
-
-def states(r):
-    return [s["state"] for s in r["states"]]
 
 
 @test
@@ -53,10 +42,10 @@ def test_fast_open_both_ends_say_so_and_the_child_times_its_handshake_from_the_s
         sc.wait_for(port, cport, "LAST_ACK", "CLOSE")
         sc.wait_for(plain_port, plain_cport, "LAST_ACK", "CLOSE")
         records = sc.stop()
-    server, client = record(records, port, cport), record(records, cport, port)
+    server, client = conn_record(records, port, cport), conn_record(records, cport, port)
     check_eq((server["fast_open"], server["open"], server["close"]), (True, "passive", "passive"),
              "server fast_open, open, close")
-    check_eq(states(server), ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"],
+    check_eq(state_names(server), ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"],
              "server states")
     # Its SYN_RECV began with the socket, at the SYN: the handshake is that state's time.
     check_eq(server["handshake_ns"], server["states"][1]["t_ns"], "server handshake_ns")
@@ -68,8 +57,8 @@ def test_fast_open_both_ends_say_so_and_the_child_times_its_handshake_from_the_s
     check_eq(client["pid"], sc.client.pid, "client owner")
     for r in (server, client):
         check_eq(r["retrans"], {"syn": 0, "synack": 0, "fin": 0, "data": 0}, "retransmits")
-    check_eq((record(records, plain_port, plain_cport)["fast_open"],
-              record(records, plain_cport, plain_port)["fast_open"]), (False, False),
+    check_eq((conn_record(records, plain_port, plain_cport)["fast_open"],
+              conn_record(records, plain_cport, plain_port)["fast_open"]), (False, False),
              "fast_open of a plain connection's ends")
 
 
@@ -110,10 +99,10 @@ def test_fast_open_child_closed_before_the_final_ack_waits_in_fin_wait1():
             sc.wait_for(port, cport, "FIN_WAIT2", "CLOSE")
         records = sc.stop()
     check(acks.packets() >= 1, "the client's ACKs were dropped: %d" % acks.packets())
-    server = record(records, port, cport)
+    server = conn_record(records, port, cport)
     check_eq((server["fast_open"], server["open"], server["close"]), (True, "passive", "active"),
              "fast_open, open, close")
-    check_eq(states(server), ["SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"], "states")
+    check_eq(state_names(server), ["SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"], "states")
     check_eq((server["time_wait"], server["handshake_ns"]), (True, None),
              "time_wait, handshake_ns")
     check_eq(server["retrans"], {"syn": 0, "synack": synacks.packets() - 1, "fin": 0, "data": 0},
@@ -131,6 +120,6 @@ def test_fast_open_child_closed_before_the_final_ack_waits_in_fin_wait1():
           "FIN_WAIT1 lasted %.1f ms, outside %.1f..%.1f ms"
           % (fin_wait1 / 1e6, (t_fin - t_closed) / 1e6, (t_fin_sent - t_close + SLACK_NS) / 1e6))
     check_eq(close["ns"], fin_wait1, "diagnosed time")
-    client = record(records, cport, port)
+    client = conn_record(records, cport, port)
     check_eq((client["fast_open"], client["open"], client["close"]), (True, "active", "passive"),
              "client fast_open, open, close")

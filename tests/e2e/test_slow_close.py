@@ -12,7 +12,8 @@ import subprocess
 import time
 
 from close_paths import STATE_POLL_S, STATE_TIMEOUT_S, Scenario, now
-from harness import TCPWAVE, Peer, Tracer, check, check_eq, close_orphaned_in_fin_wait2, test
+from harness import (TCPWAVE, Peer, Tracer, check, check_eq, close_orphaned_in_fin_wait2,
+                     conn_record, test)
 from netfilter import ACK_ONLY, FIN, SYN, Count, Drop
 
 SLOW_MS = "1000"
@@ -32,12 +33,6 @@ FIN_WAIT2_WORDS = "the peer did not close its side (half-closed)"
 
 def conns(records):
     return [r for r in records if r.get("type") == "conn"]
-
-
-def record(records, lport, rport):
-    found = [r for r in conns(records) if r["lport"] == lport and r["rport"] == rport]
-    check(len(found) == 1, "one connection record %d -> %d: %r" % (lport, rport, found))
-    return found[0]
 
 
 def check_reported(records, want):
@@ -117,20 +112,20 @@ def test_slow_close_reports_exactly_the_slow_closes_and_why():
                              (half.port, half.cport), (half.cport, half.port)])
     low, high = t_release - t_held, t_released - t_begin
     for pair in (orphan, half):
-        server = record(records, pair.port, pair.cport)
+        server = conn_record(records, pair.port, pair.cport)
         check_diagnosis(server, "close", "CLOSE_WAIT", "local_app_did_not_close", 0, low, high,
                         CLOSE_WAIT_WORDS)
-        client = record(records, pair.cport, pair.port)
+        client = conn_record(records, pair.cport, pair.port)
         check_diagnosis(client, "close", "FIN_WAIT2", "peer_did_not_close", 0,
                         low - DELACK_MAX_NS, high, FIN_WAIT2_WORDS)
         for r in (server, client):
             check_eq(r["diagnosis"]["handshake"], None, "handshake diagnosis on loopback")
             check_between(r["close_ns"], low, high + SLACK_NS, "close_ns %d" % r["lport"])
-    client = record(records, orphan.cport, orphan.port)
+    client = conn_record(records, orphan.cport, orphan.port)
     check_eq((client["handover"], client["fin_wait2_end"], client["time_wait"]),
              ("FIN_WAIT2", "peer_fin", False), "the orphan's hand-over and its learned end")
     check(client["lifetime_ns"] >= client["close_ns"], "lifetime covers the close: %r" % client)
-    client = record(records, half.cport, half.port)
+    client = conn_record(records, half.cport, half.port)
     check_eq((client["handover"], client["fin_wait2_end"]), ("TIME_WAIT", None),
              "the half-closed client's hand-over")
 
@@ -158,7 +153,7 @@ def test_slow_close_last_ack_whose_final_ack_was_lost():
             t_seen = now()
         records = sc.stop()
     check_reported(records, [(port, cport)])
-    server = record(records, port, cport)
+    server = conn_record(records, port, cport)
     fin_retrans = fins.packets() - 1
     check(fin_retrans >= 2, "FINs retransmitted into the drop: %d" % fin_retrans)
     check_eq(server["retrans"]["fin"], fin_retrans, "server FIN retransmits")
@@ -192,14 +187,14 @@ def test_slow_close_fin_wait1_whose_fin_went_unacknowledged():
         sc.wait_for(cport, port, "FIN_WAIT2", "CLOSE")
         records = sc.stop()
     check_reported(records, [(cport, port), (port, cport)])
-    client = record(records, cport, port)
+    client = conn_record(records, cport, port)
     fin_retrans = fins.packets() - 1
     check(fin_retrans >= 2, "FINs retransmitted into the drop: %d" % fin_retrans)
     check_eq(client["retrans"]["fin"], fin_retrans, "client FIN retransmits")
     check_diagnosis(client, "close", "FIN_WAIT1", "fin_retransmitted", fin_retrans,
                     t_lift - t_shut, t_acked - t_shutdown + SLACK_NS,
                     "our FIN went unacknowledged, retransmitted %s" % times(fin_retrans))
-    check_diagnosis(record(records, port, cport), "close", "CLOSE_WAIT",
+    check_diagnosis(conn_record(records, port, cport), "close", "CLOSE_WAIT",
                     "local_app_did_not_close", 0, t_acked - t_shut,
                     t_server_closed - t_shutdown, CLOSE_WAIT_WORDS)
 
@@ -242,7 +237,7 @@ def test_orphan_waits_for_its_local_peer_and_counts_its_fin_wait2():
         sc.wait_for(cport, port, "FIN_WAIT2", "CLOSE")
         records = sc.stop()
         stop_all(timeline, table)
-    client = record(records, cport, port)
+    client = conn_record(records, cport, port)
     low, high = t_peer_close - t_closed, t_peer_closed - t_close + SLACK_NS
     check_eq((client["handover"], client["fin_wait2_end"]), ("FIN_WAIT2", "peer_fin"),
              "hand-over and its end")
@@ -273,11 +268,11 @@ def test_orphan_still_waiting_when_tracing_ends_is_printed_as_waiting():
         close_orphaned_in_fin_wait2(sc.client)
         sc.server.do("recv_eof")  # and stays in CLOSE_WAIT
         records = sc.stop()
-    client = record(records, cport, port)
+    client = conn_record(records, cport, port)
     check_eq((client["handover"], client["fin_wait2_end"], client["diagnosis"]),
              ("FIN_WAIT2", "waiting", None), "hand-over, its end, diagnosis")
     check(client["close_ns"] < 1e9, "close_ns up to the hand-over: %r" % client["close_ns"])
-    server = record(records, port, cport)
+    server = conn_record(records, port, cport)
     check_eq((server["complete"], server["states"][-1]["state"]), (False, "CLOSE_WAIT"),
              "the server at exit")
 
@@ -296,7 +291,7 @@ def test_orphan_still_waiting_when_tracing_ends_is_diagnosed_by_its_fin_wait2_so
         t_stop = now()
         records = sc.stop()
         t_stopped = now()
-    client = record(records, cport, port)
+    client = conn_record(records, cport, port)
     check_eq(client["fin_wait2_end"], "waiting", "fin_wait2_end")
     close = (client["diagnosis"] or {}).get("close") or {}
     check_eq((close.get("state"), close.get("cause")), ("FIN_WAIT2", "peer_did_not_close"),
@@ -328,11 +323,11 @@ def test_orphan_still_closing_when_tracing_ends_is_printed_incomplete():
         with Drop(sport=cport, dport=port, flags=FIN, netns=sc.ns):
             sc.client.do("close")
             records = sc.stop()
-    client = record(records, cport, port)
+    client = conn_record(records, cport, port)
     check_eq((client["complete"], [s["state"] for s in client["states"]], client["pid"]),
              (False, ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1"], sc.client.pid),
              "the orphan at exit: complete, states, owner")
-    server = record(records, port, cport)
+    server = conn_record(records, port, cport)
     check_eq((server["complete"], server["states"][-1]["state"]), (False, "ESTABLISHED"),
              "the server at exit")
 
@@ -347,7 +342,7 @@ def test_no_fin_wait2_hold_prints_the_orphan_at_once():
         sc.wait_for(cport, port, "FIN_WAIT2", "CLOSE")
         sc.server.do("close")
         records = sc.stop()
-    check_eq(record(records, cport, port)["fin_wait2_end"], "waiting", "fin_wait2_end")
+    check_eq(conn_record(records, cport, port)["fin_wait2_end"], "waiting", "fin_wait2_end")
 
 
 @test
@@ -376,7 +371,7 @@ def test_slow_handshake_reports_the_connect_whose_syns_were_lost():
         records = sc.stop()
     # The server's own handshake began with the SYN that got through: fast.
     check_reported(records, [(cport, port)])
-    client = record(records, cport, port)
+    client = conn_record(records, cport, port)
     dropped = syns.packets()
     check_eq(client["retrans"]["syn"], dropped, "SYN retransmits: every dropped SYN was resent")
     low, high = t_lift - t_sent, t_connected - t_connect
