@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Loader of make bench's floors (bench/floor.bpf.c): attaches one, takes in
- * its records every 100 ms (tcpwave's own poll period) until SIGINT, then
+ * its records every 100 ms (tcpwave's own poll period; --poll MS) until
+ * SIGINT, then
  * says how many came, how many found no room, and how many sockets found
  * their slot taken.
  *
@@ -12,8 +13,11 @@
  *                (no formatting: what the bytes alone cost);
  *  --spin NS     spend NS of CPU time per record, touching no memory (what
  *                CPU time alone costs, whatever it is spent on).
+ * and one how often: --poll MS, the period (tcpwave drains its ring buffer
+ * at every 32 KiB, which under churn is every millisecond or two: the work
+ * comes in short bursts rather than long ones).
  *
- * Usage: floor ring|storage|slots [--line BYTES] [--spin NS]
+ * Usage: floor ring|storage|slots [--line BYTES] [--spin NS] [--poll MS]
  */
 #include <errno.h>
 #include <signal.h>
@@ -34,6 +38,7 @@ struct per_record {
 	char *line; /* NULL: nothing written */
 	size_t line_len;
 	long spin_ns;
+	int poll_ms;
 };
 
 static void on_signal(int sig)
@@ -68,7 +73,7 @@ static int take_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* --line BYTES and --spin NS; 0, or -1 after saying what is wrong. */
+/* --line BYTES, --spin NS and --poll MS; 0, or -1 after saying what is wrong. */
 static int parse_options(int argc, char **argv, struct per_record *each)
 {
 	static char output_buffer[OUTPUT_BUFFER_BYTES];
@@ -77,18 +82,23 @@ static int parse_options(int argc, char **argv, struct per_record *each)
 	int i;
 
 	for (i = 2; i < argc; i += 2) {
-		if (i + 1 >= argc || (strcmp(argv[i], "--line") && strcmp(argv[i], "--spin")))
+		if (i + 1 >= argc || (strcmp(argv[i], "--line") && strcmp(argv[i], "--spin") &&
+				      strcmp(argv[i], "--poll")))
 			return -1;
 		errno = 0;
 		v = strtol(argv[i + 1], &end, 10);
 		if (errno || *end || v <= 0 ||
-		    (!strcmp(argv[i], "--line") && v > MAX_LINE_BYTES)) {
-			fprintf(stderr, "floor: %s takes a number from 1 (--line: up to %d)\n",
+		    (strcmp(argv[i], "--spin") && v > MAX_LINE_BYTES)) {
+			fprintf(stderr, "floor: %s takes a number from 1 (--line, --poll: up to %d)\n",
 				argv[i], MAX_LINE_BYTES);
 			return -1;
 		}
 		if (!strcmp(argv[i], "--spin")) {
 			each->spin_ns = v;
+			continue;
+		}
+		if (!strcmp(argv[i], "--poll")) {
+			each->poll_ms = (int)v;
 			continue;
 		}
 		free(each->line);
@@ -108,12 +118,13 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	struct floor_bpf *skel;
 	const char *kind = argc >= 2 ? argv[1] : "";
-	struct per_record each = {};
+	struct per_record each = { .poll_ms = 100 };
 	int err = 1;
 
 	if ((strcmp(kind, "ring") && strcmp(kind, "storage") && strcmp(kind, "slots")) ||
 	    parse_options(argc, argv, &each)) {
-		fprintf(stderr, "usage: floor ring|storage|slots [--line BYTES] [--spin NS]\n");
+		fprintf(stderr,
+			"usage: floor ring|storage|slots [--line BYTES] [--spin NS] [--poll MS]\n");
 		return 2;
 	}
 	skel = floor_bpf__open();
@@ -138,7 +149,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "floor: %s attached\n", kind);
 	/* Wakeups are batched away: the timeout is what brings the records in. */
 	while (!exiting) {
-		ring_buffer__poll(rb, 100);
+		ring_buffer__poll(rb, each.poll_ms);
 		ring_buffer__consume(rb);
 		fflush(stdout);
 	}
