@@ -139,7 +139,7 @@ static void diagnose_close(const struct tw_conn *c, const struct conn_verdict *v
 		p->retransmits = fin_retrans;
 	}
 	p->end = close_end(v, c);
-	p->found = best_ns >= DIAG_REMARKABLE_NS || p->retransmits ||
+	p->found = best_ns >= DIAG_REMARKABLE_NS || fin_retrans || p->retransmits ||
 		   (t->close_ns >= 0 && close_ns >= t->close_ns);
 }
 

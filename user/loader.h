@@ -17,8 +17,6 @@
 
 struct tcpwave_bpf;
 
-#define TRACER_MAX_LINKS 8
-
 /* struct tracer's programs, by what they are for. */
 enum tracer_prog {
 	TRACER_STATE,
@@ -44,7 +42,7 @@ struct tracer {
 	 * (tp_btf mode only, where the kernel has them; else NULL).
 	 */
 	struct bpf_program *progs[TRACER_PROGS];
-	struct bpf_link *links[TRACER_MAX_LINKS];
+	struct bpf_link *links[TRACER_PROGS]; /* a program has one link at most */
 	size_t nlinks;
 	/*
 	 * tp_btf mode: the iterators that list the connections still open at

@@ -531,8 +531,9 @@ static const struct loss_kind {
  * What the kernel could not hand over since the last report, as of now_ns;
  * all of it when final (at the end: nothing is left unsaid).
  */
-static void report_losses(struct app *app, uint64_t now_ns, bool final)
+static bool report_losses(struct app *app, uint64_t now_ns, bool final)
 {
+	bool said = false;
 	size_t i;
 
 	for (i = 0; i < sizeof(loss_kinds) / sizeof(loss_kinds[0]); i++) {
@@ -558,21 +559,25 @@ static void report_losses(struct app *app, uint64_t now_ns, bool final)
 		}
 		*reported = total;
 		*reported_ns = now_ns;
+		said = true;
 	}
+	return said;
 }
 
 /*
- * The kernel's counters as read at read_ns: recorded when they change, the
- * queue of finished connections told of losses (a record there may have
- * lost its late reset), and the losses reported (report_losses()).
+ * The kernel's counters as read at read_ns: the queue of finished
+ * connections told of losses (a record there may have lost its late reset),
+ * the losses reported (report_losses()), and recorded when they changed or
+ * a report held back went out, so that a replay reports at the same times.
  */
 static void take_counters(struct app *app, const uint64_t counters[TW_CNT_MAX], uint64_t read_ns)
 {
-	if (memcmp(counters, app->counters, sizeof(app->counters)))
-		recording_write_counters(&app->rec, counters, TW_CNT_MAX, read_ns);
+	bool changed = memcmp(counters, app->counters, sizeof(app->counters)) != 0;
+
 	memcpy(app->counters, counters, sizeof(app->counters));
 	conn_queue_note_lost(&app->pending, counters[TW_CNT_LOST], read_ns);
-	report_losses(app, read_ns, false);
+	if (report_losses(app, read_ns, false) || changed)
+		recording_write_counters(&app->rec, counters, TW_CNT_MAX, read_ns);
 }
 
 /* The TIME_WAIT and CLOSE_WAIT sockets of tcpwave's network namespace now. */
@@ -1030,7 +1035,6 @@ static void replay_finish(void *ctx, uint64_t now_ns)
 
 	app->now_ns = now_ns;
 	release_all(app, now_ns);
-	report_losses(app, now_ns, true);
 }
 
 static void replay_cgroup(void *ctx, uint64_t id, const char *path, size_t len)
@@ -1195,6 +1199,8 @@ static int replay(struct app *app)
 		print_header(app);
 		if (replay_run(&rp, &ops, app))
 			rc = 1;
+		/* After what follows the finish frame, as at the end of tracing. */
+		report_losses(app, app->now_ns, true);
 		if (app->opt.summary)
 			end_replay_summary(app);
 		sink_flush(&app->out);
