@@ -192,11 +192,12 @@ static __always_inline void note_passive_handshake(struct tw_conn *c, const stru
 }
 
 /*
- * Whether the handshake carried data by TCP Fast Open (TW_CONN_FAST_OPEN):
- * tcp_try_fastopen() marks an accepted socket it made at the SYN,
- * tcp_rcv_fastopen_synack() a connect() whose SYN-ACK acknowledged the
- * SYN's data, just after ->ESTABLISHED; tcp_disconnect() clears both after
- * ->CLOSE. Older kernels lack the accepted socket's mark.
+ * Whether the connection opened by TCP Fast Open (TW_CONN_FAST_OPEN): a
+ * connect() whose SYN-ACK acknowledged the SYN's data (syn_data_acked, set
+ * by tcp_rcv_fastopen_synack() just after ->ESTABLISHED), or an accepted
+ * socket made at the SYN (syn_data_acked too when the SYN carried data,
+ * tcp_fastopen_add_skb(); syn_fastopen_child, from tcp_try_fastopen(), on
+ * recent kernels only). tcp_disconnect() clears them after ->CLOSE.
  */
 static __always_inline int handshake_fast_open(const struct tcp_sock *tp, int btf)
 {

@@ -70,7 +70,7 @@ enum conn_step_event {
 	STEP_SEEN, /* already in this state when tracing began */
 	STEP_SYN_SENT, /* SYN_SENT: connect() sent the SYN */
 	STEP_SYN_RECEIVED, /* SYN_RECV: the peer's SYN arrived, SYN-ACK sent */
-	STEP_FAST_OPEN_SYN_RECEIVED, /* ... the SYN's data taken (TCP Fast Open) */
+	STEP_FAST_OPEN_SYN_RECEIVED, /* ... the socket made at once (TCP Fast Open) */
 	STEP_SYNACK_RECEIVED, /* ESTABLISHED from SYN_SENT: SYN-ACK received, ACK sent */
 	STEP_FAST_OPEN_SYNACK_RECEIVED, /* ... acknowledging the SYN's data (TCP Fast Open) */
 	STEP_ACK_RECEIVED, /* ESTABLISHED from SYN_RECV: the handshake's final ACK */

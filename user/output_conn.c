@@ -336,7 +336,7 @@ static const char *const step_words[] = {
 	[STEP_SEEN] = "already open when tracing began",
 	[STEP_SYN_SENT] = "SYN sent",
 	[STEP_SYN_RECEIVED] = "SYN received, SYN-ACK sent",
-	[STEP_FAST_OPEN_SYN_RECEIVED] = "SYN with data received (Fast Open), SYN-ACK sent",
+	[STEP_FAST_OPEN_SYN_RECEIVED] = "SYN received, accepted at once (Fast Open), SYN-ACK sent",
 	[STEP_SYNACK_RECEIVED] = "SYN-ACK received, ACK sent",
 	[STEP_FAST_OPEN_SYNACK_RECEIVED] = "SYN-ACK received, the SYN's data acknowledged "
 					   "(Fast Open), ACK sent",

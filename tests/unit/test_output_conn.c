@@ -859,8 +859,8 @@ TEST(test_output_conn_timeline_fast_open_child_resends_its_syn_ack_while_closing
 	CHECK_STR(timeline_of(&r, false),
 		  "22:13:17.120456 10.0.0.2:80 -> 10.0.0.1:43210 pid 800 (nginx) "
 		  "open passive, close active\n"
-		  "     +0.000 ms  SYN_RECV      2.000 ms  SYN with data received (Fast Open), "
-		  "SYN-ACK sent\n"
+		  "     +0.000 ms  SYN_RECV      2.000 ms  SYN received, accepted at once (Fast "
+		  "Open), SYN-ACK sent\n"
 		  "     +2.000 ms  FIN_WAIT1  3000.000 ms  FIN sent before the handshake's final ACK "
 		  "arrived; SYN-ACK retransmitted x2\n"
 		  "  +3002.000 ms  FIN_WAIT2     1.000 ms  our FIN acknowledged\n"
