@@ -201,13 +201,10 @@ static __always_inline void note_passive_handshake(struct tw_conn *c, const stru
  */
 static __always_inline int handshake_fast_open(const struct tcp_sock *tp, int btf)
 {
-	if (btf ? BPF_CORE_READ_BITFIELD(tp, syn_data_acked) :
-		  BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data_acked))
+	if (TW_READ_BITFIELD(btf, tp, syn_data_acked))
 		return 1;
-	if (!bpf_core_field_exists(tp->syn_fastopen_child))
-		return 0;
-	return btf ? BPF_CORE_READ_BITFIELD(tp, syn_fastopen_child) :
-		     BPF_CORE_READ_BITFIELD_PROBED(tp, syn_fastopen_child);
+	return bpf_core_field_exists(tp->syn_fastopen_child) &&
+	       TW_READ_BITFIELD(btf, tp, syn_fastopen_child);
 }
 
 /*

@@ -204,6 +204,9 @@ static __always_inline __u64 wakeup_flag(__u64 size)
  * of ns each. btf is a constant at every call site: one branch is compiled.
  */
 #define TW_READ(btf, p, field) ((btf) ? (p)->field : BPF_CORE_READ(p, field))
+/* The same for a bitfield. */
+#define TW_READ_BITFIELD(btf, p, field)                                                            \
+	((btf) ? BPF_CORE_READ_BITFIELD(p, field) : BPF_CORE_READ_BITFIELD_PROBED(p, field))
 
 #include "filter.bpf.h"
 #include "handover.bpf.h"

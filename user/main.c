@@ -122,7 +122,7 @@ struct app {
 	uint64_t bad_records;
 	uint64_t unmatched_resets;
 	uint64_t reported[TW_CNT_MAX]; /* each loss counter as report_losses() last said it */
-	uint64_t reported_ns[TW_CNT_MAX]; /* and when; 0: never */
+	uint64_t reported_ns[TW_CNT_MAX]; /* and when (if reported is not 0) */
 	uint64_t filtered_here; /* connection records the filters rejected in userspace */
 	uint64_t counters[TW_CNT_MAX];
 	struct summary shown; /* -s: restarted at each --interval */
@@ -543,7 +543,7 @@ static bool report_losses(struct app *app, uint64_t now_ns, bool final)
 		char in_all[48];
 
 		if (total == *reported ||
-		    (!final && *reported_ns && now_ns - *reported_ns < LOSS_REPORT_EVERY_NS))
+		    (!final && *reported && now_ns - *reported_ns < LOSS_REPORT_EVERY_NS))
 			continue;
 		snprintf(in_all, sizeof(in_all), "; %" PRIu64 " in all", total);
 		fprintf(stderr, "tcpwave: %" PRIu64 " %s%s ", total - *reported, k->what,
